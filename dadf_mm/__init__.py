@@ -1,0 +1,13 @@
+"""DADF for MMSegmentation 1.x.
+
+Importing this package registers every DADF module in mmseg's registries, so a config
+with ``custom_imports = dict(imports=['dadf_mm'], allow_failed_imports=False)`` makes
+stock mmseg tools find them.
+"""
+from .engine import allow_mmengine_checkpoints
+
+allow_mmengine_checkpoints()
+
+from . import datasets, evaluation, models  # noqa: F401,E402
+
+__version__ = '0.1.0'

@@ -1,0 +1,8 @@
+"""DADF model: backbone, neck, decode head, segmentor (registered in mmseg's MODELS)."""
+from .backbones import SAMViT
+from .decode_heads import SAMMaskDecoderHead
+from .necks import RGANeck
+from .parameter_report import parameter_report
+from .segmentors import DADF
+
+__all__ = ['SAMViT', 'SAMMaskDecoderHead', 'RGANeck', 'DADF', 'parameter_report']

@@ -1,0 +1,4 @@
+"""Registered backbones."""
+from .sam_vit import SAMViT
+
+__all__ = ["SAMViT"]

@@ -1,0 +1,152 @@
+"""SAM's ViT image encoder, frozen, with a Multiscale Adapter before every block (eq. 1).
+
+``Z = L_n(... L_2(R(L_1(R(x_p)))))``, then SAM's neck to 256 channels and the task head
+``T`` (a 1x1 convolution, identity-initialised), so at initialisation the output equals
+SAM's image embedding exactly. Patch embedding, position embedding, blocks and SAM's
+neck are frozen; adapters and ``T`` train.
+"""
+from functools import partial
+from typing import Dict, Optional, Sequence, Tuple, Union
+
+import torch
+import torch.utils.checkpoint as cp
+from mmengine.model import BaseModule
+from mmseg.registry import MODELS
+from segment_anything.modeling.common import LayerNorm2d
+from torch import nn
+
+from ..layers import MultiscaleAdapter, PatchEmbed, ViTBlock
+from ..sam_checkpoint import SAM_ARCHS, check_state_dict, fit_encoder_state_dict
+
+SAM_PRETRAIN_SIZE = 1024
+
+
+@MODELS.register_module()
+class SAMViT(BaseModule):
+    """SAM ViT-B/L/H image encoder with Multiscale Adapters and a task head.
+
+    Args:
+        arch: ``'vit_b'``, ``'vit_l'``, ``'vit_h'`` or a dict with ``embed_dim``, ``depth``,
+            ``num_heads``, ``global_attn_indexes`` (a SAM-architecture model of any size).
+        img_size: input size (square). Position embeddings are resized on load if not 1024.
+        adapter: keyword arguments of :class:`MultiscaleAdapter` (``variant`` 'A'-'D',
+            ``inner_channels``, ``skip``, ``norm_cfg``), or ``None`` for no adapters.
+        task_head: add the identity-initialised 1x1 task head ``T``.
+        attn_impl: ``'sdpa'`` (fused) or ``'reference'`` (SAM's explicit softmax).
+        grad_checkpointing: recompute activations of blocks in backward: ``True`` for
+            all, an int for the first N blocks, ``False`` for none.
+        frozen: freeze SAM's own parameters (the paper's setting).
+    """
+
+    def __init__(
+        self,
+        *,
+        arch: Union[str, dict] = 'vit_h',
+        img_size: int = SAM_PRETRAIN_SIZE,
+        patch_size: int = 16,
+        window_size: int = 14,
+        out_channels: int = 256,
+        adapter: Optional[dict] = dict(variant='A', inner_channels=256),
+        task_head: bool = True,
+        attn_impl: str = 'sdpa',
+        grad_checkpointing: Union[bool, int] = False,
+        frozen: bool = True,
+        init_cfg: Optional[dict] = None,
+    ) -> None:
+        super().__init__(init_cfg=init_cfg)
+        if isinstance(arch, str):
+            if arch not in SAM_ARCHS:
+                raise ValueError(f'arch must be one of {sorted(SAM_ARCHS)} or a dict, got {arch!r}')
+            self.arch_name, spec = arch, SAM_ARCHS[arch]
+        else:
+            self.arch_name, spec = 'custom', dict(arch)
+        embed_dim, depth = spec['embed_dim'], spec['depth']
+        global_attn: Sequence[int] = spec['global_attn_indexes']
+        grid = img_size // patch_size
+        self.img_size = img_size
+        self.embed_dim = embed_dim
+        self.depth = depth
+
+        self.patch_embed = PatchEmbed(patch_size=patch_size, embed_dim=embed_dim)
+        self.pos_embed = nn.Parameter(torch.zeros(1, grid, grid, embed_dim))
+        self.blocks = nn.ModuleList(
+            ViTBlock(
+                dim=embed_dim,
+                num_heads=spec['num_heads'],
+                norm_layer=partial(nn.LayerNorm, eps=1e-6),
+                window_size=0 if i in global_attn else window_size,
+                input_size=(grid, grid),
+                attn_impl=attn_impl) for i in range(depth))
+        self.neck = nn.Sequential(
+            nn.Conv2d(embed_dim, out_channels, kernel_size=1, bias=False),
+            LayerNorm2d(out_channels),
+            nn.Conv2d(out_channels, out_channels, kernel_size=3, padding=1, bias=False),
+            LayerNorm2d(out_channels),
+        )
+        self.adapters = None
+        if adapter is not None:
+            self.adapters = nn.ModuleList(
+                MultiscaleAdapter(dim=embed_dim, **adapter) for _ in range(depth))
+        self.task_head = None
+        if task_head:
+            self.task_head = nn.Conv2d(out_channels, out_channels, kernel_size=1)
+            with torch.no_grad():
+                self.task_head.weight.copy_(
+                    torch.eye(out_channels).view(out_channels, out_channels, 1, 1))
+                self.task_head.bias.zero_()
+        self.frozen = frozen
+        if frozen:
+            for module in self.sam_modules():
+                module.requires_grad_(False)
+            self.pos_embed.requires_grad_(False)
+        self.grad_checkpointing_blocks = 0
+        self.set_grad_checkpointing(grad_checkpointing)
+
+    def sam_modules(self) -> Tuple[nn.Module, ...]:
+        """The modules whose weights come from SAM (frozen by default)."""
+        return (self.patch_embed, self.blocks, self.neck)
+
+    def set_grad_checkpointing(self, enable: Union[bool, int] = True) -> None:
+        """Recompute the activations of all (``True``) or the first N blocks in backward."""
+        if isinstance(enable, bool):
+            self.grad_checkpointing_blocks = self.depth if enable else 0
+        else:
+            self.grad_checkpointing_blocks = max(0, min(int(enable), self.depth))
+
+    def set_attn_impl(self, impl: str) -> None:
+        """Switch every block between the ``'sdpa'`` and ``'reference'`` attention paths."""
+        for block in self.blocks:
+            block.attn.impl = impl
+
+    def sam_state_shapes(self) -> Dict[str, torch.Size]:
+        """Shapes of the parameters that a SAM image-encoder state dict provides."""
+        own = ('adapters.', 'task_head.')
+        return {k: v.shape for k, v in self.state_dict().items() if not k.startswith(own)}
+
+    def load_sam_weights(self, state: Dict[str, torch.Tensor], *, source: str = '<state dict>'
+                         ) -> None:
+        """Load SAM's ``image_encoder.*`` weights (prefix removed), resizing positions."""
+        expected = self.sam_state_shapes()
+        check_state_dict(expected=expected, found=state, path=source, part='image encoder',
+                         arch=self.arch_name, resizable=[
+                             k for k in expected if k == 'pos_embed' or 'rel_pos' in k])
+        self.load_state_dict(fit_encoder_state_dict(state, expected), strict=False)
+
+    def _stage(self, index: int, x: torch.Tensor) -> torch.Tensor:
+        if self.adapters is not None:
+            x = self.adapters[index](x)
+        return self.blocks[index](x)
+
+    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor]:
+        x = self.patch_embed(x)
+        x = x + self.pos_embed
+        checkpoint = self.training and torch.is_grad_enabled()
+        for i in range(self.depth):
+            if checkpoint and i < self.grad_checkpointing_blocks:
+                x = cp.checkpoint(self._stage, i, x, use_reentrant=False)
+            else:
+                x = self._stage(i, x)
+        x = self.neck(x.permute(0, 3, 1, 2))
+        if self.task_head is not None:
+            x = self.task_head(x)
+        return (x, )

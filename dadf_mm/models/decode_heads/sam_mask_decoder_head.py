@@ -1,0 +1,163 @@
+"""SAM's mask decoder, prompt-free, plus DADF's real/fake classification branch.
+
+The decoder reads ``F_final`` (B, 256, h, w) and predicts one mask (``multimask_output=False``,
+the first mask token) at (4h, 4w). The prompts are those of "no prompt": an empty sparse
+prompt, SAM's ``no_mask_embed`` as the dense prompt and the image positional encoding of
+SAM's ``pe_layer``, all three loaded from the checkpoint's prompt encoder. The decoder
+trains, except the parts single-mask decoding never reads (IoU head, multimask
+hypernetworks), which stay frozen.
+
+The classification branch (GAP + FC, paper Sec. 3) reads, by ``cls_in``:
+``'gated_embedding'`` the decoder's upscaled mask embedding gated by the sigmoid of the mask
+logits (default), ``'mask'`` the mean and max of the mask probability, or ``'feature'``
+``F_final``. ``with_cls=False`` removes it (Table 4's rows without it).
+"""
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import torch
+import torch.nn.functional as F
+from mmseg.models.decode_heads.decode_head import BaseDecodeHead
+from mmseg.models.utils import resize
+from mmseg.registry import MODELS
+from mmseg.structures import SegDataSample
+from segment_anything.modeling.prompt_encoder import PositionEmbeddingRandom
+from torch import nn
+
+from ..layers import PromptFreeMaskDecoder
+from ..sam_checkpoint import check_state_dict
+
+CLS_INPUTS = ('gated_embedding', 'mask', 'feature')
+
+
+@MODELS.register_module()
+class SAMMaskDecoderHead(BaseDecodeHead):
+    """Prompt-free SAM mask decoder with a real/fake classification branch.
+
+    Args:
+        in_channels: channels of ``F_final`` (SAM's 256).
+        with_cls: add the classification branch.
+        cls_in: what the classification branch reads (see module docstring).
+        cls_hidden: hidden width of the FC-ReLU-FC classifier.
+        loss_cls_weight: lambda_2 of eq. 8.
+        loss_decode: mmseg loss config(s) for ``L_seg`` on the single-channel logits.
+    """
+
+    def __init__(self,
+                 *,
+                 in_channels: int = 256,
+                 with_cls: bool = True,
+                 cls_in: str = 'gated_embedding',
+                 cls_hidden: int = 256,
+                 loss_cls_weight: float = 0.1,
+                 loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=True, loss_weight=1.0,
+                                  avg_non_ignore=True, loss_name='loss_seg'),
+                 threshold: float = 0.5,
+                 ignore_index: int = 255,
+                 align_corners: bool = False,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(in_channels, in_channels, num_classes=2, out_channels=1,
+                         threshold=threshold, dropout_ratio=0.0, loss_decode=loss_decode,
+                         ignore_index=ignore_index, align_corners=align_corners,
+                         init_cfg=init_cfg)
+        del self.conv_seg  # the mask decoder predicts the mask
+        if cls_in not in CLS_INPUTS:
+            raise ValueError(f'cls_in must be one of {CLS_INPUTS}, got {cls_in!r}')
+        self.mask_decoder = PromptFreeMaskDecoder(transformer_dim=in_channels)
+        self.mask_decoder.freeze_unused()
+        self.pe_layer = PositionEmbeddingRandom(in_channels // 2)
+        self.no_mask_embed = nn.Embedding(1, in_channels)
+        self.no_mask_embed.requires_grad_(False)
+        self.with_cls = with_cls
+        self.cls_in = cls_in
+        self.loss_cls_weight = loss_cls_weight
+        self.cls_branch = None
+        if with_cls:
+            cls_dims = {'gated_embedding': in_channels // 8, 'mask': 2, 'feature': in_channels}
+            self.cls_branch = nn.Sequential(
+                nn.Linear(cls_dims[cls_in], cls_hidden), nn.ReLU(inplace=True),
+                nn.Linear(cls_hidden, 1))
+
+    # SAM weights -------------------------------------------------------------------------
+    def load_sam_weights(self, prompt_encoder: Dict[str, torch.Tensor],
+                         mask_decoder: Dict[str, torch.Tensor], *, source: str = '<state dict>'
+                         ) -> None:
+        """Load ``mask_decoder.*`` and the prompt encoder's PE and ``no_mask_embed``."""
+        expected = {k: v.shape for k, v in self.mask_decoder.state_dict().items()}
+        check_state_dict(expected=expected, found=mask_decoder, resizable=(), path=source,
+                         part='mask decoder', arch='sam')
+        prompt = {k: prompt_encoder[k] for k in
+                  ('pe_layer.positional_encoding_gaussian_matrix', 'no_mask_embed.weight')
+                  if k in prompt_encoder}
+        own = {'pe_layer.positional_encoding_gaussian_matrix': self.pe_layer.
+               positional_encoding_gaussian_matrix.shape,
+               'no_mask_embed.weight': self.no_mask_embed.weight.shape}
+        check_state_dict(expected=own, found=prompt, resizable=(), path=source,
+                         part='prompt encoder', arch='sam')
+        self.mask_decoder.load_state_dict(mask_decoder)
+        self.load_state_dict(prompt, strict=False)
+
+    # forward -----------------------------------------------------------------------------
+    def forward(self, inputs) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+        """Mask logits (B, 1, 4h, 4w) and fake logits (B,) (``None`` without the branch)."""
+        feat = inputs[-1] if isinstance(inputs, (list, tuple)) else inputs
+        b, c, h, w = feat.shape
+        image_pe = self.pe_layer((h, w)).unsqueeze(0).to(feat.dtype)
+        sparse = feat.new_zeros((b, 0, c))
+        dense = self.no_mask_embed.weight.reshape(1, -1, 1, 1).to(feat.dtype)
+        masks, _, upscaled = self.mask_decoder.predict_masks_batched(
+            image_embeddings=feat, image_pe=image_pe, sparse_prompt_embeddings=sparse,
+            dense_prompt_embeddings=dense)
+        mask_logits = masks[:, :1]
+        if self.cls_branch is None:
+            return mask_logits, None
+        prob = mask_logits.sigmoid()
+        if self.cls_in == 'gated_embedding':
+            pooled = (upscaled * prob).mean((2, 3))
+        elif self.cls_in == 'mask':
+            pooled = torch.cat([prob.mean((2, 3)), prob.amax((2, 3))], 1)
+        else:
+            pooled = feat.mean((2, 3))
+        return mask_logits, self.cls_branch(pooled.float()).squeeze(1)
+
+    # losses ------------------------------------------------------------------------------
+    def loss(self, inputs, batch_data_samples: List[SegDataSample], train_cfg=None, *,
+             gt_labels: Optional[torch.Tensor] = None) -> Dict[str, torch.Tensor]:
+        mask_logits, cls_logits = self.forward(inputs)
+        return self.loss_by_feat((mask_logits, cls_logits), batch_data_samples,
+                                 gt_labels=gt_labels)
+
+    def loss_by_feat(self, seg_logits, batch_data_samples: Sequence[SegDataSample], *,
+                     gt_labels: Optional[torch.Tensor] = None) -> Dict[str, torch.Tensor]:
+        """``L_seg`` (pixel losses at label size, fp32) and ``lambda_2 * L_cls`` (BCE)."""
+        mask_logits, cls_logits = seg_logits
+        seg_label = self._stack_batch_gt(batch_data_samples)
+        mask_logits = resize(mask_logits.float(), size=seg_label.shape[2:], mode='bilinear',
+                             align_corners=self.align_corners)
+        seg_label = seg_label.squeeze(1)
+        losses: Dict[str, torch.Tensor] = {}
+        decode_losses = self.loss_decode if isinstance(self.loss_decode, nn.ModuleList) \
+            else [self.loss_decode]
+        for loss_decode in decode_losses:
+            value = loss_decode(mask_logits, seg_label, ignore_index=self.ignore_index)
+            losses[loss_decode.loss_name] = losses.get(loss_decode.loss_name, 0) + value
+        valid = seg_label != self.ignore_index
+        pred = (mask_logits.squeeze(1) > 0).long()
+        losses['acc_seg'] = ((pred == seg_label) & valid).sum() * 100.0 / valid.sum().clamp(min=1)
+        if cls_logits is not None:
+            if gt_labels is None:
+                raise ValueError('the classification branch needs gt_labels')
+            losses['loss_cls'] = self.loss_cls_weight * F.binary_cross_entropy_with_logits(
+                cls_logits.float(), gt_labels.float())
+            losses['acc_cls'] = ((cls_logits > 0).long() == gt_labels).float().mean() * 100.0
+        return losses
+
+    def predict(self, inputs, batch_img_metas: List[dict], test_cfg=None) -> torch.Tensor:
+        """Mask logits resized to the (padded) input size, as mmseg's heads return them."""
+        mask_logits, _ = self.forward(inputs)
+        return self.predict_by_feat(mask_logits, batch_img_metas)
+
+    def predict_by_feat(self, seg_logits: torch.Tensor, batch_img_metas: List[dict]
+                        ) -> torch.Tensor:
+        size = batch_img_metas[0].get('pad_shape', batch_img_metas[0]['img_shape'])
+        return resize(seg_logits.float(), size=size, mode='bilinear',
+                      align_corners=self.align_corners)

@@ -1,0 +1,87 @@
+"""The Multiscale Adapter R of DADF (paper eq. 2-3, Fig. 3).
+
+``R(x') = Conv''(concat(f(c(x')), g(c(x')), h(c(x')))) + Conv'''(x')`` where ``c`` is a
+1x1 convolution to ``inner_channels`` and the branches are
+
+* f: 1x1 conv -> 3x3 conv, dilation 1 (the "1x1 branch")
+* g: 3x3 conv -> 3x3 conv, dilation 3 (the "3x3 branch")
+* h: 5x5 conv -> 3x3 conv, dilation 5 (the "5x5 branch")
+
+each convolution followed by a norm layer and ReLU. Variants of Fig. 3 / Table 5:
+``'A'`` all branches (the paper's adapter), ``'B'`` no dilation, ``'C'`` without the 3x3
+branch, ``'D'`` without the 1x1 branch.
+
+The output projection ``Conv''`` is zero-initialised and the skip ``Conv'''`` is
+identity-initialised; neither has a norm or ReLU, because they meet the residual stream of
+the frozen encoder: at initialisation ``R`` is the identity and the adapted encoder equals
+pretrained SAM exactly (a ReLU on the skip would delete every negative SAM feature).
+"""
+from typing import Dict, List, Tuple
+
+import torch
+from mmcv.cnn import ConvModule
+from torch import nn
+
+# branch name -> ((first kernel, first dilation), (second kernel, second dilation))
+_BRANCHES: Dict[str, Tuple[Tuple[int, int], Tuple[int, int]]] = {
+    'f': ((1, 1), (3, 1)),
+    'g': ((3, 1), (3, 3)),
+    'h': ((5, 1), (3, 5)),
+}
+ADAPTER_VARIANTS: Dict[str, List[str]] = {
+    'A': ['f', 'g', 'h'],
+    'B': ['f', 'g', 'h'],  # same branches, dilations set to 1
+    'C': ['f', 'h'],
+    'D': ['g', 'h'],
+}
+
+
+class MultiscaleAdapter(nn.Module):
+    """Multiscale Adapter on a (B, H, W, C) token grid; identity at initialisation."""
+
+    def __init__(
+        self,
+        *,
+        dim: int,
+        inner_channels: int = 256,
+        variant: str = 'A',
+        skip: str = 'conv',
+        norm_cfg: dict = dict(type='BN'),
+    ) -> None:
+        super().__init__()
+        if variant not in ADAPTER_VARIANTS:
+            raise ValueError(f'adapter variant must be one of {sorted(ADAPTER_VARIANTS)}, '
+                             f'got {variant!r}')
+        if skip not in ('conv', 'identity'):
+            raise ValueError(f"adapter skip must be 'conv' or 'identity', got {skip!r}")
+        self.variant = variant
+
+        def conv(cin: int, cout: int, kernel: int, dilation: int) -> ConvModule:
+            return ConvModule(cin, cout, kernel, padding=dilation * (kernel // 2),
+                              dilation=dilation, norm_cfg=norm_cfg, act_cfg=dict(type='ReLU'))
+
+        self.input_proj = conv(dim, inner_channels, 1, 1)
+        self.branches = nn.ModuleDict()
+        for name in ADAPTER_VARIANTS[variant]:
+            (k1, d1), (k2, d2) = _BRANCHES[name]
+            if variant == 'B':
+                d2 = 1
+            self.branches[name] = nn.Sequential(
+                conv(inner_channels, inner_channels, k1, d1),
+                conv(inner_channels, inner_channels, k2, d2))
+        self.output_proj = nn.Conv2d(inner_channels * len(self.branches), dim, 1)
+        nn.init.zeros_(self.output_proj.weight)
+        nn.init.zeros_(self.output_proj.bias)
+        self.skip = None
+        if skip == 'conv':
+            self.skip = nn.Conv2d(dim, dim, 1)
+            with torch.no_grad():
+                self.skip.weight.copy_(torch.eye(dim).view(dim, dim, 1, 1))
+                self.skip.bias.zero_()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.permute(0, 3, 1, 2)
+        inner = self.input_proj(x)
+        out = self.output_proj(torch.cat([branch(inner) for branch in self.branches.values()], 1))
+        out = out + (x if self.skip is None else self.skip(x))
+        return out.permute(0, 2, 3, 1)

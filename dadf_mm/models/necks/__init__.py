@@ -1,0 +1,4 @@
+"""Registered necks."""
+from .rga import RGANeck
+
+__all__ = ["RGANeck"]

@@ -1,0 +1,4 @@
+"""Registered segmentors."""
+from .dadf import DADF
+
+__all__ = ["DADF"]

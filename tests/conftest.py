@@ -1,0 +1,13 @@
+"""Fixtures shared by the whole suite: a random-weight SAM saved as a user's checkpoint."""
+import os
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+from mmseg.utils import register_all_modules  # noqa: E402
+
+import dadf_mm  # noqa: E402,F401
+
+register_all_modules(init_default_scope=True)
