@@ -1,16 +1,33 @@
 """Let mmengine resume and ``load_from`` under ``torch.load(weights_only=True)``.
 
 mmengine 0.10.7 calls ``torch.load`` without ``weights_only``; torch >= 2.6 makes that
-``True``, and mmengine's checkpoints then fail to load because their ``message_hub``
-holds ``HistoryBuffer`` objects and numpy arrays. Rather than unpickling arbitrary
-objects (``weights_only=False``, which runs code from the file), the few types mmengine
-writes are added to torch's allow-list. A checkpoint that needs anything else is refused.
+``True``, and mmengine's checkpoints then fail to load: their ``message_hub`` holds
+``HistoryBuffer`` objects, numpy arrays and scalars, and references to the buffer's
+statistics methods, pickled as ``getattr(HistoryBuffer, 'mean')``.
+
+Rather than unpickling arbitrary objects (``weights_only=False``, which runs code from the
+file), exactly these types are added to torch's allow-list, and ``getattr`` is served by
+a resolver that only returns ``HistoryBuffer``'s statistics methods. A checkpoint that
+needs anything else is refused by torch with an ``UnpicklingError``.
 """
-from typing import List
+from typing import Callable, List
 
 import numpy as np
 import torch
 from mmengine.logging.history_buffer import HistoryBuffer
+
+
+def history_buffer_getattr(obj: object, name: str) -> Callable:
+    """``getattr`` as mmengine's pickles use it, restricted to HistoryBuffer statistics."""
+    if obj is HistoryBuffer and name in HistoryBuffer._statistics_methods:
+        return HistoryBuffer._statistics_methods[name]
+    raise pickle_error(f'getattr({obj!r}, {name!r})')
+
+
+def pickle_error(what: str) -> Exception:
+    return torch.serialization.pickle.UnpicklingError(
+        f'refused to unpickle {what}: only HistoryBuffer statistics methods may be looked up '
+        'by name in a weights-only checkpoint')
 
 
 def _numpy_globals() -> List[object]:
@@ -25,10 +42,12 @@ def _numpy_globals() -> List[object]:
 
 
 #: Everything mmengine 0.10.7 writes into a checkpoint besides tensors and builtins.
-MMENGINE_SAFE_GLOBALS: List[object] = [HistoryBuffer, *_numpy_globals()]
+MMENGINE_SAFE_GLOBALS: List[object] = [
+    HistoryBuffer, (history_buffer_getattr, 'builtins.getattr'), *_numpy_globals()
+]
 
 
 def allow_mmengine_checkpoints() -> None:
     """Add :data:`MMENGINE_SAFE_GLOBALS` to torch's weights-only allow-list."""
-    if hasattr(torch.serialization, 'add_safe_globals'):
-        torch.serialization.add_safe_globals(MMENGINE_SAFE_GLOBALS)
+    HistoryBuffer()  # registers the default statistics methods on the class
+    torch.serialization.add_safe_globals(MMENGINE_SAFE_GLOBALS)

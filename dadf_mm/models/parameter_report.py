@@ -22,6 +22,8 @@ def parameter_report(model: nn.Module, sam_params: int) -> Dict[str, object]:
             continue
         sub = {n: m for n, m in child.named_children()} or {name: child}
         for sub_name, module in sub.items():
+            if count(module) == 0:
+                continue
             parts[f'{name}.{sub_name}'] = dict(
                 total=count(module), trainable=count(module, trainable_only=True))
     total, trainable = count(model), count(model, trainable_only=True)

@@ -11,6 +11,7 @@ import argparse
 import torch
 from mmengine.config import Config, DictAction
 from mmseg.registry import MODELS
+from mmseg.utils import register_all_modules
 
 import dadf_mm  # noqa: F401
 from dadf_mm.models import parameter_report
@@ -35,6 +36,7 @@ def main() -> None:
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={})
     parser.add_argument('--parts', action='store_true', help='print the per-module breakdown')
     args = parser.parse_args()
+    register_all_modules(init_default_scope=True)
     if args.config:
         cfg = Config.fromfile(args.config)
         cfg.merge_from_dict(args.cfg_options)
