@@ -1,0 +1,78 @@
+"""Loading a forgery mask next to its image."""
+from typing import Optional
+
+import mmcv
+import numpy as np
+from mmcv.transforms import BaseTransform
+from mmengine import fileio
+from mmseg.registry import TRANSFORMS
+
+
+@TRANSFORMS.register_module()
+class LoadForgeryAnnotations(BaseTransform):
+    """Loads ``gt_seg_map`` (0 pristine, 1 forged) for the image loaded before it.
+
+    A sample without a mask file (``seg_map_path`` None) gets an all-zero mask: a real
+    image, or a fake one whose localisation is unknown (``has_mask`` False). Mask files
+    may be 0/255 (forged where grey value > ``threshold``), 0/1 label maps (forged where
+    1) or colour (the brightest channel counts).
+
+    Errors, each naming the files: an unreadable mask, a mask whose size differs from
+    its image's, and a real image (``gt_label`` 0) whose mask marks forged pixels.
+
+    Required keys: ``img``, ``img_path``, ``seg_map_path``; optional ``gt_label``.
+    Added keys: ``gt_seg_map`` (uint8, H x W), ``seg_fields``.
+
+    Args:
+        threshold: grey value above which a pixel of an 8-bit mask is forged.
+        backend_args: mmengine file backend arguments.
+    """
+
+    def __init__(self, *, threshold: int = 127, backend_args: Optional[dict] = None) -> None:
+        self.threshold = threshold
+        self.backend_args = backend_args
+
+    def _read(self, path: str, img_path: str) -> np.ndarray:
+        try:
+            data = fileio.get(path, backend_args=self.backend_args)
+        except FileNotFoundError as err:
+            raise FileNotFoundError(f'mask {path} (of image {img_path}) does not exist') from err
+        mask = mmcv.imfrombytes(data, flag='unchanged', backend='pillow')
+        if mask is None or mask.size == 0:
+            raise ValueError(f'mask {path} (of image {img_path}) cannot be decoded')
+        if mask.ndim == 3:
+            mask = mask[..., :3].max(axis=2)
+        return mask
+
+    def binarise(self, mask: np.ndarray) -> np.ndarray:
+        """0/1 uint8: ``mask > 0`` for a 0/1 label map, else ``mask > threshold``."""
+        cut = 0 if mask.max() <= 1 else self.threshold
+        return (mask > cut).astype(np.uint8)
+
+    def transform(self, results: dict) -> dict:
+        if 'img' not in results:
+            raise KeyError('LoadForgeryAnnotations needs the image: put it after LoadImageFromFile')
+        img_path = results.get('img_path', '<in-memory image>')
+        height, width = results['img'].shape[:2]
+        path = results.get('seg_map_path')
+        if path is None:
+            gt = np.zeros((height, width), dtype=np.uint8)
+        else:
+            mask = self._read(path, img_path)
+            if mask.shape[:2] != (height, width):
+                raise ValueError(
+                    f'mask {path} is {mask.shape[1]}x{mask.shape[0]} (WxH) but its image '
+                    f'{img_path} is {width}x{height}; a mask must have its image\'s size')
+            gt = self.binarise(mask)
+            if results.get('gt_label') == 0 and gt.any():
+                raise ValueError(
+                    f'{img_path} is labelled real (0) but its mask {path} marks '
+                    f'{int(gt.sum())} forged pixels; fix the label or the mask')
+        results['gt_seg_map'] = gt
+        results.setdefault('seg_fields', [])
+        if 'gt_seg_map' not in results['seg_fields']:
+            results['seg_fields'].append('gt_seg_map')
+        return results
+
+    def __repr__(self) -> str:
+        return f'{type(self).__name__}(threshold={self.threshold})'

@@ -1,0 +1,162 @@
+"""Self-blended forgeries (after Shiohara and Yamasaki, CVPR 2022).
+
+A real face is turned into a fake one by blending a perturbed copy of itself back in
+through a soft mask::
+
+    source'  = geometry(colour(source))            small colour and shape changes
+    soft     = blur(random region) * ratio         convex hull or ellipse near the centre
+    fake     = soft * source' + (1 - soft) * source   (pixels with soft == 0 untouched)
+    mask     = soft > mask_threshold               the binary forgery mask
+
+Everything random comes from one ``numpy.random.Generator``, so a seed fixes the result.
+"""
+from dataclasses import dataclass
+from typing import Optional, Tuple
+
+import cv2
+import numpy as np
+from mmcv.transforms import BaseTransform
+from mmseg.registry import TRANSFORMS
+
+BLEND_RATIOS = (0.5, 0.75, 1.0, 1.0)
+
+
+@dataclass
+class SelfBlendResult:
+    """``image`` the forgery, ``mask`` 0/1 uint8, ``soft_mask`` float32 in [0, 1],
+    ``blended`` the perturbed copy that was blended in."""
+
+    image: np.ndarray
+    mask: np.ndarray
+    soft_mask: np.ndarray
+    blended: np.ndarray
+
+
+def _odd(value: float) -> int:
+    return max(int(value) // 2 * 2 + 1, 3)
+
+
+def random_region(shape: Tuple[int, int], rng: np.random.Generator,
+                  center: Optional[Tuple[float, float]] = None) -> np.ndarray:
+    """A filled ellipse or convex hull (float32 0/1) around ``center`` (default: the image
+    centre, where a face crop has its face)."""
+    h, w = shape
+    side = min(h, w)
+    cx, cy = center if center is not None else (w / 2, h / 2)
+    cx += rng.uniform(-0.06, 0.06) * side
+    cy += rng.uniform(-0.06, 0.06) * side
+    region = np.zeros((h, w), dtype=np.float32)
+    if rng.random() < 0.5:
+        axes = (int(rng.uniform(0.2, 0.35) * side), int(rng.uniform(0.25, 0.4) * side))
+        cv2.ellipse(region, (int(round(cx)), int(round(cy))), (max(axes[0], 1), max(axes[1], 1)),
+                    float(rng.uniform(-30, 30)), 0, 360, 1.0, thickness=-1)
+    else:
+        n = int(rng.integers(8, 17))
+        angles = rng.uniform(0, 2 * np.pi, n)
+        radii = rng.uniform(0.18, 0.4, n) * side
+        points = np.stack([cx + radii * np.cos(angles), cy + radii * np.sin(angles)], axis=1)
+        hull = cv2.convexHull(np.round(points).astype(np.int32))
+        cv2.fillConvexPoly(region, hull, 1.0)
+    return region
+
+
+def perturb(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A colour- and geometry-perturbed copy: per-channel gain and offset (the offset is at
+    least 8 grey levels, so the copy always differs; one for all channels of a grey image),
+    optional blur, slight zoom and shift."""
+    img = image.astype(np.float32)
+    channels = img.shape[2] if img.ndim == 3 else 1
+    gain = rng.uniform(0.9, 1.1, channels)
+    offset = rng.choice([-1.0, 1.0], channels) * rng.uniform(8, 24, channels)
+    if channels > 1 and (image == image[..., :1]).all():  # grey stays grey: no colour cast
+        gain, offset = np.full(channels, gain[0]), np.full(channels, offset[0])
+    out = img * gain + offset
+    if rng.random() < 0.5:
+        out = cv2.GaussianBlur(out, (3, 3), float(rng.uniform(0.3, 1.0)))
+    h, w = image.shape[:2]
+    scale = rng.uniform(0.96, 1.04)
+    shift = rng.uniform(-0.02, 0.02, 2) * (w, h)
+    matrix = cv2.getRotationMatrix2D((w / 2, h / 2), 0.0, scale)
+    matrix[:, 2] += shift
+    out = cv2.warpAffine(out, matrix, (w, h), flags=cv2.INTER_LINEAR,
+                         borderMode=cv2.BORDER_REFLECT)
+    out = np.clip(np.round(out), 0, 255).astype(np.uint8)
+    return out.reshape(image.shape)
+
+
+def self_blend(image: np.ndarray,
+               rng: np.random.Generator,
+               *,
+               center: Optional[Tuple[float, float]] = None,
+               mask_threshold: float = 0.25) -> SelfBlendResult:
+    """Makes a forgery of ``image`` (uint8, H x W or H x W x C) by self-blending."""
+    if image.dtype != np.uint8:
+        raise TypeError(f'self_blend expects a uint8 image, got {image.dtype}')
+    h, w = image.shape[:2]
+    region = random_region((h, w), rng, center)
+    blur = _odd(rng.uniform(0.08, 0.2) * min(h, w))
+    soft = cv2.GaussianBlur(region, (blur, blur), 0)  # finite kernel: exact zeros far away
+    soft = soft / max(float(soft.max()), 1e-6) * float(rng.choice(BLEND_RATIOS))
+    soft = np.clip(soft, 0.0, 1.0).astype(np.float32)
+    blended = perturb(image, rng)
+    weight = soft[..., None] if image.ndim == 3 else soft
+    mixed = np.round(weight * blended.astype(np.float32) + (1 - weight) * image.astype(np.float32))
+    fake = np.where(weight > 0, np.clip(mixed, 0, 255).astype(np.uint8), image)
+    mask = (soft > mask_threshold).astype(np.uint8)
+    return SelfBlendResult(image=fake, mask=mask, soft_mask=soft, blended=blended)
+
+
+@TRANSFORMS.register_module()
+class SelfBlendForgery(BaseTransform):
+    """With probability ``prob`` turns a real sample into a self-blended fake one.
+
+    Put it right after ``LoadForgeryAnnotations`` (before resizing and padding). It sets
+    ``img``, ``gt_seg_map`` (0/1), ``gt_label`` = 1, ``method`` and ``has_mask`` = True;
+    fake samples pass unchanged.
+
+    Args:
+        prob: chance that a real sample becomes fake.
+        mask_threshold: soft-mask value above which a pixel is forged in ``gt_seg_map``.
+        method: the ``method`` name given to the made fakes.
+        seed: ``None`` draws from numpy's global generator (seeded by mmengine's
+            ``randomness`` config, different in each dataloader worker); an int gives
+            this transform its own generator.
+    """
+
+    def __init__(self,
+                 *,
+                 prob: float = 0.5,
+                 mask_threshold: float = 0.25,
+                 method: str = 'synthetic',
+                 seed: Optional[int] = None) -> None:
+        if not 0.0 <= prob <= 1.0:
+            raise ValueError(f'SelfBlendForgery prob must be in [0, 1], got {prob}')
+        self.prob = prob
+        self.mask_threshold = mask_threshold
+        self.method = method
+        self.seed = seed
+        self._rng = np.random.default_rng(seed) if seed is not None else None
+
+    def _generator(self) -> np.random.Generator:
+        if self._rng is not None:
+            return self._rng
+        return np.random.default_rng(np.random.randint(0, 2**31 - 1))
+
+    def transform(self, results: dict) -> dict:
+        if int(results.get('gt_label', 0)) != 0:
+            return results
+        rng = self._generator()
+        if rng.random() >= self.prob:
+            return results
+        made = self_blend(results['img'], rng, mask_threshold=self.mask_threshold)
+        results['img'] = made.image
+        results['gt_seg_map'] = made.mask
+        results.setdefault('seg_fields', [])
+        if 'gt_seg_map' not in results['seg_fields']:
+            results['seg_fields'].append('gt_seg_map')
+        results.update(gt_label=1, method=self.method, has_mask=True)
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{type(self).__name__}(prob={self.prob}, mask_threshold={self.mask_threshold}, '
+                f'seed={self.seed})')

@@ -1,0 +1,188 @@
+"""Running a dataset's video jobs in parallel, writing its annotation lists and a report.
+
+The dataset converters under ``tools/dataset_converters`` only list their videos
+(:class:`VideoJob`) and their splits; everything else is here, shared.
+"""
+import argparse
+import json
+import multiprocessing
+import os
+import os.path as osp
+import time
+from collections import Counter
+from typing import Dict, List, Optional, Sequence
+
+import cv2
+from tqdm import tqdm
+
+from ..datasets.annotation_file import write_annotations
+from .face_detector import FaceDetector, build_face_detector
+from .video_conversion import (ConversionOptions, VideoJob, VideoResult, convert_video,
+                               is_complete, read_video_meta)
+
+
+def add_conversion_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options every converter shares."""
+    parser.add_argument('--num-frames', type=int, default=32,
+                        help='evenly spaced frames per video (default 32)')
+    parser.add_argument('--margin', type=float, default=1.3,
+                        help='crop side as a multiple of the face side (default 1.3)')
+    parser.add_argument('--size', type=int, default=None,
+                        help='resize crops to SIZE x SIZE (default: keep each crop\'s size)')
+    parser.add_argument('--mask-threshold', type=int, default=127,
+                        help='mask pixels with grey value above this are forged (default 127)')
+    parser.add_argument('--workers', type=int, default=1, help='parallel processes (default 1)')
+    parser.add_argument('--detector', default='haar',
+                        help="'haar' (OpenCV Haar cascade, default) or 'package.module:factory', "
+                        'a function returning a callable BGR frame -> [(x1, y1, x2, y2, score)]')
+
+
+def options_from_args(args: argparse.Namespace) -> ConversionOptions:
+    if args.num_frames < 1 or args.margin <= 0 or args.workers < 1:
+        raise SystemExit('--num-frames and --workers must be >= 1, --margin > 0')
+    return ConversionOptions(num_frames=args.num_frames, margin=args.margin, size=args.size,
+                             mask_threshold=args.mask_threshold)
+
+
+_WORKER: dict = {}
+
+
+def _init_worker(detector_spec: Optional[str], root: str, options: ConversionOptions) -> None:
+    cv2.setNumThreads(1)
+    _WORKER.update(detector=build_face_detector(detector_spec), root=root, options=options)
+
+
+def _run_one(job: VideoJob) -> VideoResult:
+    try:
+        return convert_video(job, _WORKER['root'], _WORKER['options'], _WORKER['detector'])
+    except Exception as err:  # one broken video must not end a run of thousands
+        return VideoResult(job, 'failed', f'{type(err).__name__}: {err}')
+
+
+def run_jobs(jobs: Sequence[VideoJob],
+             root: str,
+             options: ConversionOptions,
+             *,
+             workers: int = 1,
+             detector: Optional[str] = None,
+             desc: str = 'videos') -> List[VideoResult]:
+    """Converts every job (complete ones are skipped) with a progress bar."""
+    jobs = list(jobs)
+    todo = [job for job in jobs if not is_complete(job, root)]
+    results = [VideoResult(job, 'skipped') for job in jobs if is_complete(job, root)]
+    if not todo:
+        return results
+    bar = tqdm(total=len(todo), desc=desc, unit='video', dynamic_ncols=True)
+    if workers == 1:
+        _init_worker(detector, root, options)
+        stream = map(_run_one, todo)
+        pool = None
+    else:
+        pool = multiprocessing.get_context('fork').Pool(
+            workers, initializer=_init_worker, initargs=(detector, root, options))
+        stream = pool.imap_unordered(_run_one, todo)
+    try:
+        for result in stream:
+            results.append(result)
+            if result.status == 'failed':
+                bar.write(f'failed: {result.job.source}: {result.reason}')
+            bar.update()
+    finally:
+        bar.close()
+        if pool is not None:
+            pool.close()
+            pool.join()
+    return results
+
+
+def video_records(job: VideoJob, root: str) -> List[dict]:
+    """One annotation record per written frame of a complete video."""
+    meta = read_video_meta(job, root)
+    rel = osp.relpath(job.output_dir(root), root)
+    return [
+        dict(img_path=osp.join(rel, 'images', frame['file']),
+             mask_path=osp.join(rel, 'masks', frame['file']) if meta['has_masks'] else None,
+             label=job.label, method=job.method, video_id=job.video_id, frame=frame['frame'])
+        for frame in meta['frames']
+    ]
+
+
+def write_split_lists(root: str, splits: Dict[str, Sequence[VideoJob]],
+                      file_names: Dict[str, str]) -> Dict[str, dict]:
+    """Writes ``annotations/<file_names[split]>`` for every split from its complete videos."""
+    summary = {}
+    for split, jobs in splits.items():
+        complete = [job for job in jobs if is_complete(job, root)]
+        records = [r for job in complete for r in video_records(job, root)]
+        path = osp.join(root, 'annotations', file_names[split])
+        write_annotations(path, records)
+        summary[split] = dict(file=path, frames=len(records), videos=len(complete),
+                              videos_listed=len(jobs),
+                              methods=dict(Counter(job.method for job in complete)))
+    return summary
+
+
+def finish_report(name: str, root: str, results: Sequence[VideoResult],
+                  annotations: Dict[str, dict], started: float,
+                  missing: Sequence[str] = ()) -> dict:
+    """Prints the run's report and saves it as ``<root>/reports/<name>.json``."""
+    counts = Counter(r.status for r in results)
+    failures = [dict(source=r.job.source, method=r.job.method, video_id=r.job.video_id,
+                     reason=r.reason) for r in results if r.status == 'failed']
+    report = dict(name=name, output=osp.abspath(root), videos=len(results),
+                  done=counts['done'], skipped=counts['skipped'], failed=counts['failed'],
+                  not_in_download=len(missing),
+                  frames_written=sum(r.frames for r in results),
+                  frames_with_held_box=sum(r.extra.get('held_frames', 0) for r in results),
+                  failures=failures, missing_sources=list(missing), annotations=annotations,
+                  seconds=round(time.time() - started, 1))
+    path = osp.join(root, 'reports', f'{name}.json')
+    os.makedirs(osp.dirname(path), exist_ok=True)
+    with open(path, 'w') as f:
+        json.dump(report, f, indent=1)
+    print(f'{name}: {report["videos"]} videos: {report["done"]} done, {report["skipped"]} '
+          f'skipped (already complete), {report["failed"]} failed')
+    reasons = Counter(f['reason'].split(':')[0] for f in failures)
+    for reason, n in reasons.most_common():
+        print(f'  failed, {reason}: {n}')
+    if missing:
+        print(f'  {len(missing)} listed videos are not in the download, e.g. {missing[0]}')
+    for split, info in annotations.items():
+        absent = info['videos_listed'] - info['videos']
+        print(f'  {split}: {info["frames"]} frames of {info["videos"]} videos -> {info["file"]}'
+              + (f' ({absent} listed videos without crops)' if absent else ''))
+    print(f'report: {path}')
+    return report
+
+
+def convert_dataset(name: str, root: str, splits: Dict[str, Sequence[VideoJob]],
+                    file_names: Dict[str, str], args: argparse.Namespace,
+                    run: Optional[Sequence[VideoJob]] = None) -> dict:
+    """A converter's whole run: convert, write the split lists, report.
+
+    Args:
+        name: the report's name (``reports/<name>.json``).
+        splits: split name -> every video the split lists (present in the download or not).
+        file_names: split name -> annotation file name under ``<root>/annotations``.
+        args: parsed :func:`add_conversion_arguments` options.
+        run: the videos to convert now (default: every video of every split, once).
+    """
+    started = time.time()
+    options = options_from_args(args)
+    build_detector_or_exit(args.detector)
+    if run is None:
+        run = list({job: None for jobs in splits.values() for job in jobs})
+    present = [job for job in run if osp.exists(job.source)]
+    missing = [job.source for job in run if not osp.exists(job.source)]
+    results = run_jobs(present, root, options, workers=args.workers, detector=args.detector,
+                       desc=name)
+    annotations = write_split_lists(root, splits, file_names)
+    return finish_report(name, root, results, annotations, started, missing)
+
+
+def build_detector_or_exit(spec: Optional[str]) -> FaceDetector:
+    """Builds the detector once in the main process so a bad --detector fails early."""
+    try:
+        return build_face_detector(spec)
+    except (ValueError, FileNotFoundError, RuntimeError) as err:
+        raise SystemExit(f'--detector: {err}') from err

@@ -1,0 +1,153 @@
+"""Face detectors: a BGR frame in, a list of scored boxes out.
+
+A detector is any callable ``detector(frame_bgr) -> list[FaceDetection]``. The default,
+:class:`HaarFaceDetector`, uses the Haar cascades that ship with OpenCV 4.x under
+``cv2.data.haarcascades``, so it works offline with nothing but ``pip install``.
+A stronger detector plugs in by import path::
+
+    build_face_detector('mypkg.faces:make_detector')
+
+where ``make_detector()`` (called with no arguments) returns such a callable. Its boxes
+may be numpy arrays or tuples ``(x1, y1, x2, y2, score)``; they are converted here.
+"""
+import importlib
+import os.path as osp
+from dataclasses import dataclass
+from typing import Callable, List, Optional, Sequence, Union
+
+import cv2
+import numpy as np
+
+HAAR_CASCADE = 'haarcascade_frontalface_alt2.xml'
+
+
+@dataclass(frozen=True)
+class FaceDetection:
+    """An axis-aligned face box in pixel coordinates (x2, y2 exclusive) with a score."""
+
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+    score: float = 1.0
+
+    @property
+    def width(self) -> float:
+        return self.x2 - self.x1
+
+    @property
+    def height(self) -> float:
+        return self.y2 - self.y1
+
+    @property
+    def area(self) -> float:
+        return max(self.width, 0.0) * max(self.height, 0.0)
+
+    @property
+    def center(self) -> tuple:
+        return (self.x1 + self.x2) / 2, (self.y1 + self.y2) / 2
+
+
+FaceDetector = Callable[[np.ndarray], List[FaceDetection]]
+
+
+def _haar_cascade_path(name: str) -> str:
+    root = getattr(getattr(cv2, 'data', None), 'haarcascades', None)
+    path = osp.join(root, name) if root else None
+    if path is None or not osp.isfile(path):
+        raise FileNotFoundError(
+            f'OpenCV Haar cascade {name!r} not found (cv2 {cv2.__version__}, looked in '
+            f'{root!r}). OpenCV 4.x wheels ship the cascades; install '
+            "'opencv-python-headless<5', or pass --detector with your own detector.")
+    return path
+
+
+class HaarFaceDetector:
+    """Frontal-face Haar cascade from OpenCV, scored by its neighbour count.
+
+    Args:
+        cascade: file name under ``cv2.data.haarcascades`` or a path to a cascade XML.
+        scale_factor: image pyramid step of ``detectMultiScale``.
+        min_neighbors: overlapping raw detections needed to keep a face.
+        min_size_ratio: smallest face side as a fraction of the frame's shorter side.
+        max_side: frames larger than this (longer side, pixels) are downscaled for
+            detection; boxes are returned in the original frame's coordinates.
+    """
+
+    def __init__(self,
+                 *,
+                 cascade: str = HAAR_CASCADE,
+                 scale_factor: float = 1.1,
+                 min_neighbors: int = 4,
+                 min_size_ratio: float = 0.08,
+                 max_side: int = 640) -> None:
+        if not hasattr(cv2, 'CascadeClassifier'):
+            raise RuntimeError(
+                f'OpenCV {cv2.__version__} has no CascadeClassifier (OpenCV 5 dropped Haar '
+                "cascades): pip uninstall opencv-python; pip install 'opencv-python-headless<5'; "
+                'or pass --detector with your own detector.')
+        path = cascade if osp.isfile(cascade) else _haar_cascade_path(cascade)
+        self.classifier = cv2.CascadeClassifier(path)
+        if self.classifier.empty():
+            raise RuntimeError(f'OpenCV could not load the Haar cascade {path!r}.')
+        self.scale_factor = scale_factor
+        self.min_neighbors = min_neighbors
+        self.min_size_ratio = min_size_ratio
+        self.max_side = max_side
+
+    def __call__(self, frame: np.ndarray) -> List[FaceDetection]:
+        gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if frame.ndim == 3 else frame
+        scale = min(1.0, self.max_side / max(gray.shape[:2]))
+        if scale < 1.0:
+            gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        gray = cv2.equalizeHist(gray)
+        min_side = max(int(min(gray.shape[:2]) * self.min_size_ratio), 12)
+        boxes, neighbours = self.classifier.detectMultiScale2(
+            gray, scaleFactor=self.scale_factor, minNeighbors=self.min_neighbors,
+            minSize=(min_side, min_side))
+        return [
+            FaceDetection(float(x / scale), float(y / scale), float((x + w) / scale),
+                          float((y + h) / scale), float(n))
+            for (x, y, w, h), n in zip(np.asarray(boxes).reshape(-1, 4),
+                                       np.asarray(neighbours).reshape(-1))
+        ]
+
+
+def as_detections(raw: Sequence) -> List[FaceDetection]:
+    """Converts a plugged-in detector's output (FaceDetection or 4/5-number rows)."""
+    out = []
+    for item in raw:
+        if isinstance(item, FaceDetection):
+            out.append(item)
+            continue
+        values = [float(v) for v in np.asarray(item).reshape(-1)]
+        if len(values) not in (4, 5):
+            raise ValueError(f'a face box must be (x1, y1, x2, y2[, score]), got {item!r}')
+        out.append(FaceDetection(*values))
+    return out
+
+
+class _CheckedDetector:
+    """Wraps a plugged-in detector so that its output is always FaceDetection objects."""
+
+    def __init__(self, detector: Callable) -> None:
+        self.detector = detector
+
+    def __call__(self, frame: np.ndarray) -> List[FaceDetection]:
+        return as_detections(self.detector(frame))
+
+
+def build_face_detector(spec: Optional[Union[str, Callable]] = None) -> FaceDetector:
+    """Builds a detector from ``None``/``'haar'`` (OpenCV Haar) or ``'module:factory'``."""
+    if spec is None or spec == 'haar':
+        return HaarFaceDetector()
+    if callable(spec):
+        return _CheckedDetector(spec)
+    module_name, sep, attr = str(spec).partition(':')
+    if not sep or not module_name or not attr:
+        raise ValueError(f"--detector must be 'haar' or 'package.module:factory', got {spec!r}")
+    try:
+        factory = getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError) as err:
+        raise ValueError(f'cannot import the face detector factory {spec!r}: {err}') from err
+    return _CheckedDetector(factory())

@@ -1,0 +1,153 @@
+"""One video to face crops: sample frames, detect and track the face, crop frame and mask.
+
+Output of a job, under the converter's output root::
+
+    <group>/<method>/<video_id>/images/<frame:04d>.png   face crop (BGR PNG)
+    <group>/<method>/<video_id>/masks/<frame:04d>.png    same crop of the mask, 0 / 255
+    <group>/<method>/<video_id>/video.json               frame numbers, boxes, counts
+
+``group`` is the compression (``c23``) or quality (``higher_quality``); ``<frame>`` is
+the frame's number in the source video. Real videos have no ``masks/`` folder (their
+masks are all zero). A mask frame is binarised as ``gray > mask_threshold`` (default
+127, the midpoint of 8-bit grey) before cropping, so compression noise in the mask
+videos does not leak in.
+
+The video is written to ``<group>/<method>/.<video_id>.partial`` and renamed when every
+frame is written: a video folder that exists is complete, an interrupted one is redone.
+"""
+import json
+import os
+import os.path as osp
+import shutil
+from dataclasses import asdict, dataclass, field
+from typing import List, Optional
+
+import cv2
+import numpy as np
+
+from .face_crop import crop_square, square_box
+from .face_detector import FaceDetector
+from .face_tracker import FaceTracker, track_faces
+from .frame_sampler import FrameReadError, read_frames, sample_frames
+
+VIDEO_META = 'video.json'
+
+
+@dataclass(frozen=True)
+class VideoJob:
+    """One source video and where its crops go."""
+
+    source: str
+    method: str
+    video_id: str
+    label: int
+    group: str
+    mask_source: Optional[str] = None
+
+    def output_dir(self, root: str) -> str:
+        return osp.join(root, self.group, self.method, self.video_id)
+
+
+@dataclass(frozen=True)
+class ConversionOptions:
+    """What every video of a run shares.
+
+    Args:
+        num_frames: evenly spaced frames per video.
+        margin: crop side as a multiple of the tracked face side.
+        size: resize every crop to ``size`` x ``size``; ``None`` keeps its own size.
+        mask_threshold: a mask pixel is forged when its grey value exceeds this.
+    """
+
+    num_frames: int = 32
+    margin: float = 1.3
+    size: Optional[int] = None
+    mask_threshold: int = 127
+
+
+@dataclass
+class VideoResult:
+    """What happened to one job: ``status`` is 'done', 'skipped' or 'failed'."""
+
+    job: VideoJob
+    status: str
+    reason: str = ''
+    frames: int = 0
+    extra: dict = field(default_factory=dict)
+
+
+def is_complete(job: VideoJob, root: str) -> bool:
+    return osp.isfile(osp.join(job.output_dir(root), VIDEO_META))
+
+
+def _fail(job: VideoJob, reason: str) -> VideoResult:
+    return VideoResult(job, 'failed', reason)
+
+
+def convert_video(job: VideoJob, root: str, options: ConversionOptions,
+                  detector: FaceDetector) -> VideoResult:
+    """Converts one video unless its output is already complete."""
+    out_dir = job.output_dir(root)
+    if is_complete(job, root):
+        return VideoResult(job, 'skipped')
+    try:
+        video = sample_frames(job.source, options.num_frames)
+    except FrameReadError as err:
+        return _fail(job, str(err))
+    masks: List[np.ndarray] = []
+    if job.mask_source is not None:
+        if not osp.exists(job.mask_source):
+            return _fail(job, f'mask video missing: {job.mask_source}')
+        try:
+            mask_video = read_frames(job.mask_source, video.indices)
+        except FrameReadError as err:
+            return _fail(job, f'unreadable mask video: {err}')
+        if mask_video.total != video.total:
+            return _fail(job, f'mask/video frame-count mismatch: {video.total} frames in '
+                         f'{job.source}, {mask_video.total} in {job.mask_source}')
+        masks = mask_video.frames
+        shapes = {f.shape[:2] for f in video.frames} | {m.shape[:2] for m in masks}
+        if len(shapes) != 1:
+            return _fail(job, f'mask/video size mismatch: {sorted(shapes)} between '
+                         f'{job.source} and {job.mask_source}')
+
+    faces = track_faces([detector(frame) for frame in video.frames], FaceTracker())
+    if faces[0] is None:
+        return _fail(job, f'no face found: none in the {len(video.frames)} sampled frames of {job.source}')
+
+    partial = osp.join(osp.dirname(out_dir), f'.{job.video_id}.partial')
+    shutil.rmtree(partial, ignore_errors=True)
+    os.makedirs(osp.join(partial, 'images'))
+    if masks:
+        os.makedirs(osp.join(partial, 'masks'))
+    records = []
+    for k, (index, frame, face) in enumerate(zip(video.indices, video.frames, faces)):
+        box = square_box(face.center_x, face.center_y, face.size, margin=options.margin)
+        name = f'{index:04d}.png'
+        _write_png(osp.join(partial, 'images', name), crop_square(frame, box, out_size=options.size))
+        if masks:
+            gray = masks[k] if masks[k].ndim == 2 else cv2.cvtColor(masks[k], cv2.COLOR_BGR2GRAY)
+            binary = np.where(gray > options.mask_threshold, 255, 0).astype(np.uint8)
+            _write_png(osp.join(partial, 'masks', name),
+                       crop_square(binary, box, out_size=options.size, is_mask=True))
+        records.append(dict(frame=index, file=name, box=list(box), detected=face.detected))
+    meta = dict(source=job.source, mask_source=job.mask_source, method=job.method,
+                video_id=job.video_id, label=job.label, total_frames=video.total,
+                has_masks=bool(masks), options=asdict(options), frames=records)
+    with open(osp.join(partial, VIDEO_META), 'w') as f:
+        json.dump(meta, f, indent=1)
+    if osp.exists(out_dir):  # a folder without video.json is a leftover, not a result
+        shutil.rmtree(out_dir)
+    os.replace(partial, out_dir)
+    held = sum(not r['detected'] for r in records)
+    return VideoResult(job, 'done', frames=len(records), extra=dict(held_frames=held))
+
+
+def _write_png(path: str, image: np.ndarray) -> None:
+    if not cv2.imwrite(path, image):
+        raise OSError(f'could not write {path}')
+
+
+def read_video_meta(job: VideoJob, root: str) -> dict:
+    with open(osp.join(job.output_dir(root), VIDEO_META)) as f:
+        return json.load(f)

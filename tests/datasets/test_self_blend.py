@@ -1,0 +1,72 @@
+import numpy as np
+import pytest
+from skimage import data
+
+from dadf_mm.datasets.transforms import SelfBlendForgery, self_blend
+
+FACE = np.ascontiguousarray(data.astronaut()[40:200, 150:310][..., ::-1])  # 160 x 160 BGR
+
+
+def test_outside_the_soft_mask_is_untouched_and_blend_is_exact():
+    made = self_blend(FACE, np.random.default_rng(3))
+    soft, src = made.soft_mask, FACE.astype(np.float64)
+    outside = soft == 0
+    assert 0.2 < outside.mean() < 0.95  # a real region, not everything nor nothing
+    np.testing.assert_array_equal(made.image[outside], FACE[outside])
+    expected = np.round(soft[..., None] * made.blended + (1 - soft[..., None]) * src)
+    np.testing.assert_array_equal(made.image, np.clip(expected, 0, 255).astype(np.uint8))
+
+
+def test_binary_mask_is_the_thresholded_blend():
+    for seed in range(5):
+        made = self_blend(FACE, np.random.default_rng(seed), mask_threshold=0.25)
+        np.testing.assert_array_equal(made.mask, (made.soft_mask > 0.25).astype(np.uint8))
+        forged = made.mask == 1
+        assert forged.mean() > 0.05
+        changed = (made.image != FACE).any(axis=2)
+        assert changed[forged].mean() > 0.9  # what the mask marks was really altered
+        assert not changed[made.soft_mask == 0].any()
+
+
+def test_same_seed_same_forgery_other_seed_other():
+    a = self_blend(FACE, np.random.default_rng(7))
+    b = self_blend(FACE, np.random.default_rng(7))
+    c = self_blend(FACE, np.random.default_rng(8))
+    np.testing.assert_array_equal(a.image, b.image)
+    np.testing.assert_array_equal(a.mask, b.mask)
+    assert not np.array_equal(a.mask, c.mask)
+
+
+def test_grey_image_stays_grey():
+    grey = np.repeat(FACE.mean(axis=2, keepdims=True).astype(np.uint8), 3, axis=2)
+    made = self_blend(grey, np.random.default_rng(1))
+    assert (made.image == made.image[..., :1]).all()
+
+
+def results_of(label, mask=None):
+    return dict(img=FACE.copy(), gt_label=label, method='original', video_id='x', has_mask=True,
+                gt_seg_map=np.zeros(FACE.shape[:2], np.uint8) if mask is None else mask,
+                seg_fields=['gt_seg_map'])
+
+
+def test_transform_turns_real_into_fake():
+    out = SelfBlendForgery(prob=1.0, seed=0)(results_of(0))
+    assert out['gt_label'] == 1 and out['method'] == 'synthetic' and out['has_mask'] is True
+    assert out['gt_seg_map'].sum() > 0 and set(np.unique(out['gt_seg_map'])) == {0, 1}
+    changed = (out['img'] != FACE).any(axis=2)
+    assert changed[out['gt_seg_map'] == 1].mean() > 0.9
+    again = SelfBlendForgery(prob=1.0, seed=0)(results_of(0))
+    np.testing.assert_array_equal(out['img'], again['img'])
+
+
+def test_transform_leaves_fakes_and_respects_prob():
+    fake_mask = np.ones(FACE.shape[:2], np.uint8)
+    out = SelfBlendForgery(prob=1.0, seed=0)(results_of(1, fake_mask))
+    assert out['method'] == 'original' and (out['img'] == FACE).all() and out['gt_seg_map'] is fake_mask
+    out = SelfBlendForgery(prob=0.0, seed=0)(results_of(0))
+    assert out['gt_label'] == 0 and (out['img'] == FACE).all()
+    transform = SelfBlendForgery(prob=0.5, seed=1)
+    made = sum(transform(results_of(0))['gt_label'] for _ in range(200))
+    assert 70 < made < 130
+    with pytest.raises(ValueError, match='prob'):
+        SelfBlendForgery(prob=1.5)

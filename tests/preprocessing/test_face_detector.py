@@ -1,0 +1,47 @@
+import sys
+
+import numpy as np
+import pytest
+from skimage import data
+
+from dadf_mm.preprocessing.face_detector import (FaceDetection, HaarFaceDetector,
+                                                 build_face_detector)
+
+ASTRONAUT_FACE_CENTRE = (224, 115)  # x, y of Eileen Collins' face in skimage's astronaut
+
+
+def test_haar_finds_the_astronaut_face():
+    frame = np.ascontiguousarray(data.astronaut()[..., ::-1])
+    faces = HaarFaceDetector()(frame)
+    assert len(faces) == 1
+    (cx, cy), face = faces[0].center, faces[0]
+    assert abs(cx - ASTRONAUT_FACE_CENTRE[0]) < 15 and abs(cy - ASTRONAUT_FACE_CENTRE[1]) < 15
+    assert 60 < face.width < 130 and face.score > 0
+
+
+def test_haar_downscales_large_frames_and_maps_boxes_back():
+    frame = np.ascontiguousarray(data.astronaut()[..., ::-1])
+    big = np.kron(frame, np.ones((2, 2, 1), np.uint8))  # 1024 x 1024
+    faces = HaarFaceDetector(max_side=512)(big)
+    assert len(faces) == 1
+    cx, cy = faces[0].center
+    assert abs(cx - 2 * ASTRONAUT_FACE_CENTRE[0]) < 30 and abs(cy - 2 * ASTRONAUT_FACE_CENTRE[1]) < 30
+
+
+def test_no_face_in_a_flat_frame():
+    assert HaarFaceDetector()(np.full((200, 200, 3), 128, np.uint8)) == []
+
+
+def test_detector_by_import_path(tmp_path, monkeypatch):
+    (tmp_path / 'my_faces.py').write_text(
+        'def make_detector():\n'
+        '    return lambda frame: [(1, 2, 11, 22, 0.9), (0, 0, 5, 5)]\n')
+    monkeypatch.syspath_prepend(str(tmp_path))
+    detector = build_face_detector('my_faces:make_detector')
+    assert detector(np.zeros((4, 4, 3), np.uint8)) == [
+        FaceDetection(1, 2, 11, 22, 0.9), FaceDetection(0, 0, 5, 5, 1.0)]
+    sys.modules.pop('my_faces', None)
+    with pytest.raises(ValueError, match='package.module:factory'):
+        build_face_detector('no_colon_here')
+    with pytest.raises(ValueError, match='cannot import.*nowhere_module'):
+        build_face_detector('nowhere_module:make')
