@@ -1,0 +1,323 @@
+"""ForgeryMetric: localisation (PBCA, IINC, pixel F1/IoU) and detection (ACC, AUC,
+EER at frame and video level) in one mmengine metric."""
+import logging
+import warnings
+from collections import Counter
+from typing import Any, Callable, Dict, List, Optional, Sequence, Union
+
+import numpy as np
+import torch
+from mmengine.evaluator import BaseMetric
+from mmengine.logging import print_log
+from mmseg.registry import METRICS
+
+from .functional import (MaskCounts, UndefinedMetricWarning, aggregate_videos,
+                         binary_accuracy, equal_error_rate, iinc, pbca, pixel_f1,
+                         pixel_iou, roc_auc)
+
+MASK_THRESHOLD = 0.5
+
+
+@METRICS.register_module()
+class ForgeryMetric(BaseMetric):
+    """Face forgery localisation and detection metric (Kong et al., TIFS 2022).
+
+    Localisation, per image and then averaged over images, in %:
+
+    - ``PBCA``: (TP + TN) / N, real images (all-zero masks) included. Greater is better.
+    - ``IINC``: inverse intersection non-containment, real images included.
+      Less is better.
+    - ``pixel_F1``, ``pixel_IoU``: F1 and IoU of the forged class, the mean over
+      images whose ground truth has at least one forged pixel (per-image averaging,
+      not pooled pixel counts). Greater is better.
+
+    Masks are binarised with a strict ``> 0.5``; ground-truth pixels equal to
+    ``ignore_index`` are left out of every count.
+
+    Detection, in %, on ``pred_score`` (the probability that a face is fake):
+
+    - ``ACC`` (``pred_score > score_threshold``), ``AUC``: greater is better.
+    - ``EER``: the FPR at the ROC point where |FNR - FPR| is smallest; less is better.
+    - ``video_ACC``, ``video_AUC``, ``video_EER``: the same on video scores, a video's
+      score being the mean of its frames' scores. A video is identified by
+      ``method`` and ``video_id`` together (FF++ reuses ids across methods); all its
+      frames must carry the same ``gt_label``.
+
+    AUC and EER are NaN (with a logged warning) when the set holds only one class.
+
+    With ``per_method=True`` each method ``m`` adds ``m/ACC`` (over that method's
+    samples), ``m/PBCA``, ``m/IINC`` (when its localisation is measured),
+    ``m/pixel_F1``, ``m/pixel_IoU`` (when its masks have forged pixels), and, for a
+    method that has fake samples, ``m/AUC`` and ``m/EER`` computed on that method's
+    fakes against every real sample of the set (the usual per-manipulation protocol
+    of FF++).
+
+    Keys are flat (no prefix unless ``prefix`` is given), so a config can use e.g.
+    ``CheckpointHook(save_best='PBCA', rule='greater')`` or
+    ``save_best='IINC', rule='less'``.
+
+    Each sample is counted once. mmengine's ``collect_results`` drops the samples a
+    ``DefaultSampler`` pads onto the last rank; beyond that, samples are identified
+    by (``img_path``, ``sample_idx``) and a repeated identity is dropped and logged.
+
+    Args:
+        localization: ``True`` measures localisation on every sample (a sample marked
+            ``has_mask=False`` is then an error); ``False`` measures detection only;
+            ``'auto'`` measures localisation on the samples whose metainfo does not
+            say ``has_mask=False`` and states once in the log when none has a mask.
+        per_method: add the per-method breakdown described above.
+        score_threshold: the fake decision for ACC is ``pred_score > score_threshold``.
+        ignore_index: ground-truth value of pixels left out of localisation.
+        collect_device: see ``mmengine.evaluator.BaseMetric``.
+        collect_dir: see ``mmengine.evaluator.BaseMetric``.
+        prefix: prefix of every key; none by default.
+    """
+
+    default_prefix: Optional[str] = ''
+    GREATER_IS_BETTER = ('PBCA', 'pixel_F1', 'pixel_IoU', 'ACC', 'AUC', 'video_ACC',
+                         'video_AUC')
+    LESS_IS_BETTER = ('IINC', 'EER', 'video_EER')
+
+    def __init__(self,
+                 *,
+                 localization: Union[bool, str] = 'auto',
+                 per_method: bool = False,
+                 score_threshold: float = 0.5,
+                 ignore_index: int = 255,
+                 collect_device: str = 'cpu',
+                 collect_dir: Optional[str] = None,
+                 prefix: Optional[str] = None) -> None:
+        super().__init__(collect_device=collect_device, prefix=prefix,
+                         collect_dir=collect_dir)
+        if localization not in (True, False, 'auto'):
+            raise ValueError(f"localization must be True, False or 'auto', "
+                             f'got {localization!r}')
+        self.localization = localization
+        self.per_method = per_method
+        self.score_threshold = score_threshold
+        self.ignore_index = ignore_index
+        self._expected_size: Optional[int] = None
+        self._said_not_localized = False
+
+    # ------------------------------------------------------------------ process
+    def process(self, data_batch: Any, data_samples: Sequence[dict]) -> None:
+        """Keep a few scalars per sample: label, score, method, video, pixel counts."""
+        for sample in data_samples:
+            self.results.append(self._sample_record(sample))
+
+    def _sample_record(self, sample: dict) -> dict:
+        img_path = sample.get('img_path')
+        sample_idx = sample.get('sample_idx')
+        if img_path is None and sample_idx is None:
+            raise ValueError("a data sample carries neither 'img_path' nor "
+                             "'sample_idx'; ForgeryMetric needs one of them to count "
+                             'each sample once')
+        name = img_path if img_path is not None else f'sample {sample_idx}'
+        for key, source in (('pred_score', "the segmentor's predict()"),
+                            ('gt_label', 'the packing transform (meta_keys)'),
+                            ('method', 'the packing transform (meta_keys)'),
+                            ('video_id', 'the packing transform (meta_keys)')):
+            if key not in sample:
+                raise ValueError(f'{name}: data sample has no {key!r}; it is set by '
+                                 f'{source}')
+        score = _scalar(sample['pred_score'], name, 'pred_score')
+        if not 0.0 <= score <= 1.0:
+            raise ValueError(f'{name}: pred_score {score} is not a probability in '
+                             '[0, 1]; the segmentor must apply the sigmoid')
+        label = _scalar(sample['gt_label'], name, 'gt_label')
+        if label not in (0, 1):
+            raise ValueError(f'{name}: gt_label {label} is neither 0 (real) nor 1 (fake)')
+        has_mask = bool(sample.get('has_mask', True))
+        if self.localization is True and not has_mask:
+            raise ValueError(f"{name}: the dataset marks this sample has_mask=False but "
+                             "ForgeryMetric has localization=True; use localization="
+                             "'auto' (or False) for a detection-only dataset")
+        measure = self.localization is True or (self.localization == 'auto' and has_mask)
+        counts = self._mask_counts(sample, name, int(label)) if measure else None
+        return dict(
+            identity=(img_path, sample_idx),
+            name=name,
+            label=int(label),
+            score=score,
+            method=str(sample['method']),
+            video_id=str(sample['video_id']),
+            counts=counts)
+
+    def _mask_counts(self, sample: dict, name: str, label: int) -> tuple:
+        for key in ('pred_sem_seg', 'gt_sem_seg'):
+            if key not in sample:
+                raise ValueError(f"{name}: data sample has no {key!r}, so localisation "
+                                 "cannot be measured; a dataset without masks must set "
+                                 "has_mask=False, or use localization=False")
+        gt = sample['gt_sem_seg']['data']
+        pred = sample['pred_sem_seg']['data'].to(gt.device)
+        if pred.shape != gt.shape:
+            raise ValueError(f'{name}: prediction shape {tuple(pred.shape)} differs from '
+                             f'ground-truth shape {tuple(gt.shape)}; the segmentor must '
+                             'resize predictions to the ground truth (ori_shape)')
+        valid = gt != self.ignore_index
+        p = (pred > MASK_THRESHOLD) & valid
+        g = (gt > MASK_THRESHOLD) & valid
+        unexpected = (gt != 0) & (gt != 1) & valid
+        # one device-to-host transfer per sample
+        *counts, num_unexpected = torch.stack(
+            [valid.sum(), p.sum(), g.sum(), (p & g).sum(), unexpected.sum()]).tolist()
+        counts = tuple(counts)
+        if num_unexpected:
+            found = sorted(set(gt[unexpected].unique().tolist()))
+            raise ValueError(f'{name}: ground-truth mask has values {found}; expected 0 '
+                             f'(pristine), 1 (forged) or {self.ignore_index} (ignored)')
+        if counts[0] == 0:
+            raise ValueError(f'{name}: every ground-truth pixel is {self.ignore_index} '
+                             '(ignored); PBCA and IINC are undefined for it')
+        if label == 0 and counts[2] > 0:
+            raise ValueError(f'{name}: gt_label is 0 (real) but its mask has '
+                             f'{counts[2]} forged pixels; label and mask disagree')
+        return counts
+
+    # ------------------------------------------------------------------ evaluate
+    def evaluate(self, size: int) -> dict:
+        """``BaseMetric.evaluate``, remembering ``size`` to check the sample count."""
+        self._expected_size = size
+        return super().evaluate(size)
+
+    def compute_metrics(self, results: list) -> Dict[str, float]:
+        if not results:
+            raise ValueError('ForgeryMetric received no results: the evaluation set is '
+                             'empty or process() was never called')
+        records = self._unique(results)
+        scores = np.array([r['score'] for r in records], dtype=np.float64)
+        labels = np.array([r['label'] for r in records], dtype=np.int64)
+        methods = np.array([r['method'] for r in records], dtype=object)
+        video_keys = [(r['method'], r['video_id']) for r in records]
+        num_fake = int(labels.sum())
+
+        metrics = self._detection(scores, labels, '')
+        _, video_scores, video_labels = aggregate_videos(scores, labels, video_keys)
+        metrics.update(self._detection(video_scores, video_labels, 'video_'))
+
+        localized = np.array([r['counts'] is not None for r in records])
+        if localized.any():
+            counts = MaskCounts.stack(
+                [r['counts'] for r in records if r['counts'] is not None])
+            metrics.update(self._localization(counts, ''))
+        if not localized.all():
+            self._log_unlocalized(int((~localized).sum()), len(records))
+
+        if self.per_method:
+            metrics.update(self._per_method(records, scores, labels, methods, localized))
+        print_log(f'ForgeryMetric: {len(records)} images ({num_fake} fake, '
+                  f'{len(records) - num_fake} real) in {len(video_scores)} videos, '
+                  f'localisation measured on {int(localized.sum())} images',
+                  logger='current')
+        return metrics
+
+    def _unique(self, results: List[dict]) -> List[dict]:
+        records, seen = [], set()
+        for record in results:
+            if record['identity'] not in seen:
+                seen.add(record['identity'])
+                records.append(record)
+        repeated = len(results) - len(records)
+        if repeated:
+            example = Counter(r['name'] for r in results).most_common(1)[0][0]
+            print_log(f'ForgeryMetric: dropped {repeated} repeated samples (same '
+                      f'img_path and sample_idx, e.g. {example}); each sample counts '
+                      'once', logger='current', level=logging.WARNING)
+        if self._expected_size is not None and len(records) != self._expected_size:
+            print_log(f'ForgeryMetric: {len(records)} distinct samples were evaluated '
+                      f'but the dataset has {self._expected_size}; some samples are '
+                      'missing or the dataset lists one sample twice',
+                      logger='current', level=logging.WARNING)
+        return records
+
+    def _detection(self, scores: np.ndarray, labels: np.ndarray,
+                   prefix: str) -> Dict[str, float]:
+        return {
+            f'{prefix}ACC': 100.0 * binary_accuracy(
+                scores, labels, threshold=self.score_threshold),
+            f'{prefix}AUC': 100.0 * _logged(roc_auc, scores, labels, f'{prefix}AUC'),
+            f'{prefix}EER': 100.0 * _logged(equal_error_rate, scores, labels,
+                                            f'{prefix}EER'),
+        }
+
+    def _localization(self, counts: MaskCounts, prefix: str) -> Dict[str, float]:
+        """PBCA and IINC over all images; F1 and IoU over images with forged pixels
+        (NaN with a logged warning when there is none, omitted for a method)."""
+        metrics = {
+            f'{prefix}PBCA': 100.0 * float(np.mean(pbca(counts))),
+            f'{prefix}IINC': 100.0 * float(np.mean(iinc(counts))),
+        }
+        forged = np.asarray(counts.gt) > 0
+        if forged.any():
+            forged_counts = MaskCounts(*(np.asarray(c)[forged] for c in counts))
+            metrics[f'{prefix}pixel_F1'] = 100.0 * float(np.mean(pixel_f1(forged_counts)))
+            metrics[f'{prefix}pixel_IoU'] = 100.0 * float(
+                np.mean(pixel_iou(forged_counts)))
+        elif not prefix:
+            print_log('ForgeryMetric: pixel_F1 and pixel_IoU are undefined: no image '
+                      'has a forged pixel; reporting NaN', logger='current',
+                      level=logging.WARNING)
+            metrics['pixel_F1'] = metrics['pixel_IoU'] = float('nan')
+        return metrics
+
+    def _per_method(self, records: List[dict], scores: np.ndarray, labels: np.ndarray,
+                    methods: np.ndarray, localized: np.ndarray) -> Dict[str, float]:
+        metrics: Dict[str, float] = {}
+        real = labels == 0
+        for method in sorted(set(methods)):
+            mine = methods == method
+            metrics[f'{method}/ACC'] = 100.0 * binary_accuracy(
+                scores[mine], labels[mine], threshold=self.score_threshold)
+            if (mine & localized).any():
+                counts = MaskCounts.stack(
+                    [r['counts'] for r, keep in zip(records, mine & localized) if keep])
+                metrics.update(self._localization(counts, f'{method}/'))
+            fake_of_method = mine & (labels == 1)
+            if fake_of_method.any():
+                pair = fake_of_method | real
+                for key, fn in (('AUC', roc_auc), ('EER', equal_error_rate)):
+                    metrics[f'{method}/{key}'] = 100.0 * _logged(
+                        fn, scores[pair], labels[pair], f'{method}/{key}')
+        return metrics
+
+    def _log_unlocalized(self, num_unlocalized: int, num_samples: int) -> None:
+        if self._said_not_localized:
+            return
+        self._said_not_localized = True
+        if num_unlocalized == num_samples:
+            why = ('localization=False' if self.localization is False else
+                   'no sample has a mask (has_mask=False)')
+            print_log(f'ForgeryMetric: localisation is not measured ({why}); only '
+                      'detection metrics are reported', logger='current')
+        else:
+            print_log(f'ForgeryMetric: {num_unlocalized} of {num_samples} samples have '
+                      'no mask (has_mask=False); localisation metrics cover the other '
+                      f'{num_samples - num_unlocalized}', logger='current')
+
+
+def _scalar(value: Any, name: str, key: str) -> float:
+    """A Python number from a number, a one-element tensor or array."""
+    if hasattr(value, 'numel') and value.numel() != 1:
+        raise ValueError(f'{name}: {key} must hold one value, got shape '
+                         f'{tuple(value.shape)}')
+    try:
+        return value.item() if hasattr(value, 'item') else float(value)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f'{name}: {key} must be a number, got {value!r}') from error
+
+
+def _logged(fn: Callable[..., float], scores: np.ndarray, labels: np.ndarray,
+            key: str) -> float:
+    """``fn(scores, labels)`` with an undefined-metric warning sent to the log."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always', UndefinedMetricWarning)
+        value = fn(scores, labels)
+    for warning in caught:
+        if issubclass(warning.category, UndefinedMetricWarning):
+            print_log(f'ForgeryMetric: {key}: {warning.message}', logger='current',
+                      level=logging.WARNING)
+        else:
+            warnings.warn_explicit(warning.message, warning.category, warning.filename,
+                                   warning.lineno)
+    return value
