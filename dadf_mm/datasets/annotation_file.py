@@ -30,13 +30,15 @@ class AnnotationError(ValueError):
 def _normalise(record: dict, where: str) -> dict:
     for key in REQUIRED:
         if record.get(key) in (None, ''):
-            raise AnnotationError(f'{where}: missing {key!r} (each record needs img_path and label)')
+            raise AnnotationError(
+                f'{where}: missing {key!r} (each record needs img_path and label)')
     try:
         label = int(record['label'])
     except (TypeError, ValueError):
         label = -1
     if label not in (0, 1):
-        raise AnnotationError(f"{where}: label must be 0 (real) or 1 (fake), got {record['label']!r}")
+        raise AnnotationError(
+            f"{where}: label must be 0 (real) or 1 (fake), got {record['label']!r}")
     out = dict(record)
     out['label'] = label
     out['mask_path'] = record.get('mask_path') or None
@@ -59,7 +61,8 @@ def read_annotations(path: str) -> List[dict]:
         elif ext == '.json':
             data = json.load(f)
             if not isinstance(data, list):
-                raise AnnotationError(f'{path}: a .json annotation file must hold a list of records')
+                raise AnnotationError(
+                    f'{path}: a .json annotation file must hold a list of records')
             records = [_normalise(r, f'{path}, record {i}') for i, r in enumerate(data)]
         elif ext == '.jsonl':
             for line, text in enumerate(f, start=1):

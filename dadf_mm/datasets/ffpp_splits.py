@@ -21,7 +21,10 @@ def ffpp_split_pairs(split: str) -> List[Tuple[str, str]]:
 
 
 def ffpp_split_videos(split: str) -> Tuple[List[str], List[str]]:
-    """Real and fake video ids of a split: ``(['071', '054', ...], ['071_054', '054_071', ...])``."""
+    """Real and fake video ids of a split.
+
+    E.g. ``(['071', '054', ...], ['071_054', '054_071', ...])``.
+    """
     pairs = ffpp_split_pairs(split)
     real = sorted({i for pair in pairs for i in pair})
     fake = sorted({f'{a}_{b}' for t, s in pairs for a, b in ((t, s), (s, t))})

@@ -125,7 +125,8 @@ class FMLDDataset(ForgeryFolderDataset):
     """
 
     HOW_TO_MAKE = ('write annotations/fmld_<split>.jsonl under data_root, one record per image '
-                   'with img_path, mask_path, label, method (see dadf_mm/datasets/annotation_file.py)')
+                   'with img_path, mask_path, label, method '
+                   '(see dadf_mm/datasets/annotation_file.py)')
 
     def __init__(self, *, split: str = 'train', methods: Optional[Sequence[str]] = None,
                  **kwargs) -> None:

@@ -174,6 +174,9 @@ def convert_dataset(name: str, root: str, splits: Dict[str, Sequence[VideoJob]],
         run = list({job: None for jobs in splits.values() for job in jobs})
     present = [job for job in run if osp.exists(job.source)]
     missing = [job.source for job in run if not osp.exists(job.source)]
+    if run and not present:
+        raise SystemExit(f'{name}: none of the {len(run)} videos to convert exists, e.g. '
+                         f'{run[0].source}; check the input folder and --compression')
     results = run_jobs(present, root, options, workers=args.workers, detector=args.detector,
                        desc=name)
     annotations = write_split_lists(root, splits, file_names)

@@ -113,7 +113,8 @@ def convert_video(job: VideoJob, root: str, options: ConversionOptions,
 
     faces = track_faces([detector(frame) for frame in video.frames], FaceTracker())
     if faces[0] is None:
-        return _fail(job, f'no face found: none in the {len(video.frames)} sampled frames of {job.source}')
+        return _fail(job, f'no face found: none in the {len(video.frames)} sampled frames '
+                     f'of {job.source}')
 
     partial = osp.join(osp.dirname(out_dir), f'.{job.video_id}.partial')
     shutil.rmtree(partial, ignore_errors=True)
@@ -124,7 +125,8 @@ def convert_video(job: VideoJob, root: str, options: ConversionOptions,
     for k, (index, frame, face) in enumerate(zip(video.indices, video.frames, faces)):
         box = square_box(face.center_x, face.center_y, face.size, margin=options.margin)
         name = f'{index:04d}.png'
-        _write_png(osp.join(partial, 'images', name), crop_square(frame, box, out_size=options.size))
+        _write_png(osp.join(partial, 'images', name),
+                   crop_square(frame, box, out_size=options.size))
         if masks:
             gray = masks[k] if masks[k].ndim == 2 else cv2.cvtColor(masks[k], cv2.COLOR_BGR2GRAY)
             binary = np.where(gray > options.mask_threshold, 255, 0).astype(np.uint8)

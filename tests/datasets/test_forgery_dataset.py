@@ -86,7 +86,8 @@ def test_ffpp_dataset_reads_converter_output(ffpp_out):
 
 def test_missing_or_empty_split_names_file_and_fix(ffpp_out):
     out, _, _ = ffpp_out
-    with pytest.raises(FileNotFoundError, match=r'ffpp_c40_train\.jsonl.*dataset_converters/ffpp\.py'):
+    with pytest.raises(FileNotFoundError,
+                       match=r'ffpp_c40_train\.jsonl.*dataset_converters/ffpp\.py'):
         FFPPDataset(data_root=str(out), compression='c40', split='train')
     with pytest.raises(ValueError, match=r'no samples in .*ffpp_c23_val\.jsonl.*ffpp\.py'):
         write_annotations(str(out / 'annotations' / 'ffpp_c23_val.jsonl'), [])

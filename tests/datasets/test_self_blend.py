@@ -62,7 +62,8 @@ def test_transform_turns_real_into_fake():
 def test_transform_leaves_fakes_and_respects_prob():
     fake_mask = np.ones(FACE.shape[:2], np.uint8)
     out = SelfBlendForgery(prob=1.0, seed=0)(results_of(1, fake_mask))
-    assert out['method'] == 'original' and (out['img'] == FACE).all() and out['gt_seg_map'] is fake_mask
+    assert out['method'] == 'original' and (out['img'] == FACE).all()
+    assert out['gt_seg_map'] is fake_mask
     out = SelfBlendForgery(prob=0.0, seed=0)(results_of(0))
     assert out['gt_label'] == 0 and (out['img'] == FACE).all()
     transform = SelfBlendForgery(prob=0.5, seed=1)

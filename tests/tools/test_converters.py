@@ -133,7 +133,8 @@ def test_ffpp_frames_crops_and_masks(ffpp_run):
         b, g, r = (crop[..., c].astype(int) for c in range(3))
         green = (g > 180) & (r < 90) & (b < 90)
         forged = mask == 255
-        agreement.append(((green & forged).sum() / forged.sum(), (green & ~forged).sum() / green.sum()))
+        agreement.append(((green & forged).sum() / forged.sum(),
+                          (green & ~forged).sum() / green.sum()))
     inside, outside = np.mean(agreement, axis=0)
     assert inside > 0.85 and outside < 0.1  # the mask covers the green patch and little else
     meta = json.loads((fake_dir / 'video.json').read_text())
@@ -167,17 +168,33 @@ def test_ffpp_rerun_skips_complete_videos(ffpp_run):
     assert len(read_jsonl(out / 'annotations' / 'ffpp_c23_train.jsonl')) == 8
 
 
-def test_dfd_converter(tmp_path):
+def test_dfd_converter_with_a_plugged_in_detector(tmp_path, monkeypatch):
     root, out = tmp_path / 'ffpp', tmp_path / 'out'
     write_video(root / 'original_sequences/actors/c23/videos/01__talking.mp4', real_frames())
     write_video(root / 'manipulated_sequences/DeepFakeDetection/c23/videos/'
                 '01_02__talking__AB12CD34.mp4', real_frames())
-    report = load_tool('dfd').main([str(root), str(out), '--num-frames', '3'])['c23']
+    (tmp_path / 'fixed_box_detector.py').write_text(
+        'def make():\n    return lambda frame: [(40, 40, 120, 120, 1.0)]\n')
+    monkeypatch.syspath_prepend(str(tmp_path))
+    report = load_tool('dfd').main([str(root), str(out), '--num-frames', '3',
+                                    '--detector', 'fixed_box_detector:make'])['c23']
     assert (report['done'], report['failed']) == (2, 0)
     records = read_jsonl(out / 'annotations' / 'dfd_c23_test.jsonl')
     assert {(r['method'], r['video_id'], r['label']) for r in records} == {
         ('original', '01__talking', 0), ('DeepFakeDetection', '01_02__talking__AB12CD34', 1)}
     assert len(records) == 6 and all(r['mask_path'] is None for r in records)
+    for r in records:  # the box the detector gave, times the 1.3 margin: 104 px around (80, 80)
+        crop = cv2.imread(str(out / r['img_path']))
+        assert crop.shape == (104, 104, 3)
+        frame = face_frame(r['frame'])
+        assert np.abs(crop.astype(int) - frame[28:132, 28:132]).mean() < 6  # mp4v noise only
+
+
+def test_converter_stops_when_no_input_video_exists(tmp_path):
+    (tmp_path / 'ffpp' / 'original_sequences').mkdir(parents=True)
+    with pytest.raises(SystemExit, match='none of the .* videos to convert exists'):
+        load_tool('ffpp').main([str(tmp_path / 'ffpp'), str(tmp_path / 'out'),
+                                '--compression', 'c40', '--splits', 'val'])
 
 
 def test_dftimit_converter(tmp_path):

@@ -60,7 +60,8 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, dict]:
             raise SystemExit(
                 f'no DFD videos under {args.ffpp_root}: expected original_sequences/actors/{comp}/'
                 f'videos/*.mp4 and manipulated_sequences/{METHOD}/{comp}/videos/*.mp4 (download '
-                f"them with FaceForensics++'s script, -d DeepFakeDetection_original and -d {METHOD})")
+                "them with FaceForensics++'s script, -d DeepFakeDetection_original and "
+                f'-d {METHOD})')
         reports[comp] = convert_dataset(f'dfd_{comp}', args.out, {'test': jobs},
                                         {'test': f'dfd_{comp}_test.jsonl'}, args)
     return reports

@@ -24,7 +24,7 @@ import glob
 import os
 import os.path as osp
 import sys
-from typing import Dict, List, Optional, Sequence
+from typing import List, Optional, Sequence
 
 from dadf_mm.preprocessing.conversion_runner import add_conversion_arguments, convert_dataset
 from dadf_mm.preprocessing.video_conversion import VideoJob
@@ -90,6 +90,10 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     if not reals:
         raise SystemExit(f'no VidTIMIT videos under {args.vidtimit_root} for the subjects '
                          f'{subjects[:3]}...: expected <subject>/video/<utterance>/ frame folders')
+    without = sorted(set(subjects) - {job.video_id.split('_')[0] for job in reals})
+    if without:
+        print(f'warning: no VidTIMIT videos for {len(without)} DeepfakeTIMIT subjects '
+              f'({", ".join(without)}); the test lists have fewer real videos')
     splits = {q: fakes[q] + reals for q in args.quality}
     names = {q: f'dftimit_{q}_test.jsonl' for q in args.quality}
     return convert_dataset('dftimit', args.out, splits, names, args)
