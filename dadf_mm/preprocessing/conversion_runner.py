@@ -16,7 +16,7 @@ import cv2
 from tqdm import tqdm
 
 from ..datasets.annotation_file import write_annotations
-from .face_detector import FaceDetector, build_face_detector
+from .face_detector import HaarFaceDetector, build_face_detector, resolve_detector_factory
 from .video_conversion import (ConversionOptions, VideoJob, VideoResult, convert_video,
                                is_complete, read_video_meta)
 
@@ -38,8 +38,8 @@ def add_conversion_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def options_from_args(args: argparse.Namespace) -> ConversionOptions:
-    if args.num_frames < 1 or args.margin <= 0 or args.workers < 1:
-        raise SystemExit('--num-frames and --workers must be >= 1, --margin > 0')
+    if args.num_frames < 1 or args.margin <= 0 or args.workers < 1 or (args.size or 1) < 1:
+        raise SystemExit('--num-frames, --workers and --size must be >= 1, --margin > 0')
     return ConversionOptions(num_frames=args.num_frames, margin=args.margin, size=args.size,
                              mask_threshold=args.mask_threshold)
 
@@ -47,12 +47,20 @@ def options_from_args(args: argparse.Namespace) -> ConversionOptions:
 _WORKER: dict = {}
 
 
-def _init_worker(detector_spec: Optional[str], root: str, options: ConversionOptions) -> None:
-    cv2.setNumThreads(1)
-    _WORKER.update(detector=build_face_detector(detector_spec), root=root, options=options)
+def _init_worker(detector_spec: Optional[str], root: str, options: ConversionOptions,
+                 single_thread: bool = True) -> None:
+    if single_thread:  # parallel processes, not threads inside each
+        cv2.setNumThreads(1)
+    _WORKER.update(root=root, options=options, detector=None, detector_error=None)
+    try:
+        _WORKER['detector'] = build_face_detector(detector_spec)
+    except Exception as err:  # a pool worker that raises here would be restarted forever
+        _WORKER['detector_error'] = f'face detector {detector_spec!r} failed to build: {err}'
 
 
 def _run_one(job: VideoJob) -> VideoResult:
+    if _WORKER['detector_error']:
+        return VideoResult(job, 'failed', _WORKER['detector_error'])
     try:
         return convert_video(job, _WORKER['root'], _WORKER['options'], _WORKER['detector'])
     except Exception as err:  # one broken video must not end a run of thousands
@@ -74,24 +82,33 @@ def run_jobs(jobs: Sequence[VideoJob],
         return results
     bar = tqdm(total=len(todo), desc=desc, unit='video', dynamic_ncols=True)
     if workers == 1:
-        _init_worker(detector, root, options)
+        _init_worker(detector, root, options, single_thread=False)
         stream = map(_run_one, todo)
         pool = None
     else:
-        pool = multiprocessing.get_context('fork').Pool(
-            workers, initializer=_init_worker, initargs=(detector, root, options))
+        # not fork: a forked child of a process whose OpenCV (or torch) thread pool is
+        # running can deadlock. A fork server starts clean, imports this module once and
+        # forks the workers from there (which may then use CUDA).
+        context = multiprocessing.get_context('forkserver')
+        context.set_forkserver_preload([__name__])
+        pool = context.Pool(workers, initializer=_init_worker,
+                            initargs=(detector, root, options))
         stream = pool.imap_unordered(_run_one, todo)
     try:
         for result in stream:
             results.append(result)
             if result.status == 'failed':
-                bar.write(f'failed: {result.job.source}: {result.reason}')
+                bar.write(f'failed: {result.job.method}/{result.job.video_id}: {result.reason}')
             bar.update()
+    except BaseException:  # Ctrl-C included: stop the workers; their videos are redone later
+        if pool is not None:
+            pool.terminate()
+        raise
     finally:
         bar.close()
-        if pool is not None:
-            pool.close()
-            pool.join()
+    if pool is not None:
+        pool.close()
+        pool.join()
     return results
 
 
@@ -169,7 +186,7 @@ def convert_dataset(name: str, root: str, splits: Dict[str, Sequence[VideoJob]],
     """
     started = time.time()
     options = options_from_args(args)
-    build_detector_or_exit(args.detector)
+    check_detector_or_exit(args.detector)
     if run is None:
         run = list({job: None for jobs in splits.values() for job in jobs})
     present = [job for job in run if osp.exists(job.source)]
@@ -183,9 +200,12 @@ def convert_dataset(name: str, root: str, splits: Dict[str, Sequence[VideoJob]],
     return finish_report(name, root, results, annotations, started, missing)
 
 
-def build_detector_or_exit(spec: Optional[str]) -> FaceDetector:
-    """Builds the detector once in the main process so a bad --detector fails early."""
+def check_detector_or_exit(spec: Optional[str]) -> None:
+    """Fails early on a bad --detector: imports a plugged-in factory (without calling it,
+    so that CUDA is first used inside the workers) or builds the Haar detector."""
     try:
-        return build_face_detector(spec)
+        factory = resolve_detector_factory(spec)
+        if factory is HaarFaceDetector:
+            HaarFaceDetector()
     except (ValueError, FileNotFoundError, RuntimeError) as err:
         raise SystemExit(f'--detector: {err}') from err

@@ -137,12 +137,11 @@ class _CheckedDetector:
         return as_detections(self.detector(frame))
 
 
-def build_face_detector(spec: Optional[Union[str, Callable]] = None) -> FaceDetector:
-    """Builds a detector from ``None``/``'haar'`` (OpenCV Haar) or ``'module:factory'``."""
+def resolve_detector_factory(spec: Optional[str] = None) -> Callable[[], Callable]:
+    """The factory that ``spec`` names (``None``/``'haar'`` or ``'module:factory'``),
+    imported but not called, so that a GPU detector is first made inside each worker."""
     if spec is None or spec == 'haar':
-        return HaarFaceDetector()
-    if callable(spec):
-        return _CheckedDetector(spec)
+        return HaarFaceDetector
     module_name, sep, attr = str(spec).partition(':')
     if not sep or not module_name or not attr:
         raise ValueError(f"--detector must be 'haar' or 'package.module:factory', got {spec!r}")
@@ -150,4 +149,17 @@ def build_face_detector(spec: Optional[Union[str, Callable]] = None) -> FaceDete
         factory = getattr(importlib.import_module(module_name), attr)
     except (ImportError, AttributeError) as err:
         raise ValueError(f'cannot import the face detector factory {spec!r}: {err}') from err
+    if not callable(factory):
+        raise ValueError(f'{spec!r} is not callable; it must return a detector')
+    return factory
+
+
+def build_face_detector(spec: Optional[Union[str, Callable]] = None) -> FaceDetector:
+    """Builds a detector from ``None``/``'haar'`` (OpenCV Haar), ``'module:factory'`` or a
+    detector callable."""
+    if callable(spec):
+        return _CheckedDetector(spec)
+    factory = resolve_detector_factory(spec)
+    if factory is HaarFaceDetector:
+        return HaarFaceDetector()
     return _CheckedDetector(factory())

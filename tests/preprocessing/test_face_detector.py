@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from skimage import data
 
+from dadf_mm.preprocessing.conversion_runner import check_detector_or_exit
 from dadf_mm.preprocessing.face_detector import (FaceDetection, HaarFaceDetector,
                                                  build_face_detector)
 
@@ -46,3 +47,17 @@ def test_detector_by_import_path(tmp_path, monkeypatch):
         build_face_detector('no_colon_here')
     with pytest.raises(ValueError, match='cannot import.*nowhere_module'):
         build_face_detector('nowhere_module:make')
+
+
+def test_converter_checks_a_plugged_in_factory_without_calling_it(tmp_path, monkeypatch):
+    (tmp_path / 'gpu_faces.py').write_text(
+        'CALLS = []\n'
+        'def make():\n'
+        '    CALLS.append(1)\n'
+        '    return lambda frame: []\n')
+    monkeypatch.syspath_prepend(str(tmp_path))
+    check_detector_or_exit('gpu_faces:make')  # in the parent: import only (CUDA stays unused)
+    assert sys.modules['gpu_faces'].CALLS == []
+    sys.modules.pop('gpu_faces')
+    with pytest.raises(SystemExit, match='--detector: cannot import'):
+        check_detector_or_exit('gpu_faces_missing:make')
