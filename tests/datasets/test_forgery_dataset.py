@@ -131,6 +131,22 @@ def test_folder_dataset_csv_and_has_mask(tmp_path):
     assert dftimit.load_data_list()[0]['has_mask'] is False
 
 
+def test_test_pipeline_keeps_ground_truth_at_original_size(tmp_path):
+    write_png(tmp_path / 'img.png', np.zeros((8, 10, 3), np.uint8))
+    mask = np.zeros((8, 10), np.uint8)
+    mask[2:6, 4:9] = 255
+    write_png(tmp_path / 'mask.png', mask)
+    records = [dict(img_path='img.png', mask_path='mask.png', label=1)]
+    pipeline = [dict(type='LoadImageFromFile'), dict(type='Resize', scale=(32, 32),
+                                                     keep_ratio=False),
+                dict(type='LoadForgeryAnnotations'), dict(type='PackForgeryInputs')]
+    dataset = ForgeryFolderDataset(ann_file=str(make_list(tmp_path, records)),
+                                   data_root=str(tmp_path), pipeline=pipeline, test_mode=True)
+    sample = dataset[0]
+    assert tuple(sample['inputs'].shape) == (3, 32, 32)
+    np.testing.assert_array_equal(sample['data_samples'].gt_sem_seg.data[0].numpy(), mask // 255)
+
+
 def test_bad_annotations_name_the_line(tmp_path):
     (tmp_path / 'bad.csv').write_text('img_path,label\na.png,0\nb.png,2\n')
     with pytest.raises(AnnotationError, match=r'bad\.csv, line 3: label must be 0'):

@@ -12,7 +12,9 @@ from mmseg.registry import TRANSFORMS
 class LoadForgeryAnnotations(BaseTransform):
     """Loads ``gt_seg_map`` (0 pristine, 1 forged) for the image loaded before it.
 
-    A sample without a mask file (``seg_map_path`` None) gets an all-zero mask: a real
+    The mask has the image's size as loaded (``ori_shape``): before ``Resize`` in a training
+    pipeline, after it in a test pipeline (mmseg's convention: ground truth at the original
+    size). A sample without a mask file (``seg_map_path`` None) gets an all-zero mask: a real
     image, or a fake one whose localisation is unknown (``has_mask`` False). Mask files
     may be 0/255 (forged where grey value > ``threshold``), 0/1 label maps (forged where
     1) or colour (the brightest channel counts).
@@ -20,7 +22,8 @@ class LoadForgeryAnnotations(BaseTransform):
     Errors, each naming the files: an unreadable mask, a mask whose size differs from
     its image's, and a real image (``gt_label`` 0) whose mask marks forged pixels.
 
-    Required keys: ``img``, ``img_path``, ``seg_map_path``; optional ``gt_label``.
+    Required keys: ``ori_shape`` (or ``img``), ``img_path``, ``seg_map_path``; optional
+    ``gt_label``.
     Added keys: ``gt_seg_map`` (uint8, H x W), ``seg_fields``.
 
     Args:
@@ -50,10 +53,13 @@ class LoadForgeryAnnotations(BaseTransform):
         return (mask > cut).astype(np.uint8)
 
     def transform(self, results: dict) -> dict:
-        if 'img' not in results:
+        if 'ori_shape' not in results and 'img' not in results:
             raise KeyError('LoadForgeryAnnotations needs the image: put it after LoadImageFromFile')
         img_path = results.get('img_path', '<in-memory image>')
-        height, width = results['img'].shape[:2]
+        # the image's size as loaded: in a test pipeline (Resize before this transform, as
+        # mmseg does) the ground truth stays at the original size
+        shape = results['ori_shape'] if 'ori_shape' in results else results['img'].shape
+        height, width = shape[:2]
         path = results.get('seg_map_path')
         if path is None:
             gt = np.zeros((height, width), dtype=np.uint8)
