@@ -42,11 +42,11 @@ def dfd_jobs(ffpp_root: str, compression: str) -> List[VideoJob]:
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        description='DeepFakeDetection videos -> face crops and a test list',
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        description='DeepFakeDetection videos -> face crops and a test list')
     parser.add_argument('ffpp_root', help='the FaceForensics++ download (has original_sequences/)')
     parser.add_argument('out', help='output folder')
-    parser.add_argument('--compression', nargs='+', default=['c23'], choices=COMPRESSIONS)
+    parser.add_argument('--compression', nargs='+', default=['c23'], choices=COMPRESSIONS,
+                        help='c23 = HQ, c40 = LQ (default: c23)')
     add_conversion_arguments(parser)
     return parser.parse_args(argv)
 

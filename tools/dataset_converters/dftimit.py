@@ -68,12 +68,12 @@ def real_jobs(vidtimit_root: str, subjects: Sequence[str]) -> List[VideoJob]:
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        description='DeepfakeTIMIT + VidTIMIT -> face crops and test lists',
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        description='DeepfakeTIMIT + VidTIMIT -> face crops and test lists')
     parser.add_argument('dftimit_root', help='DeepfakeTIMIT (has higher_quality/, lower_quality/)')
     parser.add_argument('vidtimit_root', help='VidTIMIT (one folder per subject)')
     parser.add_argument('out', help='output folder')
-    parser.add_argument('--quality', nargs='+', default=['hq', 'lq'], choices=sorted(QUALITIES))
+    parser.add_argument('--quality', nargs='+', default=['hq', 'lq'], choices=sorted(QUALITIES),
+                        help='DeepfakeTIMIT qualities (default: hq lq)')
     add_conversion_arguments(parser)
     return parser.parse_args(argv)
 

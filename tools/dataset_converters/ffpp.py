@@ -60,13 +60,15 @@ def ffpp_jobs(ffpp_root: str, compression: str, split: str, methods: Sequence[st
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        description='FaceForensics++ videos -> face crops, masks and split lists',
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        description='FaceForensics++ videos -> face crops, masks and split lists')
     parser.add_argument('ffpp_root', help='the FaceForensics++ download (has original_sequences/)')
     parser.add_argument('out', help='output folder')
-    parser.add_argument('--methods', nargs='+', default=list(METHODS), choices=ALL_METHODS)
-    parser.add_argument('--compression', nargs='+', default=['c23'], choices=COMPRESSIONS)
-    parser.add_argument('--splits', nargs='+', default=list(SPLITS), choices=SPLITS)
+    parser.add_argument('--methods', nargs='+', default=list(METHODS), choices=ALL_METHODS,
+                        help='manipulation methods (default: the four of the paper)')
+    parser.add_argument('--compression', nargs='+', default=['c23'], choices=COMPRESSIONS,
+                        help='c23 = HQ, c40 = LQ (default: c23)')
+    parser.add_argument('--splits', nargs='+', default=list(SPLITS), choices=SPLITS,
+                        help='official splits to convert (default: all)')
     parser.add_argument('--no-masks', action='store_true',
                         help='do not read mask videos (fakes then support detection only)')
     add_conversion_arguments(parser)
