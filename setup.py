@@ -10,6 +10,7 @@ setup(
     python_requires='>=3.9',
     install_requires=[
         'torch>=2.0', 'torchvision', 'mmengine==0.10.7', 'mmcv>=2.0.0,<2.2.0',
-        'mmsegmentation==1.2.2', 'segment-anything', 'opencv-python-headless<5',
+        'mmsegmentation==1.2.2', 'segment-anything', 'opencv-python-headless<5', 'tqdm',
+        'scikit-image', 'scipy', 'tensorboard',
     ],
 )

@@ -1,0 +1,35 @@
+# DADF on SAM ViT-H (paper setting): frozen SAM encoder with a Multiscale Adapter before
+# every block, RGA between the clean and the noisy view, SAM's mask decoder and a real/fake
+# branch; loss = L_seg + 0.1 L_rec + 0.1 L_cls.
+data_preprocessor = dict(
+    type='SegDataPreProcessor',
+    mean=[123.675, 116.28, 103.53],  # SAM's pixel statistics
+    std=[58.395, 57.12, 57.375],
+    bgr_to_rgb=True,
+    pad_val=0,
+    seg_pad_val=255,
+    size=(1024, 1024))
+model = dict(
+    type='DADF',
+    sam_checkpoint='checkpoints/sam_vit_h_4b8939.pth',
+    noise_std=1e-3,  # sigma on the normalised input (paper: variance 1e-6)
+    data_preprocessor=data_preprocessor,
+    backbone=dict(
+        type='SAMViT',
+        arch='vit_h',
+        img_size=1024,
+        adapter=dict(variant='A', inner_channels=256),
+        task_head=True,
+        attn_impl='sdpa',
+        grad_checkpointing=False),
+    neck=dict(type='RGANeck', channels=256, attn_act='spatial_softmax', rec_on='real',
+              loss_weight=0.1),
+    decode_head=dict(
+        type='SAMMaskDecoderHead',
+        with_cls=True,
+        cls_in='gated_embedding',
+        loss_cls_weight=0.1,
+        loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=True, loss_weight=1.0,
+                         avg_non_ignore=True, loss_name='loss_seg')),
+    train_cfg=dict(),
+    test_cfg=dict(mode='whole'))

@@ -1,0 +1,3 @@
+# As dadf_vit-h_ffpp-lq.py on SAM ViT-B.
+_base_ = ['./dadf_vit-h_ffpp-lq.py']
+model = dict(sam_checkpoint='checkpoints/sam_vit_b_01ec64.pth', backbone=dict(arch='vit_b'))

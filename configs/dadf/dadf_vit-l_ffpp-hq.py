@@ -1,0 +1,3 @@
+# As dadf_vit-h_ffpp-hq.py on SAM ViT-L.
+_base_ = ['./dadf_vit-h_ffpp-hq.py']
+model = dict(sam_checkpoint='checkpoints/sam_vit_l_0b3195.pth', backbone=dict(arch='vit_l'))

@@ -1,0 +1,42 @@
+"""Write one JSON line per test image: its score, decision and forged area."""
+import json
+import os
+import os.path as osp
+from typing import Dict, List, Optional, Sequence
+
+from mmengine.evaluator import BaseMetric
+from mmseg.registry import METRICS
+
+
+@METRICS.register_module()
+class ForgeryPredictionWriter(BaseMetric):
+    """Dump per-image predictions to ``out_file`` (JSON lines); computes no metric.
+
+    Each line: ``img_path``, ``method``, ``video_id``, ``gt_label`` (when known),
+    ``fake_probability``, ``is_fake`` (probability > ``threshold``) and ``forged_area``
+    (the share of pixels predicted forged). Correct under several processes: results are
+    gathered by mmengine and written once, by rank 0, in dataset order.
+    """
+
+    def __init__(self, *, out_file: str, threshold: float = 0.5,
+                 collect_device: str = 'cpu', prefix: Optional[str] = None) -> None:
+        super().__init__(collect_device=collect_device, prefix=prefix)
+        self.out_file = out_file
+        self.threshold = threshold
+
+    def process(self, data_batch, data_samples: Sequence[dict]) -> None:
+        for sample in data_samples:
+            score = float(sample['pred_score'])
+            pred = sample['pred_sem_seg']['data']
+            record = dict(img_path=sample.get('img_path'), method=sample.get('method'),
+                          video_id=sample.get('video_id'), gt_label=sample.get('gt_label'),
+                          fake_probability=round(score, 6), is_fake=score > self.threshold,
+                          forged_area=round(float((pred > 0).float().mean()), 6))
+            self.results.append(record)
+
+    def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
+        os.makedirs(osp.dirname(osp.abspath(self.out_file)), exist_ok=True)
+        with open(self.out_file, 'w') as f:
+            for record in results:
+                f.write(json.dumps(record) + '\n')
+        return {}

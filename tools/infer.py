@@ -1,0 +1,120 @@
+"""Run a trained DADF model on an image, a folder, or a video.
+
+    python tools/infer.py CONFIG CHECKPOINT face.png --out out/
+    python tools/infer.py CONFIG CHECKPOINT photos/ --out out/ --detect-faces
+    python tools/infer.py CONFIG CHECKPOINT clip.mp4 --out out/ --num-frames 32
+
+Writes, per image (or video frame): ``overlays/<name>.png`` (the forged region in red and
+the decision on the picture), ``heatmaps/<name>.png`` (the per-pixel fake probability) and
+one JSON line in ``predictions.jsonl`` (fake probability, decision, forged area); a video
+adds a line with its score, the mean of its frames' scores.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+import cv2  # noqa: E402
+from mmengine.config import DictAction  # noqa: E402
+from tqdm import tqdm  # noqa: E402
+
+import dadf_mm  # noqa: E402,F401
+from dadf_mm.apis.inference import (VIDEO_SUFFIXES, ForgeryInferencer, list_inputs,  # noqa: E402
+                                    render)
+from dadf_mm.preprocessing import build_face_detector  # noqa: E402
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='DADF forgery inference')
+    parser.add_argument('config')
+    parser.add_argument('checkpoint')
+    parser.add_argument('input', help='an image, a video, or a folder of them')
+    parser.add_argument('--out', required=True, help='output directory')
+    parser.add_argument('--device', default='cpu', help="'cpu', 'cuda', 'cuda:1' ...")
+    parser.add_argument('--threshold', type=float, default=0.5,
+                        help='fake-probability threshold of the decision')
+    parser.add_argument('--detect-faces', action='store_true',
+                        help='crop the largest face of each image first (videos always do)')
+    parser.add_argument('--detector', default=None,
+                        help='face detector factory as module:function (default: OpenCV Haar)')
+    parser.add_argument('--margin', type=float, default=1.3, help='face crop margin')
+    parser.add_argument('--num-frames', type=int, default=32,
+                        help='evenly spaced frames per video')
+    parser.add_argument('--batch-size', type=int, default=4)
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={})
+    return parser.parse_args()
+
+
+def stem(path: str) -> str:
+    return osp.splitext(osp.basename(path))[0]
+
+
+def main() -> None:
+    args = parse_args()
+    for path, what in ((args.config, 'config'), (args.checkpoint, 'checkpoint')):
+        if not osp.isfile(path):
+            sys.exit(f'infer.py: {what} file {path!r} not found')
+    try:
+        inputs = list_inputs(args.input)
+    except FileNotFoundError as err:
+        sys.exit(f'infer.py: {err}')
+    if not inputs:
+        sys.exit(f'infer.py: no images or videos in {args.input}')
+    for sub in ('overlays', 'heatmaps'):
+        os.makedirs(osp.join(args.out, sub), exist_ok=True)
+    inferencer = ForgeryInferencer(args.config, args.checkpoint, device=args.device,
+                                   threshold=args.threshold, batch_size=args.batch_size,
+                                   cfg_options=args.cfg_options)
+    detector = build_face_detector(args.detector)
+    failed = 0
+    with open(osp.join(args.out, 'predictions.jsonl'), 'w') as lines:
+
+        def emit(record: dict) -> None:
+            lines.write(json.dumps(record) + '\n')
+            lines.flush()
+
+        def save(name: str, image, pred) -> dict:
+            overlay, heat = render(image, pred, args.threshold)
+            cv2.imwrite(osp.join(args.out, 'overlays', f'{name}.png'), overlay)
+            cv2.imwrite(osp.join(args.out, 'heatmaps', f'{name}.png'), heat)
+            return dict(fake_probability=round(pred.fake_probability, 6),
+                        is_fake=pred.fake_probability > args.threshold,
+                        forged_area=round(pred.forged_area, 6),
+                        face_box=list(pred.box) if pred.box else None)
+
+        for path in tqdm(inputs, desc='infer', unit='file'):
+            try:
+                if path.lower().endswith(VIDEO_SUFFIXES):
+                    preds = inferencer.predict_video(path, num_frames=args.num_frames,
+                                                     detector=detector, margin=args.margin)
+                    for pred in preds:
+                        frame = pred.info['frame']
+                        emit(dict(input=path, frame=frame,
+                                  **save(f'{stem(path)}_{frame:06d}', pred.info['frame_image'],
+                                         pred)))
+                    score = sum(p.fake_probability for p in preds) / len(preds)
+                    emit(dict(input=path, video=True, frames=len(preds),
+                              fake_probability=round(score, 6),
+                              is_fake=score > args.threshold))
+                else:
+                    image = cv2.imread(path, cv2.IMREAD_COLOR)
+                    if image is None:
+                        raise ValueError(f'unreadable image {path} (not an image file, or '
+                                         'corrupt)')
+                    pred = inferencer.predict_image(image, path, detect_faces=args.detect_faces,
+                                                    detector=detector, margin=args.margin)
+                    emit(dict(input=path, **save(stem(path), image, pred)))
+            except Exception as err:  # one bad input must not lose the others
+                failed += 1
+                emit(dict(input=path, error=str(err)))
+                print(f'infer.py: {path}: {err}', file=sys.stderr)
+    print(f'{len(inputs) - failed} of {len(inputs)} inputs done; results in {args.out}')
+    if failed:
+        sys.exit(1)
+
+
+if __name__ == '__main__':
+    main()
