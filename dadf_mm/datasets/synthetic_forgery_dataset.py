@@ -30,6 +30,7 @@ from .forgery_dataset import ForgeryFolderDataset
 from .transforms.self_blend import self_blend
 
 GENERATOR_VERSION = 1
+DEFAULT_OFFSETS = (8.0, 24.0)
 PHOTO_SPLITS = {'train': ('astronaut', 'coffee', 'rocket'), 'val': ('chelsea', ),
                 'test': ('camera', )}
 LFW_SPLITS = {'train': range(0, 7), 'val': range(7, 8), 'test': range(8, 10)}
@@ -77,7 +78,8 @@ def _random_view(image: np.ndarray, size: int, rng: np.random.Generator) -> np.n
 
 
 def make_samples(split: str, num_samples: int, img_size: int,
-                 seed: int) -> List[Tuple[str, np.ndarray, Optional[np.ndarray], int]]:
+                 seed: int, offset_range: Tuple[float, float] = DEFAULT_OFFSETS
+                 ) -> List[Tuple[str, np.ndarray, Optional[np.ndarray], int]]:
     """``(source name, image, mask or None, label)`` for every sample, deterministic in seed."""
     sources = source_images(split)
     names = sorted(sources)
@@ -89,13 +91,14 @@ def make_samples(split: str, num_samples: int, img_size: int,
         if i % 2 == 0:
             samples.append((name, view, None, 0))
         else:
-            made = self_blend(view, np.random.default_rng([seed, i // 2, 1]))
+            made = self_blend(view, np.random.default_rng([seed, i // 2, 1]),
+                              offset_range=offset_range)
             samples.append((name, made.image, made.mask, 1))
     return samples
 
 
 def write_synthetic_split(folder: str, split: str, num_samples: int, img_size: int,
-                          seed: int) -> str:
+                          seed: int, offset_range: Tuple[float, float] = DEFAULT_OFFSETS) -> str:
     """Writes images, masks (0/255) and ``annotations.jsonl`` into ``folder`` (atomically)."""
     ann_file = osp.join(folder, 'annotations.jsonl')
     if osp.isfile(ann_file):
@@ -103,8 +106,8 @@ def write_synthetic_split(folder: str, split: str, num_samples: int, img_size: i
     os.makedirs(osp.dirname(folder), exist_ok=True)
     tmp = tempfile.mkdtemp(prefix='.partial-', dir=osp.dirname(folder))
     records = []
-    for i, (name, image, mask, label) in enumerate(make_samples(split, num_samples, img_size,
-                                                                seed)):
+    for i, (name, image, mask, label) in enumerate(
+            make_samples(split, num_samples, img_size, seed, offset_range)):
         stem = f'{split}_{i:05d}'
         os.makedirs(osp.join(tmp, 'images'), exist_ok=True)
         cv2.imwrite(osp.join(tmp, 'images', f'{stem}.png'), image)
@@ -136,6 +139,8 @@ class SyntheticForgeryDataset(ForgeryFolderDataset):
         seed: fixes every crop and forgery.
         cache_dir: where the images are written (default ``data_root`` if given, else
             ``$XDG_CACHE_HOME/dadf_mm/synthetic``).
+        offset_range: size range, in grey levels, of the colour offset of the blended
+            copy; larger is easier to detect (the CPU demo uses (30, 60)).
         **kwargs: as :class:`ForgeryFolderDataset` (``pipeline``, ``test_mode``, ...).
     """
 
@@ -148,6 +153,7 @@ class SyntheticForgeryDataset(ForgeryFolderDataset):
                  img_size: int = 128,
                  seed: int = 0,
                  cache_dir: Optional[str] = None,
+                 offset_range: Tuple[float, float] = DEFAULT_OFFSETS,
                  **kwargs) -> None:
         if split not in LFW_SPLITS:
             raise ValueError(f"split must be 'train', 'val' or 'test', got {split!r}")
@@ -158,12 +164,16 @@ class SyntheticForgeryDataset(ForgeryFolderDataset):
         self.num_samples = num_samples
         self.img_size = img_size
         self.seed = seed
+        self.offset_range = tuple(float(v) for v in offset_range)
         root = cache_dir or kwargs.get('data_root') or _default_cache()
+        strength = '' if self.offset_range == DEFAULT_OFFSETS else \
+            f'_off{self.offset_range[0]:g}-{self.offset_range[1]:g}'
         self.folder = osp.join(
             osp.abspath(root),
-            f'{split}_n{num_samples}_s{img_size}_seed{seed}_v{GENERATOR_VERSION}')
+            f'{split}_n{num_samples}_s{img_size}_seed{seed}{strength}_v{GENERATOR_VERSION}')
         super().__init__(ann_file=osp.join(self.folder, 'annotations.jsonl'), **kwargs)
 
     def load_data_list(self) -> List[dict]:
-        write_synthetic_split(self.folder, self.split, self.num_samples, self.img_size, self.seed)
+        write_synthetic_split(self.folder, self.split, self.num_samples, self.img_size, self.seed,
+                              self.offset_range)
         return super().load_data_list()

@@ -71,3 +71,20 @@ def test_transform_leaves_fakes_and_respects_prob():
     assert 70 < made < 130
     with pytest.raises(ValueError, match='prob'):
         SelfBlendForgery(prob=1.5)
+
+
+def test_offset_range_sets_the_strength_of_the_forgery():
+    from dadf_mm.datasets.transforms.self_blend import self_blend as blend
+    img = np.full((64, 64, 3), 128, np.uint8)
+    checked = 0
+    for seed in range(8):
+        weak = blend(img, np.random.default_rng(seed))
+        strong = blend(img, np.random.default_rng(seed), offset_range=(50.0, 50.0))
+        assert np.array_equal(weak.mask, strong.mask)  # same region, other colour change
+        core = strong.soft_mask >= 0.99
+        if core.any():
+            # a flat grey image: the offset is exactly +-50 (gain 0.9-1.1 moves 128 by <= 13)
+            delta = np.abs(strong.image[core].astype(int) - 128)
+            assert delta.min() >= 50 - 13 and delta.max() <= 50 + 13
+            checked += 1
+    assert checked >= 2

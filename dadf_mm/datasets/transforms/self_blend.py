@@ -60,14 +60,15 @@ def random_region(shape: Tuple[int, int], rng: np.random.Generator,
     return region
 
 
-def perturb(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """A colour- and geometry-perturbed copy: per-channel gain and offset (the offset is at
-    least 8 grey levels, so the copy always differs; one for all channels of a grey image),
-    optional blur, slight zoom and shift."""
+def perturb(image: np.ndarray, rng: np.random.Generator, *,
+            offset_range: Tuple[float, float] = (8.0, 24.0)) -> np.ndarray:
+    """A colour- and geometry-perturbed copy: per-channel gain and offset (the offset's size
+    is drawn from ``offset_range`` grey levels, at least 8 by default so the copy always
+    differs; one for all channels of a grey image), optional blur, slight zoom and shift."""
     img = image.astype(np.float32)
     channels = img.shape[2] if img.ndim == 3 else 1
     gain = rng.uniform(0.9, 1.1, channels)
-    offset = rng.choice([-1.0, 1.0], channels) * rng.uniform(8, 24, channels)
+    offset = rng.choice([-1.0, 1.0], channels) * rng.uniform(*offset_range, channels)
     if channels > 1 and (image == image[..., :1]).all():  # grey stays grey: no colour cast
         gain, offset = np.full(channels, gain[0]), np.full(channels, offset[0])
     out = img * gain + offset
@@ -88,8 +89,10 @@ def self_blend(image: np.ndarray,
                rng: np.random.Generator,
                *,
                center: Optional[Tuple[float, float]] = None,
-               mask_threshold: float = 0.25) -> SelfBlendResult:
-    """Makes a forgery of ``image`` (uint8, H x W or H x W x C) by self-blending."""
+               mask_threshold: float = 0.25,
+               offset_range: Tuple[float, float] = (8.0, 24.0)) -> SelfBlendResult:
+    """Makes a forgery of ``image`` (uint8, H x W or H x W x C) by self-blending;
+    ``offset_range`` sets how strong the colour change of the blended copy is."""
     if image.dtype != np.uint8:
         raise TypeError(f'self_blend expects a uint8 image, got {image.dtype}')
     h, w = image.shape[:2]
@@ -98,7 +101,7 @@ def self_blend(image: np.ndarray,
     soft = cv2.GaussianBlur(region, (blur, blur), 0)  # finite kernel: exact zeros far away
     soft = soft / max(float(soft.max()), 1e-6) * float(rng.choice(BLEND_RATIOS))
     soft = np.clip(soft, 0.0, 1.0).astype(np.float32)
-    blended = perturb(image, rng)
+    blended = perturb(image, rng, offset_range=offset_range)
     weight = soft[..., None] if image.ndim == 3 else soft
     mixed = np.round(weight * blended.astype(np.float32) + (1 - weight) * image.astype(np.float32))
     fake = np.where(weight > 0, np.clip(mixed, 0, 255).astype(np.uint8), image)
@@ -121,6 +124,7 @@ class SelfBlendForgery(BaseTransform):
         seed: ``None`` draws from numpy's global generator (seeded by mmengine's
             ``randomness`` config, different in each dataloader worker); an int gives
             this transform its own generator.
+        offset_range: size range, in grey levels, of the blended copy's colour offset.
     """
 
     def __init__(self,
@@ -128,13 +132,15 @@ class SelfBlendForgery(BaseTransform):
                  prob: float = 0.5,
                  mask_threshold: float = 0.25,
                  method: str = 'synthetic',
-                 seed: Optional[int] = None) -> None:
+                 seed: Optional[int] = None,
+                 offset_range: Tuple[float, float] = (8.0, 24.0)) -> None:
         if not 0.0 <= prob <= 1.0:
             raise ValueError(f'SelfBlendForgery prob must be in [0, 1], got {prob}')
         self.prob = prob
         self.mask_threshold = mask_threshold
         self.method = method
         self.seed = seed
+        self.offset_range = tuple(offset_range)
         self._rng = np.random.default_rng(seed) if seed is not None else None
 
     def _generator(self) -> np.random.Generator:
@@ -148,7 +154,8 @@ class SelfBlendForgery(BaseTransform):
         rng = self._generator()
         if rng.random() >= self.prob:
             return results
-        made = self_blend(results['img'], rng, mask_threshold=self.mask_threshold)
+        made = self_blend(results['img'], rng, mask_threshold=self.mask_threshold,
+                          offset_range=self.offset_range)
         results['img'] = made.image
         results['gt_seg_map'] = made.mask
         results.setdefault('seg_fields', [])
