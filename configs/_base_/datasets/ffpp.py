@@ -32,12 +32,6 @@ val_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(type=dataset_type, data_root=data_root, compression=compression,
                  methods=methods, split='val', pipeline=test_pipeline))
-test_dataloader = dict(
-    batch_size=4,
-    num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type=dataset_type, data_root=data_root, compression=compression,
-                 methods=methods, split='test', pipeline=test_pipeline))
+test_dataloader = dict(val_dataloader, dataset=dict(val_dataloader['dataset'], split='test'))
 val_evaluator = dict(type='ForgeryMetric')
 test_evaluator = dict(type='ForgeryMetric', per_method=True)

@@ -30,11 +30,7 @@ val_dataloader = dict(
     dataset=dict(type=dataset_type, split='val', num_samples=120, img_size=img_size, seed=1,
                  pipeline=test_pipeline))
 test_dataloader = dict(
-    batch_size=8,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type=dataset_type, split='test', num_samples=200, img_size=img_size, seed=2,
-                 pipeline=test_pipeline))
+    val_dataloader,
+    dataset=dict(val_dataloader['dataset'], split='test', num_samples=200, seed=2))
 val_evaluator = dict(type='ForgeryMetric')
 test_evaluator = dict(type='ForgeryMetric')
