@@ -38,6 +38,10 @@ class SAMMaskDecoderHead(BaseDecodeHead):
         with_cls: add the classification branch.
         cls_in: what the classification branch reads (see module docstring).
         cls_hidden: hidden width of the FC-ReLU-FC classifier.
+        cls_norm: ``'layer'`` layer-normalises a pooled embedding or feature before the
+            classifier (its scale follows the decoder's activations and would otherwise
+            set how fast the branch learns under Adam); ``None`` feeds it as it is. The
+            ``'mask'`` input (mean and max probability) is always fed as it is.
         loss_cls_weight: lambda_2 of eq. 8.
         loss_decode: mmseg loss config(s) for ``L_seg`` on the single-channel logits.
     """
@@ -48,6 +52,7 @@ class SAMMaskDecoderHead(BaseDecodeHead):
                  with_cls: bool = True,
                  cls_in: str = 'gated_embedding',
                  cls_hidden: int = 256,
+                 cls_norm: Optional[str] = 'layer',
                  loss_cls_weight: float = 0.1,
                  loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=True, loss_weight=1.0,
                                   avg_non_ignore=True, loss_name='loss_seg'),
@@ -73,9 +78,12 @@ class SAMMaskDecoderHead(BaseDecodeHead):
         self.cls_branch = None
         if with_cls:
             cls_dims = {'gated_embedding': in_channels // 8, 'mask': 2, 'feature': in_channels}
+            if cls_norm not in (None, 'layer'):
+                raise ValueError(f"cls_norm must be 'layer' or None, got {cls_norm!r}")
+            dim = cls_dims[cls_in]
             self.cls_branch = nn.Sequential(
-                nn.Linear(cls_dims[cls_in], cls_hidden), nn.ReLU(inplace=True),
-                nn.Linear(cls_hidden, 1))
+                nn.LayerNorm(dim) if cls_norm == 'layer' and cls_in != 'mask' else nn.Identity(),
+                nn.Linear(dim, cls_hidden), nn.ReLU(inplace=True), nn.Linear(cls_hidden, 1))
 
     # SAM weights -------------------------------------------------------------------------
     def load_sam_weights(self, prompt_encoder: Dict[str, torch.Tensor],
