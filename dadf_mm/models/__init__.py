@@ -3,6 +3,10 @@ from .backbones import SAMViT
 from .decode_heads import SAMMaskDecoderHead
 from .necks import RGANeck
 from .parameter_report import parameter_report
+from .rga_fidelity import pearson, rga_signal_fidelity
 from .segmentors import DADF
 
-__all__ = ['SAMViT', 'SAMMaskDecoderHead', 'RGANeck', 'DADF', 'parameter_report']
+__all__ = [
+    'SAMViT', 'SAMMaskDecoderHead', 'RGANeck', 'DADF', 'parameter_report', 'pearson',
+    'rga_signal_fidelity'
+]

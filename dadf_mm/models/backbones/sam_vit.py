@@ -4,9 +4,16 @@
 ``T`` (a 1x1 convolution, identity-initialised), so at initialisation the output equals
 SAM's image embedding exactly. Patch embedding, position embedding, blocks and SAM's
 neck are frozen; adapters and ``T`` train.
+
+Fast paths (each a key, each off by default; docs/performance.md has the numbers):
+``attn_impl='sdpa_folded'``, ``compute_dtype='bfloat16'`` (autocast inside the encoder
+only, float32 output), ``grad_checkpointing``, ``compile`` (each block and adapter compiled
+on its own). :meth:`SAMViT.forward_jvp` returns the features and their derivative along
+an input direction in one traversal (DADF's ``noise_pass='jvp'``).
 """
+from contextlib import nullcontext
 from functools import partial
-from typing import Dict, Optional, Sequence, Tuple, Union
+from typing import ContextManager, Dict, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.utils.checkpoint as cp
@@ -16,9 +23,12 @@ from segment_anything.modeling.common import LayerNorm2d
 from torch import nn
 
 from ..layers import MultiscaleAdapter, PatchEmbed, ViTBlock
+from ..layers.attention import ATTENTION_IMPLS
+from ..layers.jvp import conv_jvp, layer_norm_jvp
 from ..sam_checkpoint import SAM_ARCHS, check_state_dict, fit_encoder_state_dict
 
 SAM_PRETRAIN_SIZE = 1024
+COMPUTE_DTYPES = ('float32', 'bfloat16', 'float16')
 
 
 @MODELS.register_module()
@@ -32,9 +42,16 @@ class SAMViT(BaseModule):
         adapter: keyword arguments of :class:`MultiscaleAdapter` (``variant`` 'A'-'D',
             ``inner_channels``, ``skip``, ``norm_cfg``), or ``None`` for no adapters.
         task_head: add the identity-initialised 1x1 task head ``T``.
-        attn_impl: ``'sdpa'`` (fused) or ``'reference'`` (SAM's explicit softmax).
+        attn_impl: ``'sdpa'`` (fused, bias materialised as a mask), ``'sdpa_folded'``
+            (fused, bias folded into the dot product: no (N, HW, HW) tensor) or
+            ``'reference'`` (SAM's explicit softmax).
         grad_checkpointing: recompute activations of blocks in backward: ``True`` for
             all, an int for the first N blocks, ``False`` for none.
+        compute_dtype: ``'float32'`` (default; also inside an outer autocast such as
+            mmengine's ``AmpOptimWrapper``), ``'bfloat16'`` or ``'float16'``: the encoder
+            runs under ``torch.autocast`` of that dtype. The output is always float32.
+        compile: ``torch.compile`` every block and adapter (``True``, or a dict of
+            ``torch.compile`` keyword arguments); ``False`` for eager.
         frozen: freeze SAM's own parameters (the paper's setting).
     """
 
@@ -51,9 +68,15 @@ class SAMViT(BaseModule):
         attn_impl: str = 'sdpa',
         grad_checkpointing: Union[bool, int] = False,
         frozen: bool = True,
+        compute_dtype: str = 'float32',
+        compile: Union[bool, dict] = False,
         init_cfg: Optional[dict] = None,
     ) -> None:
         super().__init__(init_cfg=init_cfg)
+        if compute_dtype not in COMPUTE_DTYPES:
+            raise ValueError(f'compute_dtype must be one of {COMPUTE_DTYPES}, '
+                             f'got {compute_dtype!r}')
+        self.compute_dtype = compute_dtype
         if isinstance(arch, str):
             if arch not in SAM_ARCHS:
                 raise ValueError(f'arch must be one of {sorted(SAM_ARCHS)} or a dict, got {arch!r}')
@@ -101,6 +124,9 @@ class SAMViT(BaseModule):
             self.pos_embed.requires_grad_(False)
         self.grad_checkpointing_blocks = 0
         self.set_grad_checkpointing(grad_checkpointing)
+        self.compiled = False
+        if compile:
+            self.compile_blocks(**(dict(compile) if isinstance(compile, dict) else {}))
 
     def sam_modules(self) -> Tuple[nn.Module, ...]:
         """The modules whose weights come from SAM (frozen by default)."""
@@ -113,8 +139,20 @@ class SAMViT(BaseModule):
         else:
             self.grad_checkpointing_blocks = max(0, min(int(enable), self.depth))
 
+    def compile_blocks(self, **options) -> None:
+        """``torch.compile`` each adapter and block in place (parameter names unchanged).
+
+        Blocks of one kind (windowed, global) share a compiled graph, so compiling costs
+        a few graphs, not one per block."""
+        modules = list(self.blocks) + list(self.adapters or [])
+        for module in modules:
+            module.compile(**options)
+        self.compiled = True
+
     def set_attn_impl(self, impl: str) -> None:
-        """Switch every block between the ``'sdpa'`` and ``'reference'`` attention paths."""
+        """Switch every block's attention path (one of ``ATTENTION_IMPLS``)."""
+        if impl not in ATTENTION_IMPLS:
+            raise ValueError(f'attention impl must be one of {ATTENTION_IMPLS}, got {impl!r}')
         for block in self.blocks:
             block.attn.impl = impl
 
@@ -132,21 +170,63 @@ class SAMViT(BaseModule):
                              k for k in expected if k == 'pos_embed' or 'rel_pos' in k])
         self.load_state_dict(fit_encoder_state_dict(state, expected), strict=False)
 
-    def _stage(self, index: int, x: torch.Tensor) -> torch.Tensor:
+    def precision(self, device_type: str) -> ContextManager:
+        """The autocast context the encoder runs in (float32: autocast off)."""
+        if device_type == 'meta':
+            return nullcontext()
+        if self.compute_dtype == 'float32':
+            return torch.autocast(device_type, enabled=False)
+        return torch.autocast(device_type, dtype=getattr(torch, self.compute_dtype))
+
+    def _stage(self, index: int, x: torch.Tensor,
+               tangent: Optional[torch.Tensor] = None
+               ) -> Union[torch.Tensor, Tuple[torch.Tensor, torch.Tensor]]:
+        if tangent is None:
+            if self.adapters is not None:
+                x = self.adapters[index](x)
+            return self.blocks[index](x)
         if self.adapters is not None:
-            x = self.adapters[index](x)
-        return self.blocks[index](x)
+            x, tangent = self.adapters[index](x, tangent)
+        return self.blocks[index](x, tangent)
 
     def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor]:
-        x = self.patch_embed(x)
-        x = x + self.pos_embed
-        checkpoint = self.training and torch.is_grad_enabled()
-        for i in range(self.depth):
-            if checkpoint and i < self.grad_checkpointing_blocks:
-                x = cp.checkpoint(self._stage, i, x, use_reentrant=False)
-            else:
-                x = self._stage(i, x)
-        x = self.neck(x.permute(0, 3, 1, 2))
-        if self.task_head is not None:
-            x = self.task_head(x)
-        return (x, )
+        with self.precision(x.device.type):
+            x = self.patch_embed(x)
+            x = x + self.pos_embed
+            checkpoint = self.training and torch.is_grad_enabled()
+            for i in range(self.depth):
+                if checkpoint and i < self.grad_checkpointing_blocks:
+                    x = cp.checkpoint(self._stage, i, x, use_reentrant=False)
+                else:
+                    x = self._stage(i, x)
+            x = self.neck(x.permute(0, 3, 1, 2))
+            if self.task_head is not None:
+                x = self.task_head(x)
+        return (x.float(), )
+
+    def forward_jvp(self, x: torch.Tensor, tangent: torch.Tensor
+                    ) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Features ``F(x)`` and their derivative ``J_F(x) tangent``, both float32.
+
+        One traversal: each layer carries the tangent alongside its activations, at the
+        tangent's own scale, so the derivative keeps its relative precision under bf16.
+        """
+        with self.precision(x.device.type):
+            x, tangent = self.patch_embed(x, tangent)
+            x = x + self.pos_embed
+            checkpoint = self.training and torch.is_grad_enabled()
+            for i in range(self.depth):
+                if checkpoint and i < self.grad_checkpointing_blocks:
+                    x, tangent = cp.checkpoint(self._stage, i, x, tangent, use_reentrant=False)
+                else:
+                    x, tangent = self._stage(i, x, tangent)
+            x, tangent = x.permute(0, 3, 1, 2), tangent.permute(0, 3, 1, 2)
+            for layer in self.neck:
+                if isinstance(layer, nn.Conv2d):
+                    x, tangent = layer(x), conv_jvp(layer, tangent)
+                else:  # SAM's LayerNorm2d, over channels
+                    x, tangent = layer(x), layer_norm_jvp(
+                        x, tangent, layer.weight, layer.eps, dim=1).to(tangent.dtype)
+            if self.task_head is not None:
+                x, tangent = self.task_head(x), conv_jvp(self.task_head, tangent)
+        return x.float(), tangent.float()

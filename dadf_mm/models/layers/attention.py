@@ -1,19 +1,30 @@
 """Multi-head self-attention with SAM's decomposed relative position bias.
 
-Two paths compute the same function:
+Three paths compute the same function:
 
 * ``'reference'``: SAM's own formulation, an explicit ``softmax(q k^T * scale + bias) v``.
-* ``'sdpa'``: :func:`torch.nn.functional.scaled_dot_product_attention`, the fused kernel of
-  the running device, with the decomposed bias passed as an additive mask. This is the
-  default; the reference path stays for checking.
+* ``'sdpa'``: :func:`torch.nn.functional.scaled_dot_product_attention` with the decomposed
+  bias materialised as an additive (N, HW, HW) mask. This is the default.
+* ``'sdpa_folded'``: the same SDPA call with the bias folded into the dot product, so no
+  (N, HW, HW) tensor exists and the flash / memory-efficient kernels can run. The bias of
+  query i and key j = (j_h, j_w) is ``rel_h[i, j_h] + rel_w[i, j_w]``; appending ``rel_h[i]``
+  and ``rel_w[i]`` to the (pre-scaled) query and one-hot row / column indicators of j to the
+  key gives ``q_i . k_j * scale + bias_ij`` as one dot product of head dim
+  ``C + k_h + k_w`` (padded to a multiple of 8; ``v`` is zero-padded to the same width).
+
+``forward(x, tangent)`` also returns the directional derivative of the output along
+``tangent`` (forward-mode, written out; see :mod:`.jvp`). It uses the explicit formulation,
+because the softmax probabilities are needed for the tangent.
 """
-from typing import Optional, Tuple
+from typing import Optional, Tuple, Union
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-ATTENTION_IMPLS = ('sdpa', 'reference')
+from .jvp import linear_jvp, softmax_attention_jvp
+
+ATTENTION_IMPLS = ('sdpa', 'sdpa_folded', 'reference')
 
 
 def get_rel_pos(q_size: int, k_size: int, rel_pos: torch.Tensor) -> torch.Tensor:
@@ -38,6 +49,26 @@ def resize_rel_pos(rel_pos: torch.Tensor, length: int) -> torch.Tensor:
     return resized.reshape(-1, length).permute(1, 0)
 
 
+def rel_pos_terms(
+    q: torch.Tensor,
+    rel_pos_h: torch.Tensor,
+    rel_pos_w: torch.Tensor,
+    q_size: Tuple[int, int],
+    k_size: Tuple[int, int],
+) -> Tuple[torch.Tensor, torch.Tensor]:
+    """The per-query terms of the decomposed bias: ``rel_h`` (N, q_h, q_w, k_h) and
+    ``rel_w`` (N, q_h, q_w, k_w), for an unscaled ``q`` of shape (N, q_h * q_w, C)."""
+    q_h, q_w = q_size
+    k_h, k_w = k_size
+    rh = get_rel_pos(q_h, k_h, rel_pos_h).to(q.dtype)
+    rw = get_rel_pos(q_w, k_w, rel_pos_w).to(q.dtype)
+    n, _, dim = q.shape
+    r_q = q.reshape(n, q_h, q_w, dim)
+    rel_h = torch.einsum('bhwc,hkc->bhwk', r_q, rh)
+    rel_w = torch.einsum('bhwc,wkc->bhwk', r_q, rw)
+    return rel_h, rel_w
+
+
 def decomposed_rel_pos_bias(
     q: torch.Tensor,
     rel_pos_h: torch.Tensor,
@@ -49,16 +80,51 @@ def decomposed_rel_pos_bias(
 
     ``q`` is (N, q_h * q_w, C) and unscaled. Returns (N, q_h * q_w, k_h * k_w).
     """
-    q_h, q_w = q_size
-    k_h, k_w = k_size
-    rh = get_rel_pos(q_h, k_h, rel_pos_h).to(q.dtype)
-    rw = get_rel_pos(q_w, k_w, rel_pos_w).to(q.dtype)
-    n, _, dim = q.shape
-    r_q = q.reshape(n, q_h, q_w, dim)
-    rel_h = torch.einsum('bhwc,hkc->bhwk', r_q, rh)
-    rel_w = torch.einsum('bhwc,wkc->bhwk', r_q, rw)
+    rel_h, rel_w = rel_pos_terms(q, rel_pos_h, rel_pos_w, q_size, k_size)
     bias = rel_h[:, :, :, :, None] + rel_w[:, :, :, None, :]
-    return bias.reshape(n, q_h * q_w, k_h * k_w)
+    return bias.reshape(q.shape[0], q_size[0] * q_size[1], k_size[0] * k_size[1])
+
+
+def folded_query_key(q: torch.Tensor, k: torch.Tensor, rel_h: Optional[torch.Tensor],
+                     rel_w: Optional[torch.Tensor], scale: float
+                     ) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Query and key whose dot product is ``q . k * scale + bias``.
+
+    ``q``, ``k`` are (N, L, C); ``rel_h`` (N, q_h, q_w, k_h) and ``rel_w`` (N, q_h, q_w, k_w)
+    are the terms of :func:`rel_pos_terms` (``None``: no bias). Key j = (j_h, j_w) gets the
+    one-hot indicators of its row j_h and column j_w, the query its ``rel_h``, ``rel_w``.
+    """
+    if rel_h is None:
+        return q * scale, k
+    n, length, _ = q.shape
+    k_h, k_w = rel_h.shape[-1], rel_w.shape[-1]
+    key_index = torch.arange(k.shape[1], device=k.device)
+    rows = F.one_hot(key_index // k_w, k_h).to(k.dtype)
+    cols = F.one_hot(key_index % k_w, k_w).to(k.dtype)
+    q_aug = torch.cat([q * scale, rel_h.reshape(n, length, k_h).to(q.dtype),
+                       rel_w.reshape(n, length, k_w).to(q.dtype)], -1)
+    k_aug = torch.cat([k, rows.expand(n, -1, -1), cols.expand(n, -1, -1)], -1)
+    return q_aug, k_aug
+
+
+def folded_rel_pos_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
+                             rel_h: torch.Tensor, rel_w: torch.Tensor,
+                             scale: float) -> torch.Tensor:
+    """``softmax(q k^T * scale + bias) v`` through SDPA without materialising ``bias``.
+
+    Head dims are zero-padded to a multiple of 8 and ``v`` to the query's width, as the
+    flash kernels need equal head dims.
+    """
+    dim = q.shape[-1]
+    q_aug, k_aug = folded_query_key(q, k, rel_h, rel_w, scale)
+    width = q_aug.shape[-1]
+    pad = -width % 8
+    q_aug = F.pad(q_aug, (0, pad))
+    k_aug = F.pad(k_aug, (0, pad))
+    v_aug = F.pad(v, (0, width + pad - dim))
+    out = F.scaled_dot_product_attention(
+        q_aug.unsqueeze(0), k_aug.unsqueeze(0), v_aug.unsqueeze(0), scale=1.0)
+    return out.squeeze(0)[..., :dim]
 
 
 class RelPosAttention(nn.Module):
@@ -94,14 +160,22 @@ class RelPosAttention(nn.Module):
             self.rel_pos_h = nn.Parameter(torch.zeros(2 * input_size[0] - 1, head_dim))
             self.rel_pos_w = nn.Parameter(torch.zeros(2 * input_size[1] - 1, head_dim))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, tangent: Optional[torch.Tensor] = None
+                ) -> Union[torch.Tensor, Tuple[torch.Tensor, torch.Tensor]]:
+        """Attention over (B, H, W, C); with ``tangent`` also its directional derivative."""
+        if tangent is not None:
+            return self.forward_jvp(x, tangent)
         b, h, w, _ = x.shape
         qkv = self.qkv(x).reshape(b, h * w, 3, self.num_heads, -1).permute(2, 0, 3, 1, 4)
         q, k, v = qkv.reshape(3, b * self.num_heads, h * w, -1).unbind(0)
+        if self.impl == 'sdpa_folded' and self.use_rel_pos:
+            rel_h, rel_w = rel_pos_terms(q, self.rel_pos_h, self.rel_pos_w, (h, w), (h, w))
+            out = folded_rel_pos_attention(q, k, v, rel_h, rel_w, self.scale)
+            return self._merge_heads(out, b, h, w)
         bias = None
         if self.use_rel_pos:
             bias = decomposed_rel_pos_bias(q, self.rel_pos_h, self.rel_pos_w, (h, w), (h, w))
-        if self.impl == 'sdpa':
+        if self.impl in ('sdpa', 'sdpa_folded'):
             out = F.scaled_dot_product_attention(
                 q.unsqueeze(0), k.unsqueeze(0), v.unsqueeze(0),
                 attn_mask=None if bias is None else bias.unsqueeze(0),
@@ -111,5 +185,34 @@ class RelPosAttention(nn.Module):
             if bias is not None:
                 attn = attn + bias
             out = attn.softmax(dim=-1) @ v
+        return self._merge_heads(out, b, h, w)
+
+    def _merge_heads(self, out: torch.Tensor, b: int, h: int, w: int) -> torch.Tensor:
         out = out.view(b, self.num_heads, h, w, -1).permute(0, 2, 3, 1, 4).reshape(b, h, w, -1)
         return self.proj(out)
+
+    def forward_jvp(self, x: torch.Tensor, tangent: torch.Tensor
+                    ) -> Tuple[torch.Tensor, torch.Tensor]:
+        """The output and its derivative along ``tangent`` (explicit softmax attention)."""
+        b, h, w, _ = x.shape
+
+        def heads(t: torch.Tensor) -> Tuple[torch.Tensor, ...]:
+            t = t.reshape(b, h * w, 3, self.num_heads, -1).permute(2, 0, 3, 1, 4)
+            return t.reshape(3, b * self.num_heads, h * w, -1).unbind(0)
+
+        q, k, v = heads(self.qkv(x))
+        tq, tk, tv = heads(linear_jvp(self.qkv, tangent))
+        rel = t_rel = (None, None)
+        if self.use_rel_pos:
+            rel = rel_pos_terms(q, self.rel_pos_h, self.rel_pos_w, (h, w), (h, w))
+            t_rel = rel_pos_terms(tq, self.rel_pos_h, self.rel_pos_w, (h, w), (h, w))
+        # the bias is linear in q: the tangent query carries the bias terms of tq, the
+        # tangent key none (its one-hot indicators are constant)
+        q_aug, k_aug = folded_query_key(q, k, *rel, self.scale)
+        tq_aug, _ = folded_query_key(tq, tk, *t_rel, self.scale)
+        tk_aug = F.pad(tk, (0, k_aug.shape[-1] - tk.shape[-1]))
+        out, t_out = softmax_attention_jvp(q_aug, k_aug, v, tq_aug, tk_aug, tv)
+        out = out.view(b, self.num_heads, h, w, -1).permute(0, 2, 3, 1, 4).reshape(b, h, w, -1)
+        t_out = t_out.view(b, self.num_heads, h, w, -1).permute(0, 2, 3, 1, 4).reshape(
+            b, h, w, -1)
+        return self.proj(out), linear_jvp(self.proj, t_out)

@@ -16,11 +16,13 @@ identity-initialised; neither has a norm or ReLU, because they meet the residual
 the frozen encoder: at initialisation ``R`` is the identity and the adapted encoder equals
 pretrained SAM exactly (a ReLU on the skip would delete every negative SAM feature).
 """
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple, Union
 
 import torch
 from mmcv.cnn import ConvModule
 from torch import nn
+
+from .jvp import conv_jvp, conv_module_jvp
 
 # branch name -> ((first kernel, first dilation), (second kernel, second dilation))
 _BRANCHES: Dict[str, Tuple[Tuple[int, int], Tuple[int, int]]] = {
@@ -79,9 +81,32 @@ class MultiscaleAdapter(nn.Module):
                 self.skip.weight.copy_(torch.eye(dim).view(dim, dim, 1, 1))
                 self.skip.bias.zero_()
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, tangent: Optional[torch.Tensor] = None
+                ) -> Union[torch.Tensor, Tuple[torch.Tensor, torch.Tensor]]:
+        """``R(x)`` on (B, H, W, C); with ``tangent``, also its derivative along it."""
+        if tangent is not None:
+            return self.forward_jvp(x, tangent)
         x = x.permute(0, 3, 1, 2)
         inner = self.input_proj(x)
         out = self.output_proj(torch.cat([branch(inner) for branch in self.branches.values()], 1))
         out = out + (x if self.skip is None else self.skip(x))
         return out.permute(0, 2, 3, 1)
+
+    def forward_jvp(self, x: torch.Tensor, tangent: torch.Tensor
+                    ) -> Tuple[torch.Tensor, torch.Tensor]:
+        x, tangent = x.permute(0, 3, 1, 2), tangent.permute(0, 3, 1, 2)
+        inner, t_inner = conv_module_jvp(self.input_proj, x, tangent)
+        outs, t_outs = [], []
+        for branch in self.branches.values():
+            y, t_y = inner, t_inner
+            for conv in branch:
+                y, t_y = conv_module_jvp(conv, y, t_y)
+            outs.append(y)
+            t_outs.append(t_y)
+        out = self.output_proj(torch.cat(outs, 1))
+        t_out = conv_jvp(self.output_proj, torch.cat(t_outs, 1))
+        if self.skip is None:
+            out, t_out = out + x, t_out + tangent
+        else:
+            out, t_out = out + self.skip(x), t_out + conv_jvp(self.skip, tangent)
+        return out.permute(0, 2, 3, 1), t_out.permute(0, 2, 3, 1)

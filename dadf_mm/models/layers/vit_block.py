@@ -1,5 +1,9 @@
-"""SAM's ViT block (windowed or global attention), patch embedding and window helpers."""
-from typing import Optional, Tuple, Type
+"""SAM's ViT block (windowed or global attention), patch embedding and window helpers.
+
+Given a ``tangent`` as well, the block and the patch embedding also return the directional
+derivative of their output (see :mod:`.jvp`).
+"""
+from typing import Optional, Tuple, Type, Union
 
 import torch
 import torch.nn.functional as F
@@ -7,6 +11,9 @@ from segment_anything.modeling.common import MLPBlock
 from torch import nn
 
 from .attention import RelPosAttention
+from .jvp import activation_jvp, conv_jvp, layer_norm_jvp, linear_jvp
+
+MaybePair = Union[torch.Tensor, Tuple[torch.Tensor, torch.Tensor]]
 
 
 def window_partition(x: torch.Tensor, window_size: int) -> Tuple[torch.Tensor, Tuple[int, int]]:
@@ -42,8 +49,10 @@ class PatchEmbed(nn.Module):
         super().__init__()
         self.proj = nn.Conv2d(in_chans, embed_dim, kernel_size=patch_size, stride=patch_size)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.proj(x).permute(0, 2, 3, 1)
+    def forward(self, x: torch.Tensor, tangent: Optional[torch.Tensor] = None) -> MaybePair:
+        if tangent is None:
+            return self.proj(x).permute(0, 2, 3, 1)
+        return self.proj(x).permute(0, 2, 3, 1), conv_jvp(self.proj, tangent).permute(0, 2, 3, 1)
 
 
 class ViTBlock(nn.Module):
@@ -76,7 +85,9 @@ class ViTBlock(nn.Module):
         self.mlp = MLPBlock(embedding_dim=dim, mlp_dim=int(dim * mlp_ratio), act=act_layer)
         self.window_size = window_size
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, tangent: Optional[torch.Tensor] = None) -> MaybePair:
+        if tangent is not None:
+            return self.forward_jvp(x, tangent)
         shortcut = x
         x = self.norm1(x)
         if self.window_size > 0:
@@ -87,3 +98,29 @@ class ViTBlock(nn.Module):
             x = self.attn(x)
         x = shortcut + x
         return x + self.mlp(self.norm2(x))
+
+    def forward_jvp(self, x: torch.Tensor, tangent: torch.Tensor
+                    ) -> Tuple[torch.Tensor, torch.Tensor]:
+        """The block's output and its derivative along ``tangent``."""
+        shortcut, t_shortcut = x, tangent
+        x, tangent = self.norm1(x), self._norm_jvp(self.norm1, x, tangent)
+        if self.window_size > 0:
+            h, w = x.shape[1], x.shape[2]
+            x, pad_hw = window_partition(x, self.window_size)
+            tangent, _ = window_partition(tangent, self.window_size)
+            x, tangent = self.attn(x, tangent)
+            x = window_unpartition(x, self.window_size, pad_hw, (h, w))
+            tangent = window_unpartition(tangent, self.window_size, pad_hw, (h, w))
+        else:
+            x, tangent = self.attn(x, tangent)
+        x, tangent = shortcut + x, t_shortcut + tangent
+        y, t_y = self.norm2(x), self._norm_jvp(self.norm2, x, tangent)
+        mlp = self.mlp
+        hidden, t_hidden = mlp.lin1(y), linear_jvp(mlp.lin1, t_y)
+        act = mlp.act(hidden)
+        t_act = activation_jvp(mlp.act, hidden, act, t_hidden)
+        return x + mlp.lin2(act), tangent + linear_jvp(mlp.lin2, t_act)
+
+    @staticmethod
+    def _norm_jvp(norm: nn.LayerNorm, x: torch.Tensor, tangent: torch.Tensor) -> torch.Tensor:
+        return layer_norm_jvp(x, tangent, norm.weight, norm.eps).to(tangent.dtype)

@@ -54,9 +54,11 @@ class RGANeck(BaseModule):
             return logits.softmax(1) * c
         return logits.sigmoid()
 
-    def forward(self, feat: torch.Tensor, feat_noisy: torch.Tensor) -> torch.Tensor:
-        """F_final from clean features ``F`` and noisy-view features ``F_gau``."""
-        diff = (feat_noisy - feat).abs()
+    def forward(self, feat: torch.Tensor, feat_noisy: Optional[torch.Tensor] = None, *,
+                diff: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """F_final from clean features ``F`` and noisy-view features ``F_gau``, or from
+        ``F`` and ``diff = F_gau - F`` when the difference was computed directly."""
+        diff = _difference(feat, feat_noisy, diff).abs()
         return self.attention(self.enhancer(diff)) * self.enhancer(feat) + feat
 
     def sample_weights(self, gt_labels: torch.Tensor) -> torch.Tensor:
@@ -67,10 +69,19 @@ class RGANeck(BaseModule):
             return (gt_labels == 1).float()
         return torch.ones_like(gt_labels, dtype=torch.float)
 
-    def loss(self, feat: torch.Tensor, feat_noisy: torch.Tensor,
-             gt_labels: torch.Tensor) -> Dict[str, torch.Tensor]:
+    def loss(self, feat: torch.Tensor, feat_noisy: Optional[torch.Tensor],
+             gt_labels: torch.Tensor, *, diff: Optional[torch.Tensor] = None
+             ) -> Dict[str, torch.Tensor]:
         """``lambda_1 * L_rec``: mean over the selected samples of the mean |F_gau - F|."""
-        per_sample = (feat_noisy - feat).abs().flatten(1).mean(1)
+        per_sample = _difference(feat, feat_noisy, diff).abs().flatten(1).mean(1)
         weights = self.sample_weights(gt_labels).to(per_sample)
         loss = (per_sample * weights).sum() / weights.sum().clamp(min=1.0)
         return dict(loss_rec=self.loss_weight * loss)
+
+
+def _difference(feat: torch.Tensor, feat_noisy: Optional[torch.Tensor],
+                diff: Optional[torch.Tensor]) -> torch.Tensor:
+    """``F_gau - F`` from exactly one of ``feat_noisy`` and ``diff``."""
+    if (feat_noisy is None) == (diff is None):
+        raise ValueError('RGANeck needs exactly one of feat_noisy (F_gau) and diff (F_gau - F)')
+    return feat_noisy - feat if diff is None else diff

@@ -9,8 +9,16 @@ One training step (METHOD.md)::
 
 At inference the noisy view is made too, seeded per image from its path, so a prediction
 does not depend on the batch it came in: RGA needs ``S = |F_gau - F|``.
+
+``noise_pass`` chooses how the encoder sees the noisy view: ``'batched'`` (the default
+above), ``'separate'`` (two encoder calls, the reference) or ``'jvp'``: ``F`` and
+``F_gau - F ~= J_F(x) e`` in one forward-mode traversal. The difference of two views is
+~1e-3 of the features, below bfloat16's resolution, so a low-precision encoder
+(``backbone.compute_dtype``) needs ``'jvp'``: two bf16 views give an ``S`` that is rounding
+noise (docs/performance.md). Neck, decode head and losses always run in float32.
 """
 import zlib
+from contextlib import contextmanager
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
@@ -23,6 +31,18 @@ from torch import Tensor
 
 from ..sam_checkpoint import load_sam_checkpoint, sub_state_dict
 from ..sample_labels import image_labels
+
+NOISE_PASSES = ('batched', 'separate', 'jvp')
+
+
+@contextmanager
+def float32_region(device_type: str):
+    """Autocast off (a no-op when none is active): RGA, decode head and losses."""
+    if device_type == 'meta':
+        yield
+        return
+    with torch.autocast(device_type, enabled=False):
+        yield
 
 
 @MODELS.register_module()
@@ -37,6 +57,14 @@ class DADF(EncoderDecoder):
             (the runner calls it before training; a trained DADF checkpoint holds it all).
         noise_std: sigma of the Gaussian noise on the normalised input (paper: 1e-3).
         noise_seed: base seed of the per-image noise at inference.
+        noise_pass: ``'batched'`` (clean and noisy view in one encoder batch),
+            ``'separate'`` (two encoder calls) or ``'jvp'`` (``F`` and the first-order
+            difference ``J_F(x) e`` in one traversal; the choice for a bf16 encoder).
+        check_rga_precision: refuse a low-precision encoder with two views, whose ``S``
+            would be rounding noise; ``False`` only to measure that failure.
+        noise_generator: where the per-image seeded noise of inference is drawn:
+            ``'cpu'`` (default; the same noise on every machine) or ``'device'`` (the
+            input's device: no host-side sampling and copy per image, different values).
     """
 
     def __init__(self,
@@ -47,6 +75,9 @@ class DADF(EncoderDecoder):
                  sam_checkpoint: Optional[str] = None,
                  noise_std: float = 1e-3,
                  noise_seed: int = 0,
+                 noise_pass: str = 'batched',
+                 check_rga_precision: bool = True,
+                 noise_generator: str = 'cpu',
                  train_cfg: Optional[dict] = None,
                  test_cfg: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
@@ -62,6 +93,24 @@ class DADF(EncoderDecoder):
         self.sam_checkpoint = sam_checkpoint
         self.noise_std = noise_std
         self.noise_seed = noise_seed
+        if noise_pass not in NOISE_PASSES:
+            raise ValueError(f'noise_pass must be one of {NOISE_PASSES}, got {noise_pass!r}')
+        self.noise_pass = noise_pass
+        if noise_generator not in ('cpu', 'device'):
+            raise ValueError(f"noise_generator must be 'cpu' or 'device', got {noise_generator!r}")
+        self.noise_generator = noise_generator
+        dtype = getattr(self.backbone, 'compute_dtype', 'float32')
+        if (check_rga_precision and self.with_neck and noise_pass != 'jvp'
+                and dtype != 'float32'):
+            raise ValueError(
+                f"backbone.compute_dtype={dtype!r} with noise_pass={noise_pass!r}: the noisy "
+                f'view differs from the clean one by ~noise_std={noise_std:g} of the input, '
+                f'below {dtype} resolution, so RGA would train on rounding noise. Set '
+                "model.noise_pass='jvp' (one traversal computing F and its derivative, "
+                "see docs/performance.md) or backbone.compute_dtype='float32'.")
+        if noise_pass == 'jvp' and not hasattr(self.backbone, 'forward_jvp'):
+            raise ValueError(f"noise_pass='jvp' needs a backbone with forward_jvp (SAMViT), "
+                             f'got {type(self.backbone).__name__}')
 
     # weights -----------------------------------------------------------------------------
     def init_weights(self) -> None:
@@ -79,57 +128,101 @@ class DADF(EncoderDecoder):
         print_log(f'loaded SAM weights from {path}', logger='current')
 
     # the noisy view ----------------------------------------------------------------------
-    def noisy_view(self, inputs: Tensor, batch_img_metas: Optional[Sequence[dict]] = None
+    def unit_noise(self, inputs: Tensor, batch_img_metas: Optional[Sequence[dict]] = None
                    ) -> Tensor:
-        """``inputs + N(0, sigma^2)``: global RNG in training, seeded per image otherwise."""
+        """``N(0, 1)`` noise shaped like ``inputs``: global RNG in training, seeded per image
+        otherwise. The noisy view is ``inputs + noise_std * unit_noise``."""
         if self.training or batch_img_metas is None:
-            return inputs + self.noise_std * torch.randn_like(inputs)
+            return torch.randn_like(inputs)
+        device = inputs.device if self.noise_generator == 'device' else torch.device('cpu')
         noise = []
         for i, meta in enumerate(batch_img_metas):
             key = str(meta.get('img_path', i)).encode()
-            gen = torch.Generator().manual_seed(self.noise_seed ^ zlib.crc32(key))
-            noise.append(torch.randn(inputs.shape[1:], generator=gen, dtype=torch.float32))
-        return inputs + self.noise_std * torch.stack(noise).to(inputs)
+            gen = torch.Generator(device=device).manual_seed(self.noise_seed ^ zlib.crc32(key))
+            noise.append(torch.randn(inputs.shape[1:], generator=gen, dtype=torch.float32,
+                                     device=device))
+        return torch.stack(noise).to(inputs)
+
+    def noisy_view(self, inputs: Tensor, batch_img_metas: Optional[Sequence[dict]] = None
+                   ) -> Tensor:
+        """``inputs + N(0, sigma^2)``: global RNG in training, seeded per image otherwise."""
+        return inputs + self.noise_std * self.unit_noise(inputs, batch_img_metas)
 
     def encode_views(self, inputs: Tensor, batch_img_metas: Optional[Sequence[dict]] = None
                      ) -> Tuple[Tensor, Optional[Tensor]]:
-        """``F`` and ``F_gau`` from one encoder pass over both views (``F_gau`` is ``None``
-        without RGA)."""
+        """``F`` and ``F_gau`` (``F_gau`` is ``None`` without RGA); with
+        ``noise_pass='jvp'``, ``F_gau = F + J_F(x) e``."""
         if not self.with_neck:
             return self.backbone(inputs)[-1], None
-        both = torch.cat([inputs, self.noisy_view(inputs, batch_img_metas)], 0)
+        if self.noise_pass == 'jvp':
+            feat, diff = self.encode_difference(inputs, batch_img_metas)
+            return feat, feat + diff
+        noisy = self.noisy_view(inputs, batch_img_metas)
+        if self.noise_pass == 'separate':
+            return self.backbone(inputs)[-1], self.backbone(noisy)[-1]
+        both = torch.cat([inputs, noisy], 0)
         feat, feat_noisy = self.backbone(both)[-1].chunk(2, 0)
         return feat, feat_noisy
+
+    def encode_difference(self, inputs: Tensor,
+                          batch_img_metas: Optional[Sequence[dict]] = None
+                          ) -> Tuple[Tensor, Optional[Tensor]]:
+        """``F`` and ``D = F_gau - F``, the signed difference RGA reads (``S = |D|``).
+
+        With ``noise_pass='jvp'``, ``D = noise_std * J_F(x) u`` for the same unit noise
+        ``u`` the views would use: one traversal, exact to first order in ``noise_std``."""
+        if not self.with_neck:
+            return self.backbone(inputs)[-1], None
+        if self.noise_pass != 'jvp':
+            feat, feat_noisy = self.encode_views(inputs, batch_img_metas)
+            return feat, feat_noisy - feat
+        feat, tangent = self.backbone.forward_jvp(inputs, self.unit_noise(inputs,
+                                                                          batch_img_metas))
+        return feat, self.noise_std * tangent
 
     def extract_feat(self, inputs: Tensor,
                      batch_img_metas: Optional[Sequence[dict]] = None) -> List[Tensor]:
         """``[F_final]``: RGA-refined features (``F`` itself without RGA)."""
+        if self.noise_pass == 'jvp' and self.with_neck:
+            feat, diff = self.encode_difference(inputs, batch_img_metas)
+            with float32_region(inputs.device.type):
+                return [self.neck(feat, diff=diff)]
         feat, feat_noisy = self.encode_views(inputs, batch_img_metas)
-        if self.with_neck:
-            feat = self.neck(feat, feat_noisy)
+        with float32_region(inputs.device.type):
+            if self.with_neck:
+                feat = self.neck(feat, feat_noisy)
         return [feat]
 
     # modes -------------------------------------------------------------------------------
     def loss(self, inputs: Tensor, data_samples: List[SegDataSample]) -> Dict[str, Tensor]:
         gt_labels = image_labels(data_samples, inputs.device)
-        feat, feat_noisy = self.encode_views(inputs)
+        if self.noise_pass == 'jvp':
+            feat, diff = self.encode_difference(inputs)
+            feat_noisy = None
+        else:
+            (feat, feat_noisy), diff = self.encode_views(inputs), None
         losses: Dict[str, Tensor] = {}
-        if self.with_neck:
-            losses.update(self.neck.loss(feat, feat_noisy, gt_labels))
-            feat = self.neck(feat, feat_noisy)
-        losses.update(self.decode_head.loss([feat], data_samples, self.train_cfg,
-                                            gt_labels=gt_labels))
+        with float32_region(inputs.device.type):
+            if self.with_neck:
+                losses.update(self.neck.loss(feat, feat_noisy, gt_labels, diff=diff))
+                feat = self.neck(feat, feat_noisy, diff=diff)
+            losses.update(self.decode_head.loss([feat], data_samples, self.train_cfg,
+                                                gt_labels=gt_labels))
         return losses
 
     def _forward(self, inputs: Tensor, data_samples: Optional[List[SegDataSample]] = None
                  ) -> Tuple[Tensor, Optional[Tensor]]:
         """Raw mask logits (B, 1, S/4, S/4) and fake logits (B,)."""
         metas = [s.metainfo for s in data_samples] if data_samples else None
-        return self.decode_head(self.extract_feat(inputs, metas))
+        feats = self.extract_feat(inputs, metas)
+        with float32_region(inputs.device.type):
+            return self.decode_head(feats)
 
     def encode_decode(self, inputs: Tensor, batch_img_metas: List[dict]) -> Tensor:
-        mask_logits, _ = self.decode_head(self.extract_feat(inputs, batch_img_metas))
-        return self.decode_head.predict_by_feat(mask_logits, batch_img_metas)
+        feats = self.extract_feat(inputs, batch_img_metas)
+        with float32_region(inputs.device.type):
+            mask_logits, _ = self.decode_head(feats)
+            return self.decode_head.predict_by_feat(mask_logits, batch_img_metas)
 
     def predict(self, inputs: Tensor, data_samples: Optional[List[SegDataSample]] = None
                 ) -> List[SegDataSample]:
@@ -142,7 +235,9 @@ class DADF(EncoderDecoder):
             shape = inputs.shape[2:]
             metas = [dict(ori_shape=shape, img_shape=shape, pad_shape=shape,
                           padding_size=[0, 0, 0, 0])] * inputs.shape[0]
-        mask_logits, cls_logits = self.decode_head(self.extract_feat(inputs, metas))
+        feats = self.extract_feat(inputs, metas)
+        with float32_region(inputs.device.type):
+            mask_logits, cls_logits = self.decode_head(feats)
         seg_logits = resize(mask_logits.float(), size=inputs.shape[2:], mode='bilinear',
                             align_corners=self.align_corners)
         if cls_logits is None:

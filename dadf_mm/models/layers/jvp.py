@@ -1,0 +1,163 @@
+"""Forward-mode directional derivatives (JVPs) of the encoder's layers, written out.
+
+For RGA, DADF needs ``F(x + e) - F(x)`` with ``|e| ~ 1e-3``: a difference far below the
+resolution of bfloat16 (2^-8 relative), so two low-precision passes return rounding
+noise. Its first-order part ``J_F(x) e`` is a tensor of its own scale, computed here
+alongside ``F(x)`` in one traversal: every layer maps ``(x, t)`` to ``(f(x), J_f(x) t)``.
+
+The formulas are written with ordinary differentiable operations, not with
+``torch.autograd.forward_ad``, because on torch 2.14 (CPU) the forward-AD path fails
+for this encoder: the fused SDPA kernels have no forward derivative, softmax's forward
+derivative cannot be differentiated again (training needs gradients of the tangent),
+``torch.func.jvp`` refuses BatchNorm's running-statistics update, and non-reentrant
+checkpointing cannot recompute dual tensors. Written out, the tangent is an ordinary
+tensor: it trains, checkpoints, runs under autocast and compiles.
+
+Batch statistics (BatchNorm in training) are held fixed along the tangent: the clean and
+the noisy view of a batched pass are normalised with the same statistics, so their
+difference carries no statistics term either.
+"""
+from typing import Optional, Tuple
+
+import torch
+import torch.nn.functional as F
+import torch.utils.checkpoint as cp
+from torch import nn
+from torch.nn.modules.batchnorm import _BatchNorm
+
+Pair = Tuple[torch.Tensor, torch.Tensor]
+
+
+def linear_jvp(linear: nn.Linear, tangent: torch.Tensor) -> torch.Tensor:
+    """Derivative of an affine ``nn.Linear`` (or a LoRA-augmented one): ``W t``."""
+    # contiguous: without a bias, a strided 4-d input makes torch broadcast W per row block
+    tangent = tangent.contiguous()
+    out = F.linear(tangent, linear.weight)
+    lora_a, lora_b = getattr(linear, 'lora_A', None), getattr(linear, 'lora_B', None)
+    if lora_a is not None and lora_b is not None:
+        out = out + F.linear(F.linear(tangent, lora_a), lora_b) * linear.scaling
+    return out
+
+
+def conv_jvp(conv: nn.Conv2d, tangent: torch.Tensor) -> torch.Tensor:
+    """Derivative of a convolution: the convolution without its bias."""
+    return conv._conv_forward(tangent, conv.weight, None)
+
+
+def layer_norm_jvp(x: torch.Tensor, tangent: torch.Tensor, weight: Optional[torch.Tensor],
+                   eps: float, dim: int = -1) -> torch.Tensor:
+    """Derivative of a layer norm over ``dim``: ``w * r * (t_c - x_hat * mean(x_hat t_c))``
+    with ``t_c = t - mean(t)``, ``r = 1 / sqrt(var(x) + eps)``, in float32 at least."""
+    dtype = torch.promote_types(x.dtype, torch.float32)
+    x, tangent = x.to(dtype), tangent.to(dtype)
+    centred = x - x.mean(dim, keepdim=True)
+    rstd = torch.rsqrt(centred.square().mean(dim, keepdim=True) + eps)
+    x_hat = centred * rstd
+    t_c = tangent - tangent.mean(dim, keepdim=True)
+    out = (t_c - x_hat * (x_hat * t_c).mean(dim, keepdim=True)) * rstd
+    if weight is not None:
+        shape = [1] * x.dim()
+        shape[dim] = -1
+        out = out * weight.to(dtype).view(shape)
+    return out
+
+
+def gelu_jvp(x: torch.Tensor, tangent: torch.Tensor, approximate: str = 'none'
+             ) -> torch.Tensor:
+    """Derivative of GELU at ``x`` along ``tangent``: ``gelu'(x) t``. GELU acts elementwise,
+    so its Jacobian is diagonal and the JVP is its backward kernel applied to ``t``."""
+    return torch.ops.aten.gelu_backward(tangent, x.to(tangent.dtype), approximate=approximate)
+
+
+def activation_jvp(act: nn.Module, x: torch.Tensor, out: torch.Tensor, tangent: torch.Tensor
+                   ) -> torch.Tensor:
+    """Derivative of an elementwise activation module at input ``x`` (output ``out``)."""
+    if isinstance(act, nn.GELU):
+        return gelu_jvp(x, tangent, act.approximate)
+    if isinstance(act, nn.ReLU):
+        return torch.ops.aten.threshold_backward(tangent, out.to(tangent.dtype), 0)
+    raise NotImplementedError(f'no written JVP for activation {type(act).__name__}; '
+                              "noise_pass='jvp' supports GELU and ReLU")
+
+
+def batch_norm_jvp(bn: _BatchNorm, x: torch.Tensor, tangent: torch.Tensor) -> Pair:
+    """BatchNorm and its derivative with the normalising statistics held fixed."""
+    out = bn(x)
+    dtype = torch.promote_types(x.dtype, torch.float32)
+    if bn.training or bn.running_var is None:  # batch statistics (differentiable)
+        var = x.to(dtype).var(dim=[0] + list(range(2, x.dim())), unbiased=False)
+    else:
+        var = bn.running_var.to(dtype)
+    scale = torch.rsqrt(var + bn.eps)
+    if bn.weight is not None:
+        scale = scale * bn.weight.to(dtype)
+    shape = [1, -1] + [1] * (x.dim() - 2)
+    return out, tangent * scale.view(shape).to(tangent.dtype)
+
+
+def conv_module_jvp(module: nn.Module, x: torch.Tensor, tangent: torch.Tensor) -> Pair:
+    """mmcv's ``ConvModule`` (conv -> BatchNorm -> ReLU, or a subset) and its derivative."""
+    if tuple(module.order) != ('conv', 'norm', 'act'):
+        raise NotImplementedError(f'ConvModule order {module.order} has no written JVP')
+    x, tangent = module.conv(x), conv_jvp(module.conv, tangent)
+    if module.with_norm:
+        norm = module.norm
+        if not isinstance(norm, _BatchNorm):
+            raise NotImplementedError(
+                f"noise_pass='jvp' supports BatchNorm in the adapters, got "
+                f'{type(norm).__name__}; use norm_cfg=dict(type="BN") or noise_pass="batched"')
+        x, tangent = batch_norm_jvp(norm, x, tangent)
+    if module.with_activation:
+        pre, x = x, module.activate(x)
+        tangent = activation_jvp(module.activate, pre, x, tangent)
+    return x, tangent
+
+
+#: Largest (batch * heads) x L x L block of attention probabilities the JVP materialises at
+#: once (2^26 elements, ~1 GiB of temporaries); larger ones are done in chunks of heads.
+ATTENTION_JVP_CHUNK_ELEMENTS = 2**26
+
+
+def softmax_attention_jvp(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
+                          tq: torch.Tensor, tk: torch.Tensor, tv: torch.Tensor,
+                          max_elements: Optional[int] = None) -> Pair:
+    """``softmax(q k^T) v`` and its derivative along ``(tq, tk, tv)``, all (N, L, C).
+
+    Scale and any additive bias are folded into ``q`` and ``k`` (see
+    :func:`~.attention.folded_query_key`). ``ds = tq k^T + q tk^T`` is one product of
+    concatenations; ``dP = P * ds - P * sum_j(P * ds)``; ``d out = dP v + P tv``.
+
+    The probabilities are materialised (the tangent needs them), so a large attention
+    (global blocks at 1024 px) runs in chunks of at most ``max_elements`` probabilities;
+    when gradients are needed each chunk is checkpointed, so that training keeps only
+    ``q, k, v`` and their tangents, not the (N, L, L) tensors.
+    """
+    n, length = q.shape[0], q.shape[1]
+    limit = ATTENTION_JVP_CHUNK_ELEMENTS if max_elements is None else max_elements
+    chunk = max(1, limit // (length * k.shape[1]))
+    if chunk >= n:
+        return _softmax_attention_jvp(q, k, v, tq, tk, tv)
+    checkpoint = torch.is_grad_enabled() and any(
+        t.requires_grad for t in (q, k, v, tq, tk, tv))
+    outs, t_outs = [], []
+    for start in range(0, n, chunk):
+        part = [t[start:start + chunk] for t in (q, k, v, tq, tk, tv)]
+        if checkpoint:
+            out, t_out = cp.checkpoint(_softmax_attention_jvp, *part, use_reentrant=False)
+        else:
+            out, t_out = _softmax_attention_jvp(*part)
+        outs.append(out)
+        t_outs.append(t_out)
+    return torch.cat(outs), torch.cat(t_outs)
+
+
+def _softmax_attention_jvp(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
+                           tq: torch.Tensor, tk: torch.Tensor, tv: torch.Tensor) -> Pair:
+    logits = q @ k.transpose(-2, -1)
+    t_logits = torch.cat([tq, q], -1) @ torch.cat([k, tk], -1).transpose(-2, -1)
+    prob = logits.softmax(dim=-1)
+    weighted = prob * t_logits.to(prob.dtype)
+    t_prob = torch.addcmul(weighted, prob, weighted.sum(-1, keepdim=True), value=-1)
+    out = prob @ v
+    t_out = t_prob @ v + prob @ tv
+    return out, t_out
