@@ -6,6 +6,7 @@ import sys
 
 from mmengine.config import Config, DictAction
 
+from ..engine import prepare_cpu_distributed
 from .config_checks import apply_cfg_options
 
 
@@ -23,8 +24,9 @@ def add_runner_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def load_config(args: argparse.Namespace, tool: str) -> Config:
-    """The config of ``args.config`` with the runner arguments applied; exits with one
-    message naming the file when it does not exist."""
+    """The config of ``args.config`` with the runner arguments applied (and, for several
+    processes without GPUs, a gloo process group); exits with one message naming the file
+    when it does not exist."""
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     if not osp.isfile(args.config):
         sys.exit(f'{tool}: config file {args.config!r} not found')
@@ -38,4 +40,5 @@ def load_config(args: argparse.Namespace, tool: str) -> Config:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    prepare_cpu_distributed(cfg)
     return cfg

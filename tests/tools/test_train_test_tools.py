@@ -1,0 +1,201 @@
+"""tools/train.py, test.py, dist_train.sh, dist_test.sh and infer.py as a user runs them,
+on the built-in synthetic demo (a small SAM-architecture DADF, CPU)."""
+import json
+import os
+import os.path as osp
+import socket
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+DEMO = osp.join(ROOT, 'configs', 'dadf', 'dadf_sam-tiny_synthetic-demo.py')
+# what the shortened demo must beat a constant predictor by (AUC in points over 50; PBCA
+# and IINC in points against the all-zero mask on the same held-out images)
+DEMO_MARGIN = dict(AUC=15.0, PBCA=2.0, IINC=2.0)
+# a schedule short enough for a few iterations (the demo warms up for 50)
+SHORT_SCHEDULE = ['param_scheduler.0.end=1', 'param_scheduler.1.begin=1']
+FAST_DATA = ['train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False',
+             'val_dataloader.num_workers=0', 'val_dataloader.persistent_workers=False',
+             'test_dataloader.num_workers=0', 'test_dataloader.persistent_workers=False']
+
+
+def run(args, *, env=None, timeout=1800):
+    full_env = dict(os.environ, PYTHONWARNINGS='ignore', **(env or {}))
+    proc = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=timeout,
+                          env=full_env)
+    assert proc.returncode == 0, (proc.stdout[-3000:], proc.stderr[-5000:])
+    return proc
+
+
+def train(work_dir, *options, resume=False):
+    cmd = [sys.executable, 'tools/train.py', DEMO, '--work-dir', str(work_dir)]
+    if resume:
+        cmd.append('--resume')
+    return run(cmd + ['--cfg-options', *FAST_DATA, *options])
+
+
+def test_metrics(config_options, checkpoint, out, *, launcher=None):
+    if launcher is None:
+        cmd = [sys.executable, 'tools/test.py', DEMO, str(checkpoint)]
+        env = None
+    else:
+        cmd = ['bash', 'tools/dist_test.sh', DEMO, str(checkpoint), str(launcher)]
+        env = dict(PORT=str(free_port()))
+    run(cmd + ['--out', str(out), '--work-dir', str(out),
+               '--cfg-options', *FAST_DATA, *config_options], env=env)
+    with open(osp.join(out, 'metrics.json')) as f:
+        return json.load(f)
+
+
+test_metrics.__test__ = False  # a helper, not a test
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def state(path):
+    return torch.load(str(path), map_location='cpu', weights_only=True)['state_dict']
+
+
+def test_resume_after_a_crash_reaches_the_uninterrupted_weights(tmp_path):
+    common = ['train_cfg.max_iters=12', 'train_cfg.val_interval=1000',
+              'default_hooks.checkpoint.interval=6', 'default_hooks.visualization.draw=False',
+              *SHORT_SCHEDULE]
+    train(tmp_path / 'full', *common)
+    # the same run killed after iteration 6 (its checkpoint written), then resumed
+    crashing = tmp_path / 'crashing_demo.py'
+    crashing.write_text(
+        f"_base_ = [{DEMO!r}]\n"
+        "custom_imports = dict(imports=['dadf_mm', 'tests.tools.crash_hook'],\n"
+        "                      allow_failed_imports=False)\n"
+        "custom_hooks = [dict(type='CrashAfterIter', iteration=6)]\n")
+    proc = subprocess.run(
+        [sys.executable, 'tools/train.py', str(crashing), '--work-dir', str(tmp_path / 'split'),
+         '--cfg-options', *FAST_DATA, *common], cwd=ROOT, capture_output=True, text=True,
+        timeout=900)
+    assert proc.returncode != 0 and 'simulated crash after iteration 6' in proc.stderr
+    assert not (tmp_path / 'split' / 'iter_12.pth').exists()
+    train(tmp_path / 'split', *common, resume=True)
+    full = state(tmp_path / 'full' / 'iter_12.pth')
+    split = state(tmp_path / 'split' / 'iter_12.pth')
+    assert full.keys() == split.keys()
+    for key in full:
+        assert torch.equal(full[key], split[key]), key
+    # the 6-iteration state differs, so the comparison above is not vacuous
+    halfway = state(tmp_path / 'split' / 'iter_6.pth')
+    assert any(not torch.equal(full[k], halfway[k]) for k in full if full[k].is_floating_point())
+
+
+def constant_predictor_scores(config_options):
+    """PBCA and IINC (in %) of the all-zero mask on the demo's test set, from its masks."""
+    from mmengine.config import Config
+    from mmengine.config import DictAction  # noqa: F401
+    from mmseg.registry import DATASETS
+    cfg = Config.fromfile(DEMO)
+    for option in config_options:
+        key, value = option.split('=')
+        cfg.merge_from_dict({key: eval(value)})
+    dataset = DATASETS.build(cfg.test_dataloader.dataset)
+    pbca, iinc = [], []
+    for i in range(len(dataset)):
+        info = dataset.get_data_info(i)
+        if info['seg_map_path'] is None:
+            gt = np.zeros((1, 1), bool)
+        else:
+            gt = cv2.imread(info['seg_map_path'], cv2.IMREAD_GRAYSCALE) > 0
+        n, g = gt.size, int(gt.sum())
+        pbca.append((n - g) / n)  # TN / N for an empty prediction
+        iinc.append(0.0 if g == 0 else 1.0 / (3 - g / n))  # one of P, G empty
+    return 100 * float(np.mean(pbca)), 100 * float(np.mean(iinc))
+
+
+def test_demo_learns_and_test_py_measures_it(tmp_path):
+    """A shortened demo schedule beats a constant predictor on held-out sources."""
+    schedule = ['train_cfg.val_interval=1000', 'default_hooks.checkpoint.interval=600']
+    train(tmp_path / 'demo', 'train_cfg.max_iters=600', *schedule)
+    test_set = ['test_dataloader.dataset.num_samples=120']
+    metrics = test_metrics(test_set, tmp_path / 'demo' / 'iter_600.pth', tmp_path / 'test')
+    const_pbca, const_iinc = constant_predictor_scores(test_set)
+    assert metrics['AUC'] >= 50 + DEMO_MARGIN['AUC']
+    assert metrics['PBCA'] >= const_pbca + DEMO_MARGIN['PBCA']
+    assert metrics['IINC'] <= const_iinc - DEMO_MARGIN['IINC']
+    lines = open(tmp_path / 'test' / 'predictions.jsonl').read().splitlines()
+    assert len(lines) == 120
+    record = json.loads(lines[0])
+    assert {'img_path', 'fake_probability', 'is_fake', 'forged_area'} <= set(record)
+
+
+def test_two_process_training_and_testing_on_cpu(tmp_path):
+    """torchrun with gloo: 2 processes train, the checkpoint loads in one process, and
+    dist_test.sh gives tools/test.py's metrics on a set that 2 does not divide."""
+    run(['bash', 'tools/dist_train.sh', DEMO, '2', '--work-dir', str(tmp_path / 'dist'),
+         '--cfg-options', *FAST_DATA, *SHORT_SCHEDULE, 'train_cfg.max_iters=4', 'train_cfg.val_interval=1000',
+         'default_hooks.checkpoint.interval=4', 'default_hooks.visualization.draw=False'],
+        env=dict(PORT=str(free_port()), OMP_NUM_THREADS='1'))
+    ckpt = tmp_path / 'dist' / 'iter_4.pth'
+    assert ckpt.exists()
+    odd = ['test_dataloader.dataset.num_samples=25', 'test_dataloader.batch_size=4']
+    single = test_metrics(odd, ckpt, tmp_path / 'one')
+    double = test_metrics(odd, ckpt, tmp_path / 'two', launcher=2)
+    assert single.keys() == double.keys() and 'PBCA' in single
+    for key in single:
+        assert single[key] == pytest.approx(double[key], abs=1e-9, nan_ok=True), key
+    one = open(tmp_path / 'one' / 'predictions.jsonl').read().splitlines()
+    two = open(tmp_path / 'two' / 'predictions.jsonl').read().splitlines()
+    assert len(one) == len(two) == 25
+
+
+def make_face_video(path, frames=6):
+    from skimage import data
+    face = data.astronaut()[..., ::-1]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*'mp4v'), 10, (256, 256))
+    for i in range(frames):
+        shifted = np.roll(face, 3 * i, axis=1)
+        writer.write(cv2.resize(np.ascontiguousarray(shifted), (256, 256)))
+    writer.release()
+
+
+def test_infer_on_an_image_a_video_and_a_bad_file(tmp_path):
+    ckpt = tmp_path / 'ckpt'
+    train(ckpt, *SHORT_SCHEDULE, 'train_cfg.max_iters=2', 'train_cfg.val_interval=1000',
+          'default_hooks.checkpoint.interval=2', 'default_hooks.visualization.draw=False')
+    inputs = tmp_path / 'inputs'
+    inputs.mkdir()
+    from skimage import data
+    cv2.imwrite(str(inputs / 'face.png'), data.astronaut()[..., ::-1])
+    make_face_video(inputs / 'clip.mp4')
+    (inputs / 'broken.jpg').write_bytes(b'not an image')
+    out = tmp_path / 'out'
+    proc = subprocess.run(
+        [sys.executable, 'tools/infer.py', DEMO, str(ckpt / 'iter_2.pth'), str(inputs),
+         '--out', str(out), '--num-frames', '4'], cwd=ROOT, capture_output=True, text=True,
+        timeout=900)
+    assert proc.returncode == 1  # one input failed, the others are written
+    assert 'broken.jpg' in proc.stderr and 'unreadable image' in proc.stderr
+    records = [json.loads(line) for line in open(out / 'predictions.jsonl')]
+    by_input = {}
+    for r in records:
+        by_input.setdefault(osp.basename(r['input']), []).append(r)
+    assert 'error' in by_input['broken.jpg'][0]
+    image = by_input['face.png'][0]
+    assert 0 <= image['fake_probability'] <= 1 and 0 <= image['forged_area'] <= 1
+    assert image['is_fake'] == (image['fake_probability'] > 0.5)
+    frames = [r for r in by_input['clip.mp4'] if not r.get('video')]
+    video = [r for r in by_input['clip.mp4'] if r.get('video')][0]
+    assert len(frames) == 4 and video['frames'] == 4
+    assert video['fake_probability'] == pytest.approx(
+        np.mean([r['fake_probability'] for r in frames]), abs=1e-5)
+    assert all(r['face_box'] is not None for r in frames)
+    for sub in ('overlays', 'heatmaps'):
+        written = sorted(os.listdir(out / sub))
+        assert 'face.png' in written and len(written) == 5
+        img = cv2.imread(str(out / sub / 'face.png'))
+        assert img.shape == (512, 512, 3)
