@@ -83,7 +83,7 @@ def test_memory_table(benchmark, config, capsys):
     assert '| arch | input | batch |' in printed
     assert [(r['size'], r['batch']) for r in summary['rows']] == [(32, 1), (64, 1)]
     assert all(r['img_per_s'] > 0 and not r['oom'] for r in summary['rows'])
-    assert '| config arch | 64 | 1 |' in printed
+    assert '| embed 32, depth 2 | 64 | 1 |' in printed
 
 
 def test_precision_study_separates_the_strategies(benchmark, config, capsys):

@@ -307,6 +307,13 @@ def device_name(device: torch.device) -> str:
     return f'{model} ({torch.get_num_threads()} threads)'
 
 
+def arch_label(model_cfg: dict) -> str:
+    arch = model_cfg['backbone'].get('arch', 'vit_h')
+    if isinstance(arch, str):
+        return arch
+    return f"embed {arch['embed_dim']}, depth {arch['depth']}"
+
+
 def fmt(value: Optional[float], spec: str = '.2f', oom: bool = False) -> str:
     if oom:
         return 'OOM'
@@ -345,7 +352,7 @@ def compare(args: argparse.Namespace, cfg: Config, device: torch.device) -> dict
     log = print if args.verbose else (lambda msg: None)
     print(f'DADF benchmark of {args.config}')
     print(f'device: {device_name(device)} | torch {torch.__version__} | arch '
-          f"{fast_cfg['backbone'].get('arch', 'vit_h')} | {img_size} px | batch {batch}"
+          f"{arch_label(fast_cfg)} | {img_size} px | batch {batch}"
           f" (reference {ref_batch}) | noise_std {fast_cfg.get('noise_std', 1e-3):g}")
     print(f'fast path: {describe_fast(fast_cfg)}')
     print(f'reference: {describe_fast(ref_cfg)}')
@@ -475,7 +482,7 @@ def memory_table(args: argparse.Namespace, cfg: Config, device: torch.device) ->
             for batch in args.batch_sizes:
                 model_cfg = model_config(cfg, img_size=size,
                                          arch=None if arch == 'config' else arch)
-                label = arch if arch != 'config' else 'config arch'
+                label = arch if arch != 'config' else arch_label(model_cfg)
                 print(f'  {label} {size} px batch {batch} ...', flush=True)
                 try:
                     model = build_model(model_cfg, device, args.seed)
@@ -537,11 +544,13 @@ def precision_study(args: argparse.Namespace, cfg: Config, device: torch.device)
     inputs, samples = make_batch(args.batch_size, img_size, device, args.seed)
     metas = [s.metainfo for s in samples]
     print(f'RGA precision study of {args.config} on {device_name(device)}: arch '
-          f"{base['backbone'].get('arch', 'vit_h')}, {img_size} px, batch {args.batch_size}, "
+          f"{arch_label(base)}, {img_size} px, batch {args.batch_size}, "
           f'adapter output std {args.adapter_std:g}', flush=True)
     references: Dict[int, torch.nn.Module] = {}
     rows = []
-    for label, keys, backbone_keys, multiple in PRECISION_STRATEGIES:
+    strategies = [st for st in PRECISION_STRATEGIES
+                  if not args.strategies or any(word in st[0] for word in args.strategies)]
+    for label, keys, backbone_keys, multiple in strategies:
         if multiple not in references:
             ref_cfg = reference_config(base)
             ref_cfg['noise_std'] = sigma * multiple
@@ -597,6 +606,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--batch-sizes', nargs='+', type=int, default=[1, 2, 4])
     parser.add_argument('--precision-study', action='store_true',
                         help='print corr(S, S_fp32) of every way to compute S instead')
+    parser.add_argument('--strategies', nargs='+', default=None,
+                        help='precision study: only strategies whose label contains one of '
+                        "these words (e.g. bfloat16 'jvp, float32')")
     parser.add_argument('--adapter-std', type=float, default=0.02,
                         help='std of the random adapter outputs (random weights only; 0 '
                         'keeps the adapters the identity, as at the start of training)')

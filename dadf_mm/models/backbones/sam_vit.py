@@ -179,14 +179,14 @@ class SAMViT(BaseModule):
         return torch.autocast(device_type, dtype=getattr(torch, self.compute_dtype))
 
     def _stage(self, index: int, x: torch.Tensor,
-               tangent: Optional[torch.Tensor] = None
+               tangent: Optional[torch.Tensor] = None, step: Optional[float] = None
                ) -> Union[torch.Tensor, Tuple[torch.Tensor, torch.Tensor]]:
         if tangent is None:
             if self.adapters is not None:
                 x = self.adapters[index](x)
             return self.blocks[index](x)
         if self.adapters is not None:
-            x, tangent = self.adapters[index](x, tangent)
+            x, tangent = self.adapters[index](x, tangent, step)
         return self.blocks[index](x, tangent)
 
     def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor]:
@@ -204,12 +204,15 @@ class SAMViT(BaseModule):
                 x = self.task_head(x)
         return (x.float(), )
 
-    def forward_jvp(self, x: torch.Tensor, tangent: torch.Tensor
-                    ) -> Tuple[torch.Tensor, torch.Tensor]:
+    def forward_jvp(self, x: torch.Tensor, tangent: torch.Tensor,
+                    step: Optional[float] = None) -> Tuple[torch.Tensor, torch.Tensor]:
         """Features ``F(x)`` and their derivative ``J_F(x) tangent``, both float32.
 
         One traversal: each layer carries the tangent alongside its activations, at the
         tangent's own scale, so the derivative keeps its relative precision under bf16.
+        With ``step``, the adapters' ReLUs pass the exact difference over
+        ``step * tangent`` instead of their derivative (what two views ``step`` apart see
+        at a kink); the smooth layers keep their derivative.
         """
         with self.precision(x.device.type):
             x, tangent = self.patch_embed(x, tangent)
@@ -217,9 +220,10 @@ class SAMViT(BaseModule):
             checkpoint = self.training and torch.is_grad_enabled()
             for i in range(self.depth):
                 if checkpoint and i < self.grad_checkpointing_blocks:
-                    x, tangent = cp.checkpoint(self._stage, i, x, tangent, use_reentrant=False)
+                    x, tangent = cp.checkpoint(self._stage, i, x, tangent, step,
+                                               use_reentrant=False)
                 else:
-                    x, tangent = self._stage(i, x, tangent)
+                    x, tangent = self._stage(i, x, tangent, step)
             x, tangent = x.permute(0, 3, 1, 2), tangent.permute(0, 3, 1, 2)
             for layer in self.neck:
                 if isinstance(layer, nn.Conv2d):

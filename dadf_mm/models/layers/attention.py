@@ -206,12 +206,11 @@ class RelPosAttention(nn.Module):
         if self.use_rel_pos:
             rel = rel_pos_terms(q, self.rel_pos_h, self.rel_pos_w, (h, w), (h, w))
             t_rel = rel_pos_terms(tq, self.rel_pos_h, self.rel_pos_w, (h, w), (h, w))
-        # the bias is linear in q: the tangent query carries the bias terms of tq, the
-        # tangent key none (its one-hot indicators are constant)
+        # the bias is linear in q: the tangent query carries the bias terms of tq; the
+        # key's one-hot indicators are constant, so only its leading channels vary (tk)
         q_aug, k_aug = folded_query_key(q, k, *rel, self.scale)
         tq_aug, _ = folded_query_key(tq, tk, *t_rel, self.scale)
-        tk_aug = F.pad(tk, (0, k_aug.shape[-1] - tk.shape[-1]))
-        out, t_out = softmax_attention_jvp(q_aug, k_aug, v, tq_aug, tk_aug, tv)
+        out, t_out = softmax_attention_jvp(q_aug, k_aug, v, tq_aug, tk, tv)
         out = out.view(b, self.num_heads, h, w, -1).permute(0, 2, 3, 1, 4).reshape(b, h, w, -1)
         t_out = t_out.view(b, self.num_heads, h, w, -1).permute(0, 2, 3, 1, 4).reshape(
             b, h, w, -1)

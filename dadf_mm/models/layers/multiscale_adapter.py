@@ -81,26 +81,29 @@ class MultiscaleAdapter(nn.Module):
                 self.skip.weight.copy_(torch.eye(dim).view(dim, dim, 1, 1))
                 self.skip.bias.zero_()
 
-    def forward(self, x: torch.Tensor, tangent: Optional[torch.Tensor] = None
+    def forward(self, x: torch.Tensor, tangent: Optional[torch.Tensor] = None,
+                step: Optional[float] = None
                 ) -> Union[torch.Tensor, Tuple[torch.Tensor, torch.Tensor]]:
-        """``R(x)`` on (B, H, W, C); with ``tangent``, also its derivative along it."""
+        """``R(x)`` on (B, H, W, C); with ``tangent``, also its derivative along it (with
+        ``step``, the ReLUs pass the difference over ``step * tangent``, see
+        :func:`~.jvp.relu_difference`)."""
         if tangent is not None:
-            return self.forward_jvp(x, tangent)
+            return self.forward_jvp(x, tangent, step)
         x = x.permute(0, 3, 1, 2)
         inner = self.input_proj(x)
         out = self.output_proj(torch.cat([branch(inner) for branch in self.branches.values()], 1))
         out = out + (x if self.skip is None else self.skip(x))
         return out.permute(0, 2, 3, 1)
 
-    def forward_jvp(self, x: torch.Tensor, tangent: torch.Tensor
-                    ) -> Tuple[torch.Tensor, torch.Tensor]:
+    def forward_jvp(self, x: torch.Tensor, tangent: torch.Tensor,
+                    step: Optional[float] = None) -> Tuple[torch.Tensor, torch.Tensor]:
         x, tangent = x.permute(0, 3, 1, 2), tangent.permute(0, 3, 1, 2)
-        inner, t_inner = conv_module_jvp(self.input_proj, x, tangent)
+        inner, t_inner = conv_module_jvp(self.input_proj, x, tangent, step)
         outs, t_outs = [], []
         for branch in self.branches.values():
             y, t_y = inner, t_inner
             for conv in branch:
-                y, t_y = conv_module_jvp(conv, y, t_y)
+                y, t_y = conv_module_jvp(conv, y, t_y, step)
             outs.append(y)
             t_outs.append(t_y)
         out = self.output_proj(torch.cat(outs, 1))

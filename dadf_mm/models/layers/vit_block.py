@@ -117,8 +117,8 @@ class ViTBlock(nn.Module):
         y, t_y = self.norm2(x), self._norm_jvp(self.norm2, x, tangent)
         mlp = self.mlp
         hidden, t_hidden = mlp.lin1(y), linear_jvp(mlp.lin1, t_y)
+        t_act = activation_jvp(mlp.act, hidden, t_hidden)
         act = mlp.act(hidden)
-        t_act = activation_jvp(mlp.act, hidden, act, t_hidden)
         return x + mlp.lin2(act), tangent + linear_jvp(mlp.lin2, t_act)
 
     @staticmethod

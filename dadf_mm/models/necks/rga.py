@@ -3,7 +3,8 @@
 ``S = |F_gau - F|``, ``F_final = alpha(phi(S)) * phi(F) + F`` with ``phi`` a shared 1x1
 convolution (the enhancer) and ``alpha`` a softmax. ``L_rec`` is the mean L1 distance of
 ``F_gau`` and ``F`` over the real samples of the batch (Table 6 also evaluates fake and
-all samples: the ``rec_on`` key).
+all samples: the ``rec_on`` key). Both take ``F_gau`` or, from a forward-mode encoder
+pass, the difference ``F_gau - F`` itself (``diff=``).
 """
 from typing import Dict, Optional
 

@@ -17,6 +17,7 @@ above), ``'separate'`` (two encoder calls, the reference) or ``'jvp'``: ``F`` an
 (``backbone.compute_dtype``) needs ``'jvp'``: two bf16 views give an ``S`` that is rounding
 noise (docs/performance.md). Neck, decode head and losses always run in float32.
 """
+import logging
 import zlib
 from contextlib import contextmanager
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -65,6 +66,9 @@ class DADF(EncoderDecoder):
         noise_generator: where the per-image seeded noise of inference is drawn:
             ``'cpu'`` (default; the same noise on every machine) or ``'device'`` (the
             input's device: no host-side sampling and copy per image, different values).
+        rga_check_interval: every N training steps, log ``rga_s_corr``: the correlation of
+            this model's ``S`` with the ``S`` of two float32 views on (up to two images of)
+            the batch, and warn below 0.99. ``0`` (default) never checks.
     """
 
     def __init__(self,
@@ -78,6 +82,7 @@ class DADF(EncoderDecoder):
                  noise_pass: str = 'batched',
                  check_rga_precision: bool = True,
                  noise_generator: str = 'cpu',
+                 rga_check_interval: int = 0,
                  train_cfg: Optional[dict] = None,
                  test_cfg: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
@@ -108,6 +113,8 @@ class DADF(EncoderDecoder):
                 f'below {dtype} resolution, so RGA would train on rounding noise. Set '
                 "model.noise_pass='jvp' (one traversal computing F and its derivative, "
                 "see docs/performance.md) or backbone.compute_dtype='float32'.")
+        self.rga_check_interval = rga_check_interval
+        self._loss_calls = 0
         if noise_pass == 'jvp' and not hasattr(self.backbone, 'forward_jvp'):
             raise ValueError(f"noise_pass='jvp' needs a backbone with forward_jvp (SAMViT), "
                              f'got {type(self.backbone).__name__}')
@@ -170,14 +177,15 @@ class DADF(EncoderDecoder):
         """``F`` and ``D = F_gau - F``, the signed difference RGA reads (``S = |D|``).
 
         With ``noise_pass='jvp'``, ``D = noise_std * J_F(x) u`` for the same unit noise
-        ``u`` the views would use: one traversal, exact to first order in ``noise_std``."""
+        ``u`` the views would use: one traversal, exact to first order in ``noise_std``
+        (and exact at the adapters' ReLU kinks, which pass the difference itself)."""
         if not self.with_neck:
             return self.backbone(inputs)[-1], None
         if self.noise_pass != 'jvp':
             feat, feat_noisy = self.encode_views(inputs, batch_img_metas)
             return feat, feat_noisy - feat
-        feat, tangent = self.backbone.forward_jvp(inputs, self.unit_noise(inputs,
-                                                                          batch_img_metas))
+        feat, tangent = self.backbone.forward_jvp(
+            inputs, self.unit_noise(inputs, batch_img_metas), step=self.noise_std)
         return feat, self.noise_std * tangent
 
     def extract_feat(self, inputs: Tensor,
@@ -208,7 +216,45 @@ class DADF(EncoderDecoder):
                 feat = self.neck(feat, feat_noisy, diff=diff)
             losses.update(self.decode_head.loss([feat], data_samples, self.train_cfg,
                                                 gt_labels=gt_labels))
+        if (self.rga_check_interval and self.with_neck
+                and self._loss_calls % self.rga_check_interval == 0):
+            corr = self.rga_signal_check(inputs[:2].detach())
+            losses['rga_s_corr'] = torch.tensor(corr, device=inputs.device)
+        self._loss_calls += 1
         return losses
+
+    @torch.no_grad()
+    def rga_signal_check(self, inputs: Tensor) -> float:
+        """Pearson correlation of this model's ``S`` with the ``S`` of two float32 views
+        in one batch, on ``inputs``, with the same noise (eval mode, no gradients).
+
+        Adapters grow during training, and a reduced-precision ``S`` can lose its
+        correlation where their ReLUs sit near the kink; this is the check that it has not.
+        """
+        from ..rga_fidelity import pearson
+        metas = [dict(img_path=f'rga_signal_check_{i}') for i in range(inputs.shape[0])]
+        was_training = self.training
+        backbone_dtype = getattr(self.backbone, 'compute_dtype', 'float32')
+        noise_pass = self.noise_pass
+        self.eval()
+        try:
+            _, diff = self.encode_difference(inputs, metas)
+            self.noise_pass = 'batched'
+            if hasattr(self.backbone, 'compute_dtype'):
+                self.backbone.compute_dtype = 'float32'
+            _, ref_diff = self.encode_difference(inputs, metas)
+        finally:
+            self.noise_pass = noise_pass
+            if hasattr(self.backbone, 'compute_dtype'):
+                self.backbone.compute_dtype = backbone_dtype
+            self.train(was_training)
+        corr = pearson(diff.float().abs(), ref_diff.float().abs())
+        if not corr >= 0.99:
+            print_log(f'RGA signal check: corr(S, S_fp32) = {corr:.4f} < 0.99 with '
+                      f'noise_pass={noise_pass!r}, compute_dtype={backbone_dtype!r}: RGA '
+                      'reads a degraded S; see docs/performance.md', logger='current',
+                      level=logging.WARNING)
+        return corr
 
     def _forward(self, inputs: Tensor, data_samples: Optional[List[SegDataSample]] = None
                  ) -> Tuple[Tensor, Optional[Tensor]]:
