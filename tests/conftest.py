@@ -6,8 +6,16 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
+import pytest  # noqa: E402
 from mmseg.utils import register_all_modules  # noqa: E402
 
 import dadf_mm  # noqa: E402,F401
 
 register_all_modules(init_default_scope=True)
+
+
+@pytest.fixture(autouse=True)
+def mmseg_default_scope():
+    """Each test starts in mmseg's scope (an mmengine Runner built by another test leaves its
+    own scope current)."""
+    register_all_modules(init_default_scope=True)

@@ -153,3 +153,21 @@ def test_slide_inference_is_refused():
     with pytest.raises(ValueError, match='whole'):
         MODELS.build(tiny_dadf_cfg(test_cfg=dict(mode='slide', crop_size=(64, 64),
                                                  stride=(32, 32))))
+
+
+def test_training_noise_is_seeded_by_image_and_step_and_resumes(tiny_sam_checkpoint):
+    model = build(tiny_sam_checkpoint).train()
+    inputs, samples = batch()
+    metas = [s.metainfo for s in samples]
+    first = model.unit_noise(inputs, metas)
+    second = model.unit_noise(inputs, metas)
+    assert not torch.equal(first, second)  # a new draw every step
+    assert int(model.noise_step) == 2 and 'noise_step' in model.state_dict()
+    resumed = build(tiny_sam_checkpoint).train()
+    resumed.load_state_dict(model.state_dict())
+    resumed.noise_step.fill_(1)
+    torch.testing.assert_close(resumed.unit_noise(inputs, metas), second, rtol=0, atol=0)
+    # per image: image 1 alone at step 1 draws what it drew in the batch
+    resumed.noise_step.fill_(1)
+    torch.testing.assert_close(resumed.unit_noise(inputs[1:], metas[1:])[0], second[1],
+                               rtol=0, atol=0)

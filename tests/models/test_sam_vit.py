@@ -126,3 +126,17 @@ def test_adapter_variants(variant):
 def test_unknown_adapter_variant_is_refused():
     with pytest.raises(ValueError, match='variant'):
         MultiscaleAdapter(dim=8, variant='E')
+
+
+def test_lora_starts_as_sam_and_trains_only_low_rank_factors(tiny_sam, tiny_sam_checkpoint,
+                                                             images):
+    backbone = build_backbone(tiny_sam_checkpoint, adapter=None, lora=dict(rank=2, alpha=2))
+    with torch.no_grad():
+        assert (backbone(images)[0] - tiny_sam.image_encoder(images)).abs().max() <= 1e-4
+    trainable = {n for n, p in backbone.named_parameters() if p.requires_grad}
+    assert trainable == {f'blocks.{i}.attn.qkv.lora_{ab}' for i in range(4) for ab in 'AB'} | {
+        'task_head.weight', 'task_head.bias'}
+    backbone.train()
+    backbone(images)[0].sum().backward()
+    assert backbone.blocks[0].attn.qkv.lora_B.grad.abs().sum() > 0
+    assert backbone.blocks[0].attn.qkv.weight.grad is None

@@ -22,7 +22,7 @@ from mmseg.registry import MODELS
 from segment_anything.modeling.common import LayerNorm2d
 from torch import nn
 
-from ..layers import MultiscaleAdapter, PatchEmbed, ViTBlock
+from ..layers import LoRALinear, MultiscaleAdapter, PatchEmbed, ViTBlock
 from ..layers.attention import ATTENTION_IMPLS
 from ..layers.jvp import conv_jvp, layer_norm_jvp
 from ..sam_checkpoint import SAM_ARCHS, check_state_dict, fit_encoder_state_dict
@@ -53,6 +53,8 @@ class SAMViT(BaseModule):
         compile: ``torch.compile`` every block and adapter (``True``, or a dict of
             ``torch.compile`` keyword arguments); ``False`` for eager.
         frozen: freeze SAM's own parameters (the paper's setting).
+        lora: ``dict(rank=4, alpha=4)`` adds low-rank updates to every block's frozen
+            ``qkv`` projection (the SAM+LoRA baseline), ``None`` for none.
     """
 
     def __init__(
@@ -68,6 +70,7 @@ class SAMViT(BaseModule):
         attn_impl: str = 'sdpa',
         grad_checkpointing: Union[bool, int] = False,
         frozen: bool = True,
+        lora: Optional[dict] = None,
         compute_dtype: str = 'float32',
         compile: Union[bool, dict] = False,
         init_cfg: Optional[dict] = None,
@@ -122,6 +125,9 @@ class SAMViT(BaseModule):
             for module in self.sam_modules():
                 module.requires_grad_(False)
             self.pos_embed.requires_grad_(False)
+        if lora is not None:
+            for block in self.blocks:
+                block.attn.qkv = LoRALinear.from_linear(block.attn.qkv, **lora)
         self.grad_checkpointing_blocks = 0
         self.set_grad_checkpointing(grad_checkpointing)
         self.compiled = False
@@ -159,7 +165,8 @@ class SAMViT(BaseModule):
     def sam_state_shapes(self) -> Dict[str, torch.Size]:
         """Shapes of the parameters that a SAM image-encoder state dict provides."""
         own = ('adapters.', 'task_head.')
-        return {k: v.shape for k, v in self.state_dict().items() if not k.startswith(own)}
+        return {k: v.shape for k, v in self.state_dict().items()
+                if not k.startswith(own) and '.lora_' not in k}
 
     def load_sam_weights(self, state: Dict[str, torch.Tensor], *, source: str = '<state dict>'
                          ) -> None:

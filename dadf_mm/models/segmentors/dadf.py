@@ -104,6 +104,7 @@ class DADF(EncoderDecoder):
         if noise_generator not in ('cpu', 'device'):
             raise ValueError(f"noise_generator must be 'cpu' or 'device', got {noise_generator!r}")
         self.noise_generator = noise_generator
+        self.register_buffer('noise_step', torch.zeros((), dtype=torch.long))
         dtype = getattr(self.backbone, 'compute_dtype', 'float32')
         if (check_rga_precision and self.with_neck and noise_pass != 'jvp'
                 and dtype != 'float32'):
@@ -137,14 +138,22 @@ class DADF(EncoderDecoder):
     # the noisy view ----------------------------------------------------------------------
     def unit_noise(self, inputs: Tensor, batch_img_metas: Optional[Sequence[dict]] = None
                    ) -> Tensor:
-        """``N(0, 1)`` noise shaped like ``inputs``: global RNG in training, seeded per image
-        otherwise. The noisy view is ``inputs + noise_std * unit_noise``."""
-        if self.training or batch_img_metas is None:
-            return torch.randn_like(inputs)
+        """``N(0, 1)`` noise shaped like ``inputs``, seeded per image from its path (or its
+        index in the batch), so it does not depend on the batch an image came in.
+
+        In training the seed also takes the training step, counted in the ``noise_step``
+        buffer that checkpoints carry: every step draws new noise, and a resumed run
+        draws the noise the uninterrupted run would have. The noisy view is
+        ``inputs + noise_std * unit_noise``."""
+        salt = ''
+        if self.training:
+            salt = f'#{int(self.noise_step)}'
+            self.noise_step += 1
+        metas = batch_img_metas or [{}] * inputs.shape[0]
         device = inputs.device if self.noise_generator == 'device' else torch.device('cpu')
         noise = []
-        for i, meta in enumerate(batch_img_metas):
-            key = str(meta.get('img_path', i)).encode()
+        for i, meta in enumerate(metas):
+            key = f"{meta.get('img_path', i)}{salt}".encode()
             gen = torch.Generator(device=device).manual_seed(self.noise_seed ^ zlib.crc32(key))
             noise.append(torch.randn(inputs.shape[1:], generator=gen, dtype=torch.float32,
                                      device=device))
@@ -152,7 +161,7 @@ class DADF(EncoderDecoder):
 
     def noisy_view(self, inputs: Tensor, batch_img_metas: Optional[Sequence[dict]] = None
                    ) -> Tensor:
-        """``inputs + N(0, sigma^2)``: global RNG in training, seeded per image otherwise."""
+        """``inputs + N(0, sigma^2)``, seeded as :meth:`unit_noise` says."""
         return inputs + self.noise_std * self.unit_noise(inputs, batch_img_metas)
 
     def encode_views(self, inputs: Tensor, batch_img_metas: Optional[Sequence[dict]] = None
@@ -204,11 +213,12 @@ class DADF(EncoderDecoder):
     # modes -------------------------------------------------------------------------------
     def loss(self, inputs: Tensor, data_samples: List[SegDataSample]) -> Dict[str, Tensor]:
         gt_labels = image_labels(data_samples, inputs.device)
+        metas = [s.metainfo for s in data_samples]
         if self.noise_pass == 'jvp':
-            feat, diff = self.encode_difference(inputs)
+            feat, diff = self.encode_difference(inputs, metas)
             feat_noisy = None
         else:
-            (feat, feat_noisy), diff = self.encode_views(inputs), None
+            (feat, feat_noisy), diff = self.encode_views(inputs, metas), None
         losses: Dict[str, Tensor] = {}
         with float32_region(inputs.device.type):
             if self.with_neck:
@@ -274,7 +284,11 @@ class DADF(EncoderDecoder):
                 ) -> List[SegDataSample]:
         """Per image: ``pred_sem_seg`` (0/1 mask), ``seg_logits`` (fake probability per
         pixel, mmseg's convention for one-channel output) and ``pred_score`` (probability
-        that the face is fake)."""
+        that the face is fake).
+
+        ``test_cfg=dict(mask_from_fake_only=True, score_threshold=0.5)`` empties the mask of
+        a face judged real, so a decision and its mask never contradict (off by default:
+        the paper scores masks and decisions independently)."""
         if data_samples is not None:
             metas = [s.metainfo for s in data_samples]
         else:
@@ -293,8 +307,12 @@ class DADF(EncoderDecoder):
         if data_samples is None:
             data_samples = [SegDataSample(metainfo=m) for m in metas]
         results = self.postprocess_result(seg_logits, data_samples)
+        gate = (self.test_cfg or {}).get('mask_from_fake_only', False)
+        threshold = (self.test_cfg or {}).get('score_threshold', 0.5)
         for sample, score in zip(results, scores):
             sample.pred_sem_seg.data = sample.pred_sem_seg.data.long()
+            if gate and score <= threshold:
+                sample.pred_sem_seg.data.zero_()
             sample.set_field(score.detach(), 'pred_score')
         return results
 
