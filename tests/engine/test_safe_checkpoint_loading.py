@@ -5,13 +5,13 @@ import sys
 
 import pytest
 import torch
-from mmengine.hooks import Hook
 from mmengine.model import BaseModel
 from mmengine.runner import Runner
 from torch import nn
 from torch.utils.data import Dataset
 
 import dadf_mm  # noqa: F401  (installs the allow-list)
+from tests.tools.crash_hook import CrashAfterIter
 from mmengine.logging.history_buffer import HistoryBuffer
 
 
@@ -35,22 +35,10 @@ class ToyDataset(Dataset):
         return dict(inputs=torch.tensor([float(i), 1.0]))
 
 
-class CrashAt(Hook):
-    """Kill the run after iteration ``k`` (and its checkpoint), as a crash would."""
-    priority = 'LOWEST'
-
-    def __init__(self, k):
-        self.k = k
-
-    def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
-        if runner.iter + 1 == self.k:
-            raise RuntimeError('simulated crash')
-
-
 def make_runner(work_dir, max_iters, resume=False, crash_at=None):
     torch.manual_seed(0)  # the model is built before the runner seeds
     return Runner(
-        custom_hooks=[CrashAt(crash_at)] if crash_at else None,
+        custom_hooks=[CrashAfterIter(crash_at)] if crash_at else None,
         model=ToyModel(), work_dir=str(work_dir), resume=resume,
         train_dataloader=dict(dataset=ToyDataset(), batch_size=2, collate_fn=dict(
             type='pseudo_collate'), sampler=dict(type='DefaultSampler', shuffle=True)),
@@ -77,7 +65,7 @@ def test_resume_loads_under_weights_only(tmp_path):
 def test_resume_from_full_training_matches_uninterrupted(tmp_path):
     a = make_runner(tmp_path / 'a', 6)
     a.train()
-    with pytest.raises(RuntimeError, match='simulated crash'):
+    with pytest.raises(SystemExit, match='simulated crash after iteration 4'):
         make_runner(tmp_path / 'b', 6, crash_at=4).train()
     b = make_runner(tmp_path / 'b', 6, resume=True)
     b.train()
