@@ -3,10 +3,10 @@ from .backbones import SAMViT
 from .decode_heads import SAMMaskDecoderHead
 from .necks import RGANeck
 from .parameter_report import parameter_report
-from .rga_fidelity import pearson, rga_signal_fidelity
+from .rga_fidelity import float64_twin, pearson, rga_signal_fidelity
 from .segmentors import DADF
 
 __all__ = [
     'SAMViT', 'SAMMaskDecoderHead', 'RGANeck', 'DADF', 'parameter_report', 'pearson',
-    'rga_signal_fidelity'
+    'rga_signal_fidelity', 'float64_twin'
 ]

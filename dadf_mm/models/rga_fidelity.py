@@ -3,8 +3,14 @@
 The noisy view differs from the clean one by ``noise_std`` (1e-3) of the input, below the
 resolution of bfloat16; a low-precision path can return an ``S`` that is rounding noise.
 The check: the Pearson correlation, over every element, of the fast path's ``S`` with the
-``S`` of a float32 reference on the same input and the same noise (target >= 0.99).
+``S`` of a reference on the same input and the same noise (target >= 0.99).
+
+The reference must not share the fault it looks for. A float32 model checked against
+itself cannot see TF32 (a global switch both would obey) or a defect of its own fast
+path; :func:`float64_twin` makes a copy of the model in float64, with two encoder views
+and SAM's explicit attention, which no float32 precision switch and no autocast touches.
 """
+import copy
 from typing import Dict, Optional, Sequence
 
 import torch
@@ -26,13 +32,37 @@ def pearson(a: Tensor, b: Tensor) -> float:
     return float(a @ b / denom)
 
 
+def float64_twin(model: nn.Module) -> nn.Module:
+    """A float64 copy of a DADF ``model`` for reference computations, in eval mode: two
+    views in one batch, SAM's explicit attention, no checkpointing, eager, autocast off.
+
+    Args:
+        model (nn.Module): a DADF segmentor (its weights are copied, not shared).
+
+    Returns:
+        nn.Module: the copy (the memory of the model's parameters, twice over).
+    """
+    twin = copy.deepcopy(model).double().eval()
+    for module in twin.modules():  # eager: compiled modules keep a compiled call
+        if getattr(module, '_compiled_call_impl', None) is not None:
+            module._compiled_call_impl = None
+    twin.noise_pass = 'batched'
+    twin.rga_check_interval = 0
+    backbone = twin.backbone
+    if hasattr(backbone, 'compute_dtype'):
+        backbone.compute_dtype = 'float32'  # autocast off; float64 tensors stay float64
+        backbone.set_attn_impl('reference')
+        backbone.set_grad_checkpointing(False)
+    return twin
+
+
 @torch.no_grad()
 def rga_signal_fidelity(model: nn.Module, reference: nn.Module, inputs: Tensor,
                         batch_img_metas: Optional[Sequence[dict]] = None) -> Dict[str, float]:
     """Compare ``S`` and ``F`` of ``model`` with those of ``reference`` (both DADF, eval).
 
-    Both see the same noise: in eval mode it is seeded per image from ``batch_img_metas``
-    (or drawn once from the global RNG state and replayed). Returns ``s_corr``
+    Both see the same noise: in eval mode it is seeded per image from ``batch_img_metas``.
+    The reference gets ``inputs`` in its own dtype (float64 for :func:`float64_twin`). Returns ``s_corr``
     (Pearson of the two ``S``), ``s_rel_err`` (relative L2 error of ``S``), ``f_rel_err``
     (of ``F``), the mean ``S`` of each and ``nonfinite``, the count of inf / NaN values in
     the fast path's ``F`` and ``S`` (float16 overflow shows here).
@@ -44,18 +74,20 @@ def rga_signal_fidelity(model: nn.Module, reference: nn.Module, inputs: Tensor,
     reference.eval()
     try:
         feat, diff = model.encode_difference(inputs, batch_img_metas)
-        ref_feat, ref_diff = reference.encode_difference(inputs, batch_img_metas)
+        ref_dtype = next(reference.parameters()).dtype
+        ref_feat, ref_diff = reference.encode_difference(inputs.to(ref_dtype), batch_img_metas)
     finally:
         model.train(was[0])
         reference.train(was[1])
     if diff is None or ref_diff is None:
         raise ValueError('RGA fidelity needs models with an RGA neck (model.neck)')
-    s, ref_s = diff.float().abs(), ref_diff.float().abs()
+    s, ref_s = diff.double().abs(), ref_diff.double().abs()
     nonfinite = int((~torch.isfinite(s)).sum() + (~torch.isfinite(feat.float())).sum())
     return dict(
         nonfinite=nonfinite,
         s_corr=pearson(s, ref_s),
         s_rel_err=float((s - ref_s).norm() / ref_s.norm().clamp(min=1e-30)),
-        f_rel_err=float((feat.float() - ref_feat).norm() / ref_feat.norm().clamp(min=1e-30)),
+        f_rel_err=float((feat.double() - ref_feat.double()).norm()
+                        / ref_feat.double().norm().clamp(min=1e-30)),
         s_mean=float(s.mean()),
         ref_s_mean=float(ref_s.mean()))

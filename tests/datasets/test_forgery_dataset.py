@@ -123,6 +123,10 @@ def test_folder_dataset_csv_and_has_mask(tmp_path):
         ('original', 'a', 0, True), ('GAN', 'clip7', 1, True), ('GAN', 'c', 1, False)]
     gt = dataset[1]['data_samples'].gt_sem_seg.data[0].numpy()
     np.testing.assert_array_equal(gt, mask)
+    # a real image without a mask is pristine everywhere; a fake without one is unknown
+    # (mmseg's ignore index: left out of L_seg, not taught as pristine)
+    assert (dataset[0]['data_samples'].gt_sem_seg.data == 0).all()
+    assert (dataset[2]['data_samples'].gt_sem_seg.data == 255).all()
     detection_only = DFDDataset(ann_file=str(tmp_path / 'list.csv'), data_root=str(tmp_path))
     assert [info['has_mask'] for info in detection_only.load_data_list()] == [False] * 3
     make_list(tmp_path, [dict(img_path='a.png', label=0)], 'dftimit_lq_test.jsonl')

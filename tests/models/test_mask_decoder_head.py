@@ -1,4 +1,5 @@
 """The decode head against segment_anything's prompt encoder + mask decoder."""
+import pytest
 import torch
 from mmseg.registry import MODELS
 
@@ -45,3 +46,12 @@ def test_classification_inputs_and_switch_off(tiny_sam_checkpoint):
         assert logits.shape == (2, )
     head = build_head(tiny_sam_checkpoint, with_cls=False)
     assert head.cls_branch is None and head(x)[1] is None
+
+
+@pytest.mark.parametrize('size', [(8, 8), (5, 7)])
+def test_image_pe_equals_sams_and_follows_the_dtype(size):
+    head = MODELS.build(dict(type='SAMMaskDecoderHead'))
+    assert torch.equal(head.image_pe(*size), head.pe_layer(size))
+    head.double()
+    assert head.image_pe(*size).dtype == torch.float64
+    torch.testing.assert_close(head.image_pe(*size).float(), head.float().pe_layer(size))

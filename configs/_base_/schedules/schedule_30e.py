@@ -1,9 +1,15 @@
 # AdamW 2e-4 (weight decay 0.01), cosine to 1e-7 per iteration, 30 epochs (FF++).
 # The paper's "lr 0.05" diverges with AdamW; the authors' code uses 2e-4.
 max_epochs = 30
+# No weight decay where zero is not the prior: norms, biases (flat parameters) and the
+# identity-initialised adapter skips and task head. Over 30 FF++ epochs the accumulated
+# lr x weight decay is of order 1 and would pull the identity toward zero.
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='AdamW', lr=2e-4, betas=(0.9, 0.999), weight_decay=0.01),
+    paramwise_cfg=dict(
+        norm_decay_mult=0.0, bias_decay_mult=0.0, flat_decay_mult=0.0,
+        custom_keys={'.skip.': dict(decay_mult=0.0), 'task_head.': dict(decay_mult=0.0)}),
     clip_grad=None)
 param_scheduler = [
     dict(type='CosineAnnealingLR', T_max=max_epochs, eta_min=1e-7, begin=0, end=max_epochs,

@@ -14,8 +14,12 @@ class LoadForgeryAnnotations(BaseTransform):
 
     The mask has the image's size as loaded (``ori_shape``): before ``Resize`` in a training
     pipeline, after it in a test pipeline (mmseg's convention: ground truth at the original
-    size). A sample without a mask file (``seg_map_path`` None) gets an all-zero mask: a real
-    image, or a fake one whose localisation is unknown (``has_mask`` False). Mask files
+    size). A sample without a mask file (``seg_map_path`` None) is either real, and gets an
+    all-zero mask (nothing is forged), or fake with unknown localisation (``has_mask``
+    False: FF++ converted with ``--no-masks``, a list without ``mask_path``), and gets a
+    mask of ``ignore_index``: ``L_seg`` leaves it out (an all-zero mask would teach
+    "nothing forged here" while ``L_cls`` says fake), ``L_cls`` and the detection metrics
+    still count it, localisation metrics skip it (``has_mask`` False). Mask files
     may be 0/255 (forged where grey value > ``threshold``), 0/1 label maps (forged where
     1) or colour (the brightest channel counts).
 
@@ -27,12 +31,17 @@ class LoadForgeryAnnotations(BaseTransform):
     Added keys: ``gt_seg_map`` (uint8, H x W), ``seg_fields``.
 
     Args:
-        threshold: grey value above which a pixel of an 8-bit mask is forged.
-        backend_args: mmengine file backend arguments.
+        threshold (int): grey value above which a pixel of an 8-bit mask is forged.
+            Defaults to 127.
+        ignore_index (int): the mask value of a fake without a mask file (pixels left out
+            of ``L_seg``; mmseg's ``ignore_index``). Defaults to 255.
+        backend_args (dict, optional): mmengine file backend arguments. Defaults to None.
     """
 
-    def __init__(self, *, threshold: int = 127, backend_args: Optional[dict] = None) -> None:
+    def __init__(self, *, threshold: int = 127, ignore_index: int = 255,
+                 backend_args: Optional[dict] = None) -> None:
         self.threshold = threshold
+        self.ignore_index = ignore_index
         self.backend_args = backend_args
 
     def _read(self, path: str, img_path: str) -> np.ndarray:
@@ -62,7 +71,8 @@ class LoadForgeryAnnotations(BaseTransform):
         height, width = shape[:2]
         path = results.get('seg_map_path')
         if path is None:
-            gt = np.zeros((height, width), dtype=np.uint8)
+            unknown = results.get('gt_label') == 1  # a fake whose forged pixels are unknown
+            gt = np.full((height, width), self.ignore_index if unknown else 0, dtype=np.uint8)
         else:
             mask = self._read(path, img_path)
             if mask.shape[:2] != (height, width):
@@ -81,4 +91,5 @@ class LoadForgeryAnnotations(BaseTransform):
         return results
 
     def __repr__(self) -> str:
-        return f'{type(self).__name__}(threshold={self.threshold})'
+        return (f'{type(self).__name__}(threshold={self.threshold}, '
+                f'ignore_index={self.ignore_index})')

@@ -7,13 +7,18 @@ neck are frozen; adapters and ``T`` train.
 
 Fast paths (each a key, each off by default; docs/performance.md has the numbers):
 ``attn_impl='sdpa_folded'``, ``compute_dtype='bfloat16'`` (autocast inside the encoder
-only, float32 output), ``grad_checkpointing``, ``compile`` (each block and adapter compiled
+only, float32 output), ``grad_checkpointing`` (the recomputation leaves BatchNorm's running
+statistics alone: one update per step), ``compile`` (each block and adapter compiled
 on its own). :meth:`SAMViT.forward_jvp` returns the features and their derivative along
 an input direction in one traversal (DADF's ``noise_pass='jvp'``).
+
+A float32 encoder is float32 on every device: its forward pass, recomputation and
+backward pass run with TF32 off (``utils.precision``), since TF32's rounding is as large
+as the difference RGA measures.
 """
-from contextlib import nullcontext
+from contextlib import ExitStack, contextmanager, nullcontext
 from functools import partial
-from typing import ContextManager, Dict, Optional, Sequence, Tuple, Union
+from typing import ContextManager, Dict, Iterator, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.utils.checkpoint as cp
@@ -26,6 +31,8 @@ from ..layers import LoRALinear, MultiscaleAdapter, PatchEmbed, ViTBlock
 from ..layers.attention import ATTENTION_IMPLS
 from ..layers.jvp import conv_jvp, layer_norm_jvp
 from ..sam_checkpoint import SAM_ARCHS, check_state_dict, fit_encoder_state_dict
+from ..utils import (at_least_float32, exact_float32, exact_float32_backward,
+                     running_stats_frozen)
 
 SAM_PRETRAIN_SIZE = 1024
 COMPUTE_DTYPES = ('float32', 'bfloat16', 'float16')
@@ -178,12 +185,42 @@ class SAMViT(BaseModule):
         self.load_state_dict(fit_encoder_state_dict(state, expected), strict=False)
 
     def precision(self, device_type: str) -> ContextManager:
-        """The autocast context the encoder runs in (float32: autocast off)."""
+        """The numeric context the encoder runs in: for float32, autocast off and TF32 off
+        (:func:`~..utils.exact_float32`); else autocast of ``compute_dtype``, the user's
+        TF32 settings untouched."""
         if device_type == 'meta':
             return nullcontext()
         if self.compute_dtype == 'float32':
-            return torch.autocast(device_type, enabled=False)
+            stack = ExitStack()
+            stack.enter_context(torch.autocast(device_type, enabled=False))
+            stack.enter_context(exact_float32())
+            return stack
         return torch.autocast(device_type, dtype=getattr(torch, self.compute_dtype))
+
+    @contextmanager
+    def _recomputation(self, index: int, device_type: str) -> Iterator[None]:
+        """Where a checkpointed stage is recomputed in backward: in the encoder's
+        precision, leaving the adapter's BatchNorm statistics as the forward pass left
+        them (one update per step)."""
+        frozen = (running_stats_frozen(self.adapters[index]) if self.adapters is not None
+                  else nullcontext())
+        with self.precision(device_type), frozen:
+            yield
+
+    def _checkpoint(self, index: int, *args):
+        def context_fn() -> Tuple[ContextManager, ContextManager]:
+            return nullcontext(), self._recomputation(index, args[0].device.type)
+
+        return cp.checkpoint(self._stage, index, *args, use_reentrant=False,
+                             context_fn=context_fn)
+
+    def _output(self, x: torch.Tensor) -> torch.Tensor:
+        """float32 output (float64 stays float64); a float32 encoder's backward pass also
+        runs without TF32."""
+        x = at_least_float32(x)
+        if self.compute_dtype == 'float32' and x.device.type != 'meta':
+            x = exact_float32_backward(x)
+        return x
 
     def _stage(self, index: int, x: torch.Tensor,
                tangent: Optional[torch.Tensor] = None, step: Optional[float] = None
@@ -203,13 +240,13 @@ class SAMViT(BaseModule):
             checkpoint = self.training and torch.is_grad_enabled()
             for i in range(self.depth):
                 if checkpoint and i < self.grad_checkpointing_blocks:
-                    x = cp.checkpoint(self._stage, i, x, use_reentrant=False)
+                    x = self._checkpoint(i, x)
                 else:
                     x = self._stage(i, x)
             x = self.neck(x.permute(0, 3, 1, 2))
             if self.task_head is not None:
                 x = self.task_head(x)
-        return (x.float(), )
+        return (self._output(x), )
 
     def forward_jvp(self, x: torch.Tensor, tangent: torch.Tensor,
                     step: Optional[float] = None) -> Tuple[torch.Tensor, torch.Tensor]:
@@ -227,8 +264,7 @@ class SAMViT(BaseModule):
             checkpoint = self.training and torch.is_grad_enabled()
             for i in range(self.depth):
                 if checkpoint and i < self.grad_checkpointing_blocks:
-                    x, tangent = cp.checkpoint(self._stage, i, x, tangent, step,
-                                               use_reentrant=False)
+                    x, tangent = self._checkpoint(i, x, tangent, step)
                 else:
                     x, tangent = self._stage(i, x, tangent, step)
             x, tangent = x.permute(0, 3, 1, 2), tangent.permute(0, 3, 1, 2)
@@ -240,4 +276,4 @@ class SAMViT(BaseModule):
                         x, tangent, layer.weight, layer.eps, dim=1).to(tangent.dtype)
             if self.task_head is not None:
                 x, tangent = self.task_head(x), conv_jvp(self.task_head, tangent)
-        return x.float(), tangent.float()
+        return self._output(x), self._output(tangent)

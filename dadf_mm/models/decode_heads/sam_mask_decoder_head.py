@@ -25,6 +25,7 @@ from torch import nn
 
 from ..layers import PromptFreeMaskDecoder
 from ..sam_checkpoint import check_state_dict
+from ..utils import at_least_float32
 
 CLS_INPUTS = ('gated_embedding', 'mask', 'feature')
 
@@ -105,11 +106,21 @@ class SAMMaskDecoderHead(BaseDecodeHead):
         self.load_state_dict(prompt, strict=False)
 
     # forward -----------------------------------------------------------------------------
+    def image_pe(self, h: int, w: int) -> torch.Tensor:
+        """SAM's dense positional encoding of an (h, w) grid, (C, h, w), as
+        ``PositionEmbeddingRandom.forward`` computes it, in the dtype of its matrix (SAM
+        makes the grid in float32, which a float64 copy of the model cannot multiply)."""
+        matrix = self.pe_layer.positional_encoding_gaussian_matrix
+        y = (torch.arange(h, device=matrix.device, dtype=matrix.dtype) + 0.5) / h
+        x = (torch.arange(w, device=matrix.device, dtype=matrix.dtype) + 0.5) / w
+        coords = torch.stack(torch.meshgrid(x, y, indexing='xy'), dim=-1)  # (h, w, 2): x, y
+        return self.pe_layer._pe_encoding(coords).permute(2, 0, 1)
+
     def forward(self, inputs) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
         """Mask logits (B, 1, 4h, 4w) and fake logits (B,) (``None`` without the branch)."""
         feat = inputs[-1] if isinstance(inputs, (list, tuple)) else inputs
         b, c, h, w = feat.shape
-        image_pe = self.pe_layer((h, w)).unsqueeze(0).to(feat.dtype)
+        image_pe = self.image_pe(h, w).unsqueeze(0).to(feat.dtype)
         sparse = feat.new_zeros((b, 0, c))
         dense = self.no_mask_embed.weight.reshape(1, -1, 1, 1).to(feat.dtype)
         masks, _, upscaled = self.mask_decoder.predict_masks_batched(
@@ -125,7 +136,7 @@ class SAMMaskDecoderHead(BaseDecodeHead):
             pooled = torch.cat([prob.mean((2, 3)), prob.amax((2, 3))], 1)
         else:
             pooled = feat.mean((2, 3))
-        return mask_logits, self.cls_branch(pooled.float()).squeeze(1)
+        return mask_logits, self.cls_branch(at_least_float32(pooled)).squeeze(1)
 
     # losses ------------------------------------------------------------------------------
     def loss(self, inputs, batch_data_samples: List[SegDataSample], train_cfg=None, *,
@@ -139,8 +150,8 @@ class SAMMaskDecoderHead(BaseDecodeHead):
         """``L_seg`` (pixel losses at label size, fp32) and ``lambda_2 * L_cls`` (BCE)."""
         mask_logits, cls_logits = seg_logits
         seg_label = self._stack_batch_gt(batch_data_samples)
-        mask_logits = resize(mask_logits.float(), size=seg_label.shape[2:], mode='bilinear',
-                             align_corners=self.align_corners)
+        mask_logits = resize(at_least_float32(mask_logits), size=seg_label.shape[2:],
+                             mode='bilinear', align_corners=self.align_corners)
         seg_label = seg_label.squeeze(1)
         losses: Dict[str, torch.Tensor] = {}
         decode_losses = self.loss_decode if isinstance(self.loss_decode, nn.ModuleList) \
@@ -154,8 +165,9 @@ class SAMMaskDecoderHead(BaseDecodeHead):
         if cls_logits is not None:
             if gt_labels is None:
                 raise ValueError('the classification branch needs gt_labels')
+            cls_logits = at_least_float32(cls_logits)
             losses['loss_cls'] = self.loss_cls_weight * F.binary_cross_entropy_with_logits(
-                cls_logits.float(), gt_labels.float())
+                cls_logits, gt_labels.to(cls_logits.dtype))
             losses['acc_cls'] = ((cls_logits > 0).long() == gt_labels).float().mean() * 100.0
         return losses
 

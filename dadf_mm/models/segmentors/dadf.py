@@ -32,6 +32,7 @@ from torch import Tensor
 
 from ..sam_checkpoint import load_sam_checkpoint, sub_state_dict
 from ..sample_labels import image_labels
+from ..utils import running_stats_frozen
 
 NOISE_PASSES = ('batched', 'separate', 'jvp')
 
@@ -67,7 +68,8 @@ class DADF(EncoderDecoder):
             ``'cpu'`` (default; the same noise on every machine) or ``'device'`` (the
             input's device: no host-side sampling and copy per image, different values).
         rga_check_interval: every N training steps, log ``rga_s_corr``: the correlation of
-            this model's ``S`` with the ``S`` of two float32 views on (up to two images of)
+            this model's ``S`` with the ``S`` of its float64 twin (two views, SAM's explicit
+            attention; a copy of the model's weights for the check) on (up to two images of)
             the batch, and warn below 0.99. ``0`` (default) never checks.
     """
 
@@ -175,7 +177,9 @@ class DADF(EncoderDecoder):
             return feat, feat + diff
         noisy = self.noisy_view(inputs, batch_img_metas)
         if self.noise_pass == 'separate':
-            return self.backbone(inputs)[-1], self.backbone(noisy)[-1]
+            feat = self.backbone(inputs)[-1]
+            with running_stats_frozen(self.backbone):  # one BatchNorm update per step
+                return feat, self.backbone(noisy)[-1]
         both = torch.cat([inputs, noisy], 0)
         feat, feat_noisy = self.backbone(both)[-1].chunk(2, 0)
         return feat, feat_noisy
@@ -235,33 +239,27 @@ class DADF(EncoderDecoder):
 
     @torch.no_grad()
     def rga_signal_check(self, inputs: Tensor) -> float:
-        """Pearson correlation of this model's ``S`` with the ``S`` of two float32 views
-        in one batch, on ``inputs``, with the same noise (eval mode, no gradients).
+        """Pearson correlation of this model's ``S`` with the ``S`` of its float64 twin (two
+        views, SAM's explicit attention: :func:`~..rga_fidelity.float64_twin`) on
+        ``inputs``, with the same noise (eval mode, no gradients).
 
         Adapters grow during training, and a reduced-precision ``S`` can lose its
-        correlation where their ReLUs sit near the kink; this is the check that it has not.
+        correlation where their ReLUs sit near the kink; TF32 or another float32 switch
+        would degrade even a float32 model. A float64 reference sees both.
+
+        Args:
+            inputs (Tensor): a few normalised images (B, 3, S, S).
+
+        Returns:
+            float: the correlation; below 0.99 a warning is logged.
         """
-        from ..rga_fidelity import pearson
+        from ..rga_fidelity import float64_twin, rga_signal_fidelity
         metas = [dict(img_path=f'rga_signal_check_{i}') for i in range(inputs.shape[0])]
-        was_training = self.training
-        backbone_dtype = getattr(self.backbone, 'compute_dtype', 'float32')
-        noise_pass = self.noise_pass
-        self.eval()
-        try:
-            _, diff = self.encode_difference(inputs, metas)
-            self.noise_pass = 'batched'
-            if hasattr(self.backbone, 'compute_dtype'):
-                self.backbone.compute_dtype = 'float32'
-            _, ref_diff = self.encode_difference(inputs, metas)
-        finally:
-            self.noise_pass = noise_pass
-            if hasattr(self.backbone, 'compute_dtype'):
-                self.backbone.compute_dtype = backbone_dtype
-            self.train(was_training)
-        corr = pearson(diff.float().abs(), ref_diff.float().abs())
+        corr = rga_signal_fidelity(self, float64_twin(self), inputs, metas)['s_corr']
         if not corr >= 0.99:
-            print_log(f'RGA signal check: corr(S, S_fp32) = {corr:.4f} < 0.99 with '
-                      f'noise_pass={noise_pass!r}, compute_dtype={backbone_dtype!r}: RGA '
+            dtype = getattr(self.backbone, 'compute_dtype', 'float32')
+            print_log(f'RGA signal check: corr(S, S_fp64) = {corr:.4f} < 0.99 with '
+                      f'noise_pass={self.noise_pass!r}, compute_dtype={dtype!r}: RGA '
                       'reads a degraded S; see docs/performance.md', logger='current',
                       level=logging.WARNING)
         return corr

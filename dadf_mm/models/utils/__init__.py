@@ -1,0 +1,9 @@
+"""Helpers of the model code that are not layers: numeric precision, BatchNorm statistics."""
+from .batch_norm import running_stats_frozen
+from .precision import (at_least_float32, exact_float32, exact_float32_backward,
+                        float32_precisions, set_float32_precisions)
+
+__all__ = [
+    'running_stats_frozen', 'at_least_float32', 'exact_float32', 'exact_float32_backward',
+    'float32_precisions', 'set_float32_precisions'
+]
