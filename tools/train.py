@@ -13,11 +13,13 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
+import torch  # noqa: E402
 from mmengine.logging import print_log  # noqa: E402
 from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 import dadf_mm  # noqa: E402,F401  (registers DADF even for configs without custom_imports)
+from dadf_mm.analysis import memory_fit_problem  # noqa: E402
 from dadf_mm.apis.tool_setup import add_runner_arguments, load_config  # noqa: E402
 
 
@@ -28,8 +30,30 @@ def parse_args() -> argparse.Namespace:
                         help='resume from CKPT, or from the latest checkpoint in the work '
                         'dir when no path is given')
     parser.add_argument('--amp', action='store_true', help='automatic mixed precision')
+    parser.add_argument('--skip-memory-check', action='store_true',
+                        help='start even if the estimated memory exceeds the GPU')
+    parser.add_argument('--device-memory', type=float, metavar='GIB',
+                        help='check the estimate against this much GPU memory (default: '
+                        "the GPU's; without a GPU no check is made unless this is given)")
     add_runner_arguments(parser)
     return parser.parse_args()
+
+
+def check_memory(cfg, args: argparse.Namespace) -> None:
+    """Stop before anything is allocated when the estimated training step does not fit
+    the GPU (one process uses one), naming the keys that make it fit."""
+    if args.skip_memory_check:
+        return
+    if args.device_memory is not None:
+        device_bytes, name = int(args.device_memory * 1024**3), 'the given device memory'
+    elif torch.cuda.is_available():
+        props = torch.cuda.get_device_properties(torch.cuda.current_device())
+        device_bytes, name = props.total_memory, props.name
+    else:
+        return
+    problem = memory_fit_problem(cfg, device_bytes=device_bytes, device_name=name)
+    if problem:
+        sys.exit(f'train.py: {args.config}: {problem}')
 
 
 def main() -> None:
@@ -50,6 +74,7 @@ def main() -> None:
             sys.exit(f'train.py: --resume checkpoint {args.resume!r} not found')
         cfg.resume = True
         cfg.load_from = args.resume
+    check_memory(cfg, args)
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     runner.train()
 

@@ -19,6 +19,8 @@ model = dict(
         img_size=crop_size[0],
         window_size=4,
         adapter=dict(variant='A', inner_channels=32),
+        attn_impl='sdpa',  # memory is no concern at 128 px: no recomputation
+        grad_checkpointing=False,
         frozen=False),
     decode_head=dict(cls_hidden=64),
     # a face judged real gets an empty mask, so decision and mask agree

@@ -86,6 +86,12 @@ class SAMViT(BaseModule):
         if compute_dtype not in COMPUTE_DTYPES:
             raise ValueError(f'compute_dtype must be one of {COMPUTE_DTYPES}, '
                              f'got {compute_dtype!r}')
+        if img_size % patch_size:  # else the position embedding and the tokens disagree
+            raise ValueError(
+                f'img_size {img_size} is not a multiple of the patch size {patch_size}: '
+                f'set model.backbone.img_size to one (e.g. '
+                f'{max(img_size // patch_size, 1) * patch_size}) and '
+                'model.data_preprocessor.size to the same')
         self.compute_dtype = compute_dtype
         if isinstance(arch, str):
             if arch not in SAM_ARCHS:
