@@ -2,8 +2,10 @@
 # DADF on one H100/H200: the fast config against the reference path, ViT-H, 1024 px,
 # batch 4, then the memory table (arch x input size x batch -> peak memory, img/s).
 #
-#   bash tools/device/benchmark_gpu.sh [STAGE ...]     stages: setup compare compile table
-#                                                     (default: all four, in that order)
+#   bash tools/device/benchmark_gpu.sh [STAGE ...]     stages: setup shipped compare compile
+#                                                     table (default: all, in that order)
+# shipped: the config as shipped (float32, folded attention, per-block checkpointing),
+# its measured training peak next to tools/analysis_tools/memory_estimate.py's estimate.
 # Results (logs and JSON) go to $OUT if set (the device tool's result folder), else
 # work_dirs/benchmark_gpu. Weights are random (speed does not depend on them); set
 # SAM_CHECKPOINT=path/to/sam_vit_h_4b8939.pth to measure the RGA correlation on SAM's own.
@@ -21,7 +23,7 @@ mkdir -p "$OUT_DIR"
 PY="${PYTHON:-python3}"
 CONFIG="${CONFIG:-configs/dadf/dadf_vit-h_ffpp-hq.py}"
 STAGES=("$@")
-[ ${#STAGES[@]} -eq 0 ] && STAGES=(setup compare compile table)
+[ ${#STAGES[@]} -eq 0 ] && STAGES=(setup shipped compare compile table)
 export PYTHONUNBUFFERED=1 PYTHONPATH="/tmp/site:$ROOT${PYTHONPATH:+:$PYTHONPATH}"
 log() { printf '[benchmark_gpu %s] %s\n' "$(date +%H:%M:%S)" "$*" | tee -a "$OUT_DIR/stages.log"; }
 
@@ -30,7 +32,8 @@ log() { printf '[benchmark_gpu %s] %s\n' "$(date +%H:%M:%S)" "$*" | tee -a "$OUT
 # 0.98, docs/performance.md), bias folded into flash attention, noise drawn on the GPU.
 # compare and compile measure it without checkpointing (speed), table with (memory).
 FAST=(model.noise_pass=jvp model.noise_generator=device
-      model.backbone.attn_impl=sdpa_folded model.backbone.compute_dtype=float16)
+      model.backbone.attn_impl=sdpa_folded model.backbone.compute_dtype=float16
+      model.backbone.grad_checkpointing=False)
 SAM=()
 [ -n "${SAM_CHECKPOINT:-}" ] && SAM=(--sam-checkpoint "$SAM_CHECKPOINT")
 BENCH=("$PY" tools/analysis_tools/benchmark.py "$CONFIG" --device cuda --img-size 1024)
@@ -52,6 +55,13 @@ setup() {
     --no-cache-dir --target /tmp/site . > "$OUT_DIR/mmcv_build.log" 2>&1) \
     || { tail -n 30 "$OUT_DIR/mmcv_build.log"; return 1; }
   "$PY" -c 'import mmseg, mmcv.ops, segment_anything, dadf_mm; print("stack ready")'
+}
+
+shipped() {  # the shipped config: measured training peak and the estimate, side by side
+  timeout 300 "${BENCH[@]}" --batch-size 4 --iters 3 --warmup 1 --skip-reference \
+    --json "$OUT_DIR/shipped_vit-h_1024_b4.json" 2>&1 | tee "$OUT_DIR/shipped_vit-h_1024_b4.log"
+  timeout 120 "$PY" tools/analysis_tools/memory_estimate.py "$CONFIG" --mode both \
+    --json "$OUT_DIR/shipped_estimate.json" 2>&1 | tee "$OUT_DIR/shipped_estimate.log"
 }
 
 compare() {  # fast vs reference, same run; the reference retries at smaller batches on OOM
