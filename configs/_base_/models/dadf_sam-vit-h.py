@@ -13,6 +13,9 @@ model = dict(
     type='DADF',
     sam_checkpoint='checkpoints/sam_vit_h_4b8939.pth',
     noise_std=1e-3,  # sigma on the normalised input (paper: variance 1e-6)
+    # every 50 steps, log how much RGA can steer: spread and entropy of alpha, S over |F|,
+    # the share of L_rec in the adapters' gradient (README, "RGA's scale")
+    rga_diagnostics_interval=50,
     data_preprocessor=data_preprocessor,
     backbone=dict(
         type='SAMViT',

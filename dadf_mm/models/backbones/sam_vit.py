@@ -27,7 +27,7 @@ from mmseg.registry import MODELS
 from segment_anything.modeling.common import LayerNorm2d
 from torch import nn
 
-from ..layers import LoRALinear, MultiscaleAdapter, PatchEmbed, ViTBlock
+from ..layers import LoRALinear, MultiscaleAdapter, PatchEmbed, PromptLayer, ViTBlock
 from ..layers.attention import ATTENTION_IMPLS
 from ..layers.jvp import conv_jvp, layer_norm_jvp
 from ..sam_checkpoint import SAM_ARCHS, check_state_dict, fit_encoder_state_dict
@@ -36,6 +36,7 @@ from ..utils import (at_least_float32, exact_float32, exact_float32_backward,
 
 SAM_PRETRAIN_SIZE = 1024
 COMPUTE_DTYPES = ('float32', 'bfloat16', 'float16')
+ADAPTER_TYPES = {'MultiscaleAdapter': MultiscaleAdapter, 'PromptLayer': PromptLayer}
 
 
 @MODELS.register_module()
@@ -47,7 +48,9 @@ class SAMViT(BaseModule):
             ``num_heads``, ``global_attn_indexes`` (a SAM-architecture model of any size).
         img_size: input size (square). Position embeddings are resized on load if not 1024.
         adapter: keyword arguments of :class:`MultiscaleAdapter` (``variant`` 'A'-'D',
-            ``inner_channels``, ``skip``, ``norm_cfg``), or ``None`` for no adapters.
+            ``inner_channels``, ``skip``, ``norm_cfg``), or ``None`` for no adapters;
+            ``type='PromptLayer'`` (with ``reduction``) puts the SAM+Prompt baseline's
+            learnable prompt layers there instead.
         task_head: add the identity-initialised 1x1 task head ``T``.
         attn_impl: ``'sdpa'`` (fused, bias materialised as a mask), ``'sdpa_folded'``
             (fused, bias folded into the dot product: no (N, HW, HW) tensor) or
@@ -124,8 +127,13 @@ class SAMViT(BaseModule):
         )
         self.adapters = None
         if adapter is not None:
+            adapter = dict(adapter)
+            kind = adapter.pop('type', 'MultiscaleAdapter')
+            if kind not in ADAPTER_TYPES:
+                raise ValueError(f'adapter type must be one of {sorted(ADAPTER_TYPES)}, '
+                                 f'got {kind!r}')
             self.adapters = nn.ModuleList(
-                MultiscaleAdapter(dim=embed_dim, **adapter) for _ in range(depth))
+                ADAPTER_TYPES[kind](dim=embed_dim, **adapter) for _ in range(depth))
         self.task_head = None
         if task_head:
             self.task_head = nn.Conv2d(out_channels, out_channels, kernel_size=1)

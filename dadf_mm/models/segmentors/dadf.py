@@ -32,7 +32,7 @@ from torch import Tensor
 
 from ..sam_checkpoint import load_sam_checkpoint, sub_state_dict
 from ..sample_labels import image_labels
-from ..utils import running_stats_frozen
+from ..utils import rec_gradient_share, running_stats_frozen
 
 NOISE_PASSES = ('batched', 'separate', 'jvp')
 
@@ -71,6 +71,10 @@ class DADF(EncoderDecoder):
             this model's ``S`` with the ``S`` of its float64 twin (two views, SAM's explicit
             attention; a copy of the model's weights for the check) on (up to two images of)
             the batch, and warn below 0.99. ``0`` (default) never checks.
+        rga_diagnostics_interval: every N training steps, log how much RGA can steer
+            (:meth:`rga_diagnostics`: spread and entropy of ``alpha``, ``S`` over ``|F|``,
+            the share of ``L_rec`` in the adapters' gradient; two extra backward passes).
+            ``0`` (default) never; the shipped configs use 50.
     """
 
     def __init__(self,
@@ -85,6 +89,7 @@ class DADF(EncoderDecoder):
                  check_rga_precision: bool = True,
                  noise_generator: str = 'cpu',
                  rga_check_interval: int = 0,
+                 rga_diagnostics_interval: int = 0,
                  train_cfg: Optional[dict] = None,
                  test_cfg: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
@@ -117,6 +122,7 @@ class DADF(EncoderDecoder):
                 "model.noise_pass='jvp' (one traversal computing F and its derivative, "
                 "see docs/performance.md) or backbone.compute_dtype='float32'.")
         self.rga_check_interval = rga_check_interval
+        self.rga_diagnostics_interval = rga_diagnostics_interval
         self._loss_calls = 0
         if noise_pass == 'jvp' and not hasattr(self.backbone, 'forward_jvp'):
             raise ValueError(f"noise_pass='jvp' needs a backbone with forward_jvp (SAMViT), "
@@ -224,18 +230,37 @@ class DADF(EncoderDecoder):
         else:
             (feat, feat_noisy), diff = self.encode_views(inputs, metas), None
         losses: Dict[str, Tensor] = {}
+        encoded = feat
         with float32_region(inputs.device.type):
             if self.with_neck:
-                losses.update(self.neck.loss(feat, feat_noisy, gt_labels, diff=diff))
+                losses.update(self.neck.loss(feat, feat_noisy, gt_labels, diff=diff,
+                                             noise_std=self.noise_std))
                 feat = self.neck(feat, feat_noisy, diff=diff)
             losses.update(self.decode_head.loss([feat], data_samples, self.train_cfg,
                                                 gt_labels=gt_labels))
+            if (self.rga_diagnostics_interval and self.with_neck
+                    and self._loss_calls % self.rga_diagnostics_interval == 0):
+                losses.update(self.rga_diagnostics(encoded, feat_noisy, diff, losses))
         if (self.rga_check_interval and self.with_neck
                 and self._loss_calls % self.rga_check_interval == 0):
             corr = self.rga_signal_check(inputs[:2].detach())
             losses['rga_s_corr'] = torch.tensor(corr, device=inputs.device)
         self._loss_calls += 1
         return losses
+
+    def rga_diagnostics(self, feat: Tensor, feat_noisy: Optional[Tensor],
+                        diff: Optional[Tensor], losses: Dict[str, Tensor]
+                        ) -> Dict[str, Tensor]:
+        """RGA's statistics (:meth:`RGANeck.diagnostics`) and ``rga_rec_grad_share``, the
+        share of ``L_rec`` in the gradient of the adapters (of every trainable encoder
+        parameter when there are none): scalars logged with the losses, not summed."""
+        out = dict(self.neck.diagnostics(feat, feat_noisy, diff=diff))
+        adapters = getattr(self.backbone, 'adapters', None)
+        params = (adapters if adapters is not None else self.backbone).parameters()
+        share = rec_gradient_share(losses, params)
+        if share is not None:
+            out['rga_rec_grad_share'] = share
+        return out
 
     @torch.no_grad()
     def rga_signal_check(self, inputs: Tensor) -> float:

@@ -1,0 +1,145 @@
+"""RGA ablation on the CPU demo: several configs x several seeds, trained and tested, then
+the mean and spread of the held-out metrics and of RGA's diagnostics as a table.
+
+    python tools/analysis_tools/rga_ablation.py                      # the README's table
+    python tools/analysis_tools/rga_ablation.py --seeds 0 1 --max-iters 300 --work-dir W
+    python tools/analysis_tools/rga_ablation.py --table-only         # reprint from W
+
+Each (config, seed) trains with ``tools/train.py`` (``randomness.seed`` set) into
+``WORK_DIR/<config>/seed<k>`` and tests its best checkpoint with ``tools/test.py --out``;
+a pair whose ``test/metrics.json`` exists is not run again, so an interrupted ablation
+resumes where it stopped. The diagnostics (``rga_alpha_std``, ``rga_alpha_entropy``,
+``rga_s_rel``, ``rga_rec_grad_share``) are the last values the training logged.
+"""
+import argparse
+import glob
+import json
+import math
+import os
+import os.path as osp
+import subprocess
+import sys
+from typing import Dict, List, Optional, Sequence
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+DEMO = 'configs/dadf/dadf_sam-tiny_synthetic-demo.py'
+ABLATIONS = 'configs/dadf/ablations/demo'
+DEFAULT_CONFIGS = (
+    f'{ABLATIONS}/dadf_sam-tiny_no-rga_synthetic-demo.py',
+    DEMO,
+    f'{ABLATIONS}/dadf-sf_sam-tiny_synthetic-demo.py',
+    f'{ABLATIONS}/dadf-sf_sam-tiny_no-rec_synthetic-demo.py',
+    f'{ABLATIONS}/sam-prompt_sam-tiny_synthetic-demo.py',
+)
+METRICS = ('AUC', 'ACC', 'EER', 'PBCA', 'IINC')
+DIAGNOSTICS = ('rga_alpha_std', 'rga_alpha_entropy', 'rga_s_rel', 'rga_rec_grad_share')
+
+
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('--configs', nargs='+', default=list(DEFAULT_CONFIGS))
+    parser.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2])
+    parser.add_argument('--max-iters', type=int, default=None,
+                        help='train_cfg.max_iters for every run (default: the config\'s)')
+    parser.add_argument('--work-dir', default=osp.join(ROOT, 'work_dirs', 'rga_ablation'))
+    parser.add_argument('--table-only', action='store_true',
+                        help='print the table from finished runs, train nothing')
+    parser.add_argument('--markdown', help='also write the table to this file')
+    return parser.parse_args(argv)
+
+
+def run_dir(work_dir: str, config: str, seed: int) -> str:
+    return osp.join(work_dir, osp.splitext(osp.basename(config))[0], f'seed{seed}')
+
+
+def run_one(config: str, seed: int, out: str, max_iters: Optional[int]) -> None:
+    """Train and test one (config, seed); raise with the log's tail when a step fails."""
+    py = sys.executable
+    options = [f'randomness.seed={seed}']
+    if max_iters:
+        options.append(f'train_cfg.max_iters={max_iters}')
+    steps = [
+        ([py, 'tools/train.py', config, '--work-dir', out, '--cfg-options', *options],
+         osp.join(out, 'train.log')),
+    ]
+    for cmd, log in steps:
+        os.makedirs(out, exist_ok=True)
+        with open(log, 'w') as f:
+            if subprocess.run(cmd, cwd=ROOT, stdout=f, stderr=subprocess.STDOUT).returncode:
+                raise RuntimeError(f'{" ".join(cmd)} failed; see {log}')
+    best = sorted(glob.glob(osp.join(out, 'best_*.pth')))
+    ckpt = best[0] if best else osp.join(out, 'iter_%d.pth' % (max_iters or 0))
+    test = osp.join(out, 'test')
+    cmd = [py, 'tools/test.py', config, ckpt, '--work-dir', test, '--out', test]
+    with open(osp.join(out, 'test.log'), 'w') as f:
+        if subprocess.run(cmd, cwd=ROOT, stdout=f, stderr=subprocess.STDOUT).returncode:
+            raise RuntimeError(f'{" ".join(cmd)} failed; see {out}/test.log')
+
+
+def last_diagnostics(out: str) -> Dict[str, float]:
+    """The last logged value of each diagnostic in the run's ``scalars.json``."""
+    found: Dict[str, float] = {}
+    for path in glob.glob(osp.join(out, '*', 'vis_data', 'scalars.json')):
+        with open(path) as f:
+            for line in f:
+                record = json.loads(line)
+                found.update({k: record[k] for k in DIAGNOSTICS if k in record})
+    return found
+
+
+def mean_std(values: List[float]) -> str:
+    values = [v for v in values if v is not None and not math.isnan(v)]
+    if not values:
+        return '-'
+    mean = sum(values) / len(values)
+    if len(values) == 1:
+        return f'{mean:.4g}'
+    std = math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
+    return f'{mean:.4g} ± {std:.2g}'
+
+
+def table(configs: Sequence[str], seeds: Sequence[int], work_dir: str) -> str:
+    head = ['config', 'seeds', *METRICS, *DIAGNOSTICS]
+    lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
+    for config in configs:
+        metrics: Dict[str, List[float]] = {k: [] for k in METRICS + DIAGNOSTICS}
+        done = 0
+        for seed in seeds:
+            out = run_dir(work_dir, config, seed)
+            path = osp.join(out, 'test', 'metrics.json')
+            if not osp.isfile(path):
+                continue
+            done += 1
+            with open(path) as f:
+                result = json.load(f)
+            for k in METRICS:
+                metrics[k].append(result.get(k))
+            for k, v in last_diagnostics(out).items():
+                metrics[k].append(v)
+        row = [osp.basename(config), str(done)] + [mean_std(metrics[k]) for k in METRICS]
+        row += [mean_std(metrics[k]) for k in DIAGNOSTICS]
+        lines.append('| ' + ' | '.join(row) + ' |')
+    return '\n'.join(lines)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> None:
+    args = parse_args(argv)
+    if not args.table_only:
+        pairs = [(c, s) for c in args.configs for s in args.seeds]
+        for i, (config, seed) in enumerate(pairs, 1):
+            out = run_dir(args.work_dir, config, seed)
+            if osp.isfile(osp.join(out, 'test', 'metrics.json')):
+                print(f'[{i}/{len(pairs)}] {config} seed {seed}: done before', flush=True)
+                continue
+            print(f'[{i}/{len(pairs)}] {config} seed {seed}: training and testing in {out}',
+                  flush=True)
+            run_one(config, seed, out, args.max_iters)
+    text = table(args.configs, args.seeds, args.work_dir)
+    print(text)
+    if args.markdown:
+        with open(args.markdown, 'w') as f:
+            f.write(text + '\n')
+
+
+if __name__ == '__main__':
+    main()
