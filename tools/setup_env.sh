@@ -89,6 +89,13 @@ if ! have mmsegmentation 1.2.2 || ! have segment-anything 1.0; then
     ftfy regex scipy scikit-image tensorboard tqdm pytest "numpy<2.3" "opencv-python-headless<5"
 fi
 
+# Test dependency: an ffmpeg with libx264 (inside the imageio-ffmpeg wheel) writes the H.264
+# videos that the converter tests read, as FaceForensics++ ships them; no apt needed.
+if [ -z "$(version_of imageio-ffmpeg)" ]; then
+  log "installing imageio-ffmpeg (tests: H.264 videos)"
+  "${PIP[@]}" install "imageio-ffmpeg>=0.5,<1"
+fi
+
 # mmengine asks for opencv-python, whose 5.x wheels ship no Haar cascades and need a
 # display stack; keep only opencv-python-headless 4.x.
 if [ -n "$(version_of opencv-python)" ]; then

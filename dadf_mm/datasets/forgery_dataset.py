@@ -6,7 +6,8 @@ and ``forged`` (1). Each sample's info carries, besides mmseg's ``img_path`` and
 
 - ``gt_label``: 0 real, 1 fake;
 - ``method``: e.g. ``'original'``, ``'Deepfakes'``;
-- ``video_id``: e.g. ``'071_054'``; frames of one video share it;
+- ``video_id``: e.g. ``'071_054'``; frames of one video share it (a list without it:
+  the image's folder, see :mod:`.annotation_file`);
 - ``has_mask``: whether the pixel ground truth is known (a real image's all-zero mask
   is known; a fake without a mask file, or any sample of a detection-only dataset, is
   not), so the metric scores localisation only where it is.
@@ -18,6 +19,7 @@ from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
 
 from .annotation_file import read_annotations
+from .errors import ForgeryDataError, MissingDataFileError
 
 FORGERY_METAINFO = dict(classes=('pristine', 'forged'), palette=[[0, 0, 0], [255, 0, 0]])
 
@@ -31,6 +33,9 @@ class ForgeryFolderDataset(BaseSegDataset):
         methods: keep only fakes of these methods (real images are always kept);
             ``None`` keeps everything.
         with_masks: ``False`` marks every sample ``has_mask=False`` (detection only).
+        video_id_from: a record without ``video_id`` belongs to the video of its
+            ``'folder'`` (video frames, the default) or is its own video, ``'image'``
+            (still images).
         **kwargs: the rest of mmseg's ``BaseSegDataset`` (``data_root``, ``pipeline``,
             ``data_prefix``, ``test_mode``, ...).
     """
@@ -45,24 +50,26 @@ class ForgeryFolderDataset(BaseSegDataset):
                  ann_file: str,
                  methods: Optional[Sequence[str]] = None,
                  with_masks: bool = True,
+                 video_id_from: str = 'folder',
                  **kwargs) -> None:
         self.methods = None if methods is None else tuple(methods)
         self.with_masks = with_masks
+        self.video_id_from = video_id_from
         kwargs.setdefault('img_suffix', '.png')
         kwargs.setdefault('seg_map_suffix', '.png')
         super().__init__(ann_file=ann_file, **kwargs)
 
     def load_data_list(self) -> List[dict]:
-        if not osp.isfile(self.ann_file):
-            raise FileNotFoundError(
+        if not osp.exists(self.ann_file):
+            raise MissingDataFileError(
                 f'{type(self).__name__}: annotation file {self.ann_file} does not exist; '
                 f'to make it: {self.HOW_TO_MAKE}')
-        records = read_annotations(self.ann_file)
+        records = read_annotations(self.ann_file, self.video_id_from)
         if self.methods is not None:
             records = [r for r in records if r['label'] == 0 or r['method'] in self.methods]
         if not records:
             which = '' if self.methods is None else f' for methods {list(self.methods)}'
-            raise ValueError(
+            raise ForgeryDataError(
                 f'{type(self).__name__}: no samples in {self.ann_file}{which}; to make them: '
                 f'{self.HOW_TO_MAKE}')
         img_dir = self.data_prefix.get('img_path', '') or ''
@@ -121,7 +128,8 @@ class FMLDDataset(ForgeryFolderDataset):
     """FMLD face images with masks, from a list ``annotations/fmld_<split>.jsonl``.
 
     FMLD ships images and masks, not videos, so its list is written by the user in the
-    format of :mod:`.annotation_file` (``method`` e.g. ``'StyleGAN'``, ``'StarGAN'``).
+    format of :mod:`.annotation_file` (``method`` e.g. ``'StyleGAN'``, ``'StarGAN'``), and
+    a record without ``video_id`` is its own video (``video_id_from='image'``).
     """
 
     HOW_TO_MAKE = ('write annotations/fmld_<split>.jsonl under data_root, one record per image '
@@ -132,6 +140,7 @@ class FMLDDataset(ForgeryFolderDataset):
                  **kwargs) -> None:
         self.split = split
         ann_file = _default_ann_file(kwargs, f'fmld_{split}.jsonl')
+        kwargs.setdefault('video_id_from', 'image')
         super().__init__(ann_file=ann_file, methods=methods, **kwargs)
 
 

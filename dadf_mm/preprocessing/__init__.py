@@ -8,11 +8,12 @@ from .face_detector import FaceDetection, HaarFaceDetector, build_face_detector
 from .face_tracker import FaceTracker, TrackedFace, box_iou, track_faces
 from .frame_sampler import (FrameReadError, SampledFrames, evenly_spaced_indices, read_frames,
                             sample_frames)
-from .video_conversion import ConversionOptions, VideoJob, VideoResult, convert_video, is_complete
+from .video_conversion import (ConversionOptions, VideoJob, VideoResult, completion, convert_video,
+                               is_complete)
 
 __all__ = [
     'crop_square', 'square_box', 'FaceDetection', 'HaarFaceDetector', 'build_face_detector',
     'FaceTracker', 'TrackedFace', 'box_iou', 'track_faces', 'FrameReadError', 'SampledFrames',
     'evenly_spaced_indices', 'read_frames', 'sample_frames', 'ConversionOptions', 'VideoJob',
-    'VideoResult', 'convert_video', 'is_complete'
+    'VideoResult', 'completion', 'convert_video', 'is_complete'
 ]

@@ -17,8 +17,8 @@ from tqdm import tqdm
 
 from ..datasets.annotation_file import write_annotations
 from .face_detector import HaarFaceDetector, build_face_detector, resolve_detector_factory
-from .video_conversion import (ConversionOptions, VideoJob, VideoResult, convert_video,
-                               is_complete, read_video_meta)
+from .video_conversion import (NOT_CONVERTED, ConversionOptions, VideoJob, VideoResult,
+                               completion, convert_video, read_video_meta)
 
 
 def add_conversion_arguments(parser: argparse.ArgumentParser) -> None:
@@ -41,7 +41,7 @@ def options_from_args(args: argparse.Namespace) -> ConversionOptions:
     if args.num_frames < 1 or args.margin <= 0 or args.workers < 1 or (args.size or 1) < 1:
         raise SystemExit('--num-frames, --workers and --size must be >= 1, --margin > 0')
     return ConversionOptions(num_frames=args.num_frames, margin=args.margin, size=args.size,
-                             mask_threshold=args.mask_threshold)
+                             mask_threshold=args.mask_threshold, detector=args.detector)
 
 
 _WORKER: dict = {}
@@ -74,10 +74,12 @@ def run_jobs(jobs: Sequence[VideoJob],
              workers: int = 1,
              detector: Optional[str] = None,
              desc: str = 'videos') -> List[VideoResult]:
-    """Converts every job (complete ones are skipped) with a progress bar."""
+    """Converts every job with a progress bar; one complete with ``options`` is skipped, one
+    converted with other options is redone (``result.extra['redone']`` says why)."""
     jobs = list(jobs)
-    todo = [job for job in jobs if not is_complete(job, root)]
-    results = [VideoResult(job, 'skipped') for job in jobs if is_complete(job, root)]
+    todo = [job for job in jobs if completion(job, root, options) is not None]
+    pending = set(todo)
+    results = [VideoResult(job, 'skipped') for job in jobs if job not in pending]
     if not todo:
         return results
     bar = tqdm(total=len(todo), desc=desc, unit='video', dynamic_ncols=True)
@@ -125,16 +127,21 @@ def video_records(job: VideoJob, root: str) -> List[dict]:
 
 
 def write_split_lists(root: str, splits: Dict[str, Sequence[VideoJob]],
-                      file_names: Dict[str, str]) -> Dict[str, dict]:
-    """Writes ``annotations/<file_names[split]>`` for every split from its complete videos."""
+                      file_names: Dict[str, str],
+                      options: Optional[ConversionOptions] = None) -> Dict[str, dict]:
+    """Writes ``annotations/<file_names[split]>`` for every split from its videos complete
+    with ``options``; videos converted with other options are left out and counted."""
     summary = {}
     for split, jobs in splits.items():
-        complete = [job for job in jobs if is_complete(job, root)]
+        why = {job: completion(job, root, options) for job in jobs}
+        complete = [job for job in jobs if why[job] is None]
         records = [r for job in complete for r in video_records(job, root)]
         path = osp.join(root, 'annotations', file_names[split])
         write_annotations(path, records)
         summary[split] = dict(file=path, frames=len(records), videos=len(complete),
                               videos_listed=len(jobs),
+                              videos_other_options=sum(w not in (None, NOT_CONVERTED)
+                                                       for w in why.values()),
                               methods=dict(Counter(job.method for job in complete)))
     return summary
 
@@ -146,8 +153,11 @@ def finish_report(name: str, root: str, results: Sequence[VideoResult],
     counts = Counter(r.status for r in results)
     failures = [dict(source=r.job.source, method=r.job.method, video_id=r.job.video_id,
                      reason=r.reason) for r in results if r.status == 'failed']
+    redone = [dict(method=r.job.method, video_id=r.job.video_id, reason=r.extra['redone'])
+              for r in results if 'redone' in r.extra]
     report = dict(name=name, output=osp.abspath(root), videos=len(results),
                   done=counts['done'], skipped=counts['skipped'], failed=counts['failed'],
+                  redone=len(redone), redone_videos=redone,
                   not_in_download=len(missing),
                   frames_written=sum(r.frames for r in results),
                   frames_with_held_box=sum(r.extra.get('held_frames', 0) for r in results),
@@ -158,16 +168,21 @@ def finish_report(name: str, root: str, results: Sequence[VideoResult],
     with open(path, 'w') as f:
         json.dump(report, f, indent=1)
     print(f'{name}: {report["videos"]} videos: {report["done"]} done, {report["skipped"]} '
-          f'skipped (already complete), {report["failed"]} failed')
+          f'skipped (already complete with these options), {report["failed"]} failed')
+    for reason, n in Counter(r['reason'] for r in redone).most_common():
+        print(f'  redone, {reason}: {n}')
     reasons = Counter(f['reason'].split(':')[0] for f in failures)
     for reason, n in reasons.most_common():
         print(f'  failed, {reason}: {n}')
     if missing:
         print(f'  {len(missing)} listed videos are not in the download, e.g. {missing[0]}')
     for split, info in annotations.items():
-        absent = info['videos_listed'] - info['videos']
+        absent = info['videos_listed'] - info['videos'] - info['videos_other_options']
+        other = info['videos_other_options']
         print(f'  {split}: {info["frames"]} frames of {info["videos"]} videos -> {info["file"]}'
-              + (f' ({absent} listed videos without crops)' if absent else ''))
+              + (f' ({absent} listed videos without crops)' if absent else '')
+              + (f' ({other} videos converted with other options left out: convert them '
+                 'again with these options)' if other else ''))
     print(f'report: {path}')
     return report
 
@@ -196,7 +211,7 @@ def convert_dataset(name: str, root: str, splits: Dict[str, Sequence[VideoJob]],
                          f'{run[0].source}; check the input folder and --compression')
     results = run_jobs(present, root, options, workers=args.workers, detector=args.detector,
                        desc=name)
-    annotations = write_split_lists(root, splits, file_names)
+    annotations = write_split_lists(root, splits, file_names, options)
     return finish_report(name, root, results, annotations, started, missing)
 
 

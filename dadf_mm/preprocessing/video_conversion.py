@@ -13,7 +13,10 @@ masks are all zero). A mask frame is binarised as ``gray > mask_threshold`` (def
 videos does not leak in.
 
 The video is written to ``<group>/<method>/.<video_id>.partial`` and renamed when every
-frame is written: a video folder that exists is complete, an interrupted one is redone.
+frame is written: an interrupted video is redone. A video folder is complete when its
+``video.json`` records the options of this run (:func:`completion`); one converted with
+other options (``--num-frames``, ``--size``, ...) or with/without masks is redone, and its
+old folder is only removed once the new one is in place.
 """
 import json
 import os
@@ -57,12 +60,14 @@ class ConversionOptions:
         margin: crop side as a multiple of the tracked face side.
         size: resize every crop to ``size`` x ``size``; ``None`` keeps its own size.
         mask_threshold: a mask pixel is forged when its grey value exceeds this.
+        detector: the face detector's spec (``'haar'`` or ``'package.module:factory'``).
     """
 
     num_frames: int = 32
     margin: float = 1.3
     size: Optional[int] = None
     mask_threshold: int = 127
+    detector: str = 'haar'
 
 
 @dataclass
@@ -76,8 +81,47 @@ class VideoResult:
     extra: dict = field(default_factory=dict)
 
 
-def is_complete(job: VideoJob, root: str) -> bool:
-    return osp.isfile(osp.join(job.output_dir(root), VIDEO_META))
+NOT_CONVERTED = 'not converted yet'
+
+
+def completion(job: VideoJob, root: str, options: Optional[ConversionOptions] = None
+               ) -> Optional[str]:
+    """Why ``job`` must be (re)converted, or None when its output is complete.
+
+    Args:
+        job (VideoJob): the video.
+        root (str): the converter's output root.
+        options (ConversionOptions, optional): this run's options; a video converted with
+            other options, or with masks where the job has none (or the reverse), is not
+            complete. None: any complete output counts.
+
+    Returns:
+        str | None: :data:`NOT_CONVERTED`, ``'video.json unreadable (...)'``,
+        ``'converted with other options: num_frames 32 -> 8, ...'``, ... or None.
+    """
+    path = osp.join(job.output_dir(root), VIDEO_META)
+    if not osp.isfile(path):
+        return NOT_CONVERTED
+    try:
+        with open(path) as f:
+            meta = json.load(f)
+        # a field that older runs did not record had its default value then
+        before = {**asdict(ConversionOptions()), **meta['options']}
+        had_masks = meta.get('mask_source') is not None
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        return f'video.json unreadable ({type(err).__name__}: {err})'
+    if options is None:
+        return None
+    changed = [f'{key} {before[key]!r} -> {value!r}' for key, value in asdict(options).items()
+               if before[key] != value]
+    if had_masks != (job.mask_source is not None):
+        changed.append('masks ' + ('with -> without' if had_masks else 'without -> with'))
+    return f'converted with other options: {", ".join(changed)}' if changed else None
+
+
+def is_complete(job: VideoJob, root: str, options: Optional[ConversionOptions] = None) -> bool:
+    """Whether ``job``'s output exists (and, given ``options``, was made with them)."""
+    return completion(job, root, options) is None
 
 
 def _fail(job: VideoJob, reason: str) -> VideoResult:
@@ -88,7 +132,8 @@ def convert_video(job: VideoJob, root: str, options: ConversionOptions,
                   detector: FaceDetector) -> VideoResult:
     """Converts one video unless its output is already complete."""
     out_dir = job.output_dir(root)
-    if is_complete(job, root):
+    why = completion(job, root, options)
+    if why is None:
         return VideoResult(job, 'skipped')
     try:
         video = sample_frames(job.source, options.num_frames)
@@ -138,11 +183,25 @@ def convert_video(job: VideoJob, root: str, options: ConversionOptions,
                 has_masks=bool(masks), options=asdict(options), frames=records)
     with open(osp.join(partial, VIDEO_META), 'w') as f:
         json.dump(meta, f, indent=1)
-    if osp.exists(out_dir):  # a folder without video.json is a leftover, not a result
-        shutil.rmtree(out_dir)
-    os.replace(partial, out_dir)
-    held = sum(not r['detected'] for r in records)
-    return VideoResult(job, 'done', frames=len(records), extra=dict(held_frames=held))
+    _replace_folder(partial, out_dir)
+    extra = dict(held_frames=sum(not r['detected'] for r in records))
+    if why != NOT_CONVERTED:
+        extra['redone'] = why
+    return VideoResult(job, 'done', frames=len(records), extra=extra)
+
+
+def _replace_folder(new: str, out_dir: str) -> None:
+    """Puts ``new`` at ``out_dir``; an old folder there is moved aside first and removed
+    last, so an interruption leaves either folder (or the old one aside and the video to
+    redo), never a half-written one at ``out_dir``."""
+    old = None
+    if osp.exists(out_dir):
+        old = osp.join(osp.dirname(out_dir), f'.{osp.basename(out_dir)}.old')
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(out_dir, old)
+    os.replace(new, out_dir)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def _write_png(path: str, image: np.ndarray) -> None:

@@ -11,11 +11,11 @@ from skimage import data
 
 from dadf_mm.datasets import (DFDDataset, DFTIMITDataset, FFPPDataset, ForgeryFolderDataset,
                               write_annotations)
-from dadf_mm.datasets.annotation_file import AnnotationError
+from dadf_mm.datasets.errors import AnnotationError, ForgeryDataError
 from dadf_mm.datasets.ffpp_splits import ffpp_split_pairs
 
 CONVERTER = Path(__file__).resolve().parents[2] / 'tools' / 'dataset_converters' / 'ffpp.py'
-PIPELINE = [dict(type='LoadImageFromFile'), dict(type='LoadForgeryAnnotations'),
+PIPELINE = [dict(type='LoadForgeryImage'), dict(type='LoadForgeryAnnotations'),
             dict(type='PackForgeryInputs')]
 
 
@@ -84,12 +84,33 @@ def test_ffpp_dataset_reads_converter_output(ffpp_out):
         'Deepfakes', 'FaceSwap', 'original']
 
 
+def test_converter_list_without_video_id_groups_the_same_videos(ffpp_out, tmp_path):
+    """The default video (the image's folder) splits the converter's frames as its video_id
+    does, although every video names its frames 0000.png, 0002.png, ..."""
+    out, _, _ = ffpp_out
+    records = [json.loads(line) for line in
+               (out / 'annotations' / 'ffpp_c23_train.jsonl').read_text().splitlines()]
+    for r in records:
+        del r['video_id']
+    write_annotations(str(tmp_path / 'no_ids.jsonl'), records)
+    with_ids = FFPPDataset(data_root=str(out), split='train', methods=['Deepfakes', 'FaceSwap'])
+    without = ForgeryFolderDataset(ann_file=str(tmp_path / 'no_ids.jsonl'), data_root=str(out))
+
+    def videos(dataset):
+        groups = {}
+        for info in dataset.load_data_list():
+            groups.setdefault((info['method'], info['video_id']), []).append(info['img_path'])
+        return sorted(groups.values())
+
+    assert videos(with_ids) == videos(without) and len(videos(without)) == 3
+
+
 def test_missing_or_empty_split_names_file_and_fix(ffpp_out):
     out, _, _ = ffpp_out
     with pytest.raises(FileNotFoundError,
                        match=r'ffpp_c40_train\.jsonl.*dataset_converters/ffpp\.py'):
         FFPPDataset(data_root=str(out), compression='c40', split='train')
-    with pytest.raises(ValueError, match=r'no samples in .*ffpp_c23_val\.jsonl.*ffpp\.py'):
+    with pytest.raises(ForgeryDataError, match=r'no samples in .*ffpp_c23_val\.jsonl.*ffpp\.py'):
         write_annotations(str(out / 'annotations' / 'ffpp_c23_val.jsonl'), [])
         FFPPDataset(data_root=str(out), compression='c23', split='val')
 
@@ -119,8 +140,9 @@ def test_folder_dataset_csv_and_has_mask(tmp_path):
     dataset = ForgeryFolderDataset(ann_file='list.csv', data_root=str(tmp_path),
                                    pipeline=PIPELINE)
     metas = [dataset[i]['data_samples'].metainfo for i in range(3)]
+    # without video_id an image's video is its folder: here the root, '.'
     assert [(m['method'], m['video_id'], m['gt_label'], m['has_mask']) for m in metas] == [
-        ('original', 'a', 0, True), ('GAN', 'clip7', 1, True), ('GAN', 'c', 1, False)]
+        ('original', '.', 0, True), ('GAN', 'clip7', 1, True), ('GAN', '.', 1, False)]
     gt = dataset[1]['data_samples'].gt_sem_seg.data[0].numpy()
     np.testing.assert_array_equal(gt, mask)
     # a real image without a mask is pristine everywhere; a fake without one is unknown
@@ -141,7 +163,7 @@ def test_test_pipeline_keeps_ground_truth_at_original_size(tmp_path):
     mask[2:6, 4:9] = 255
     write_png(tmp_path / 'mask.png', mask)
     records = [dict(img_path='img.png', mask_path='mask.png', label=1)]
-    pipeline = [dict(type='LoadImageFromFile'), dict(type='Resize', scale=(32, 32),
+    pipeline = [dict(type='LoadForgeryImage'), dict(type='Resize', scale=(32, 32),
                                                      keep_ratio=False),
                 dict(type='LoadForgeryAnnotations'), dict(type='PackForgeryInputs')]
     dataset = ForgeryFolderDataset(ann_file=str(make_list(tmp_path, records)),
@@ -153,7 +175,7 @@ def test_test_pipeline_keeps_ground_truth_at_original_size(tmp_path):
 
 def test_bad_annotations_name_the_line(tmp_path):
     (tmp_path / 'bad.csv').write_text('img_path,label\na.png,0\nb.png,2\n')
-    with pytest.raises(AnnotationError, match=r'bad\.csv, line 3: label must be 0'):
+    with pytest.raises(AnnotationError, match=r'bad\.csv, line 3: label must be exactly 0'):
         ForgeryFolderDataset(ann_file=str(tmp_path / 'bad.csv'))
     (tmp_path / 'bad.jsonl').write_text(json.dumps(dict(label=1)) + '\n')
     with pytest.raises(AnnotationError, match=r'bad\.jsonl, line 1: missing .img_path'):
@@ -165,7 +187,7 @@ def test_unreadable_image_names_the_file(tmp_path):
     dataset = ForgeryFolderDataset(
         ann_file=str(make_list(tmp_path, [dict(img_path='broken.png', label=0)])),
         data_root=str(tmp_path), pipeline=PIPELINE)
-    with pytest.raises(Exception, match='broken.png'):
+    with pytest.raises(ForgeryDataError, match=r'image .*broken\.png cannot be decoded'):
         dataset[0]
 
 
@@ -175,7 +197,7 @@ def test_mask_of_another_size_names_both_files(tmp_path):
     records = [dict(img_path='img.png', mask_path='small_mask.png', label=1)]
     dataset = ForgeryFolderDataset(ann_file=str(make_list(tmp_path, records)),
                                    data_root=str(tmp_path), pipeline=PIPELINE)
-    with pytest.raises(ValueError, match=r'small_mask\.png is 5x4.*img\.png is 10x8'):
+    with pytest.raises(ForgeryDataError, match=r'small_mask\.png is 5x4.*img\.png is 10x8'):
         dataset[0]
 
 
@@ -187,5 +209,6 @@ def test_real_label_with_forged_mask_is_an_error(tmp_path):
     records = [dict(img_path='img.png', mask_path='mask.png', label=0)]
     dataset = ForgeryFolderDataset(ann_file=str(make_list(tmp_path, records)),
                                    data_root=str(tmp_path), pipeline=PIPELINE)
-    with pytest.raises(ValueError, match=r'img\.png is labelled real.*mask\.png marks 4 forged'):
+    with pytest.raises(ForgeryDataError,
+                       match=r'img\.png is labelled real.*mask\.png marks 4 forged'):
         dataset[0]

@@ -2,6 +2,8 @@
 import importlib.util
 import json
 import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import cv2
@@ -168,6 +170,56 @@ def test_ffpp_rerun_skips_complete_videos(ffpp_run):
     assert len(read_jsonl(out / 'annotations' / 'ffpp_c23_train.jsonl')) == 8
 
 
+def test_ffpp_rerun_with_other_options_redoes_videos(ffpp_run, tmp_path, capsys):
+    """Options are part of "complete": --num-frames 8 --size 64 redoes every video."""
+    out, ids, _, argv = ffpp_run
+    copy = tmp_path / 'out'
+    shutil.copytree(out, copy)
+    (copy / 'c23' / 'Deepfakes' / ids['fake'] / 'video.json').write_text('{"options": ')
+    argv = [argv[0], str(copy)] + argv[2:] + ['--num-frames', '8', '--size', '64']
+    report = load_tool('ffpp').main(argv)['c23']
+    assert (report['done'], report['skipped'], report['failed'], report['redone']) == (3, 0, 3, 3)
+    reasons = {r['video_id']: r['reason'] for r in report['redone_videos']}
+    assert reasons[ids['real']] == reasons[ids['test_real']] == (
+        'converted with other options: num_frames 4 -> 8, size None -> 64')
+    assert reasons[ids['fake']].startswith('video.json unreadable (JSONDecodeError')
+    assert 'redone, converted with other options: num_frames 4 -> 8, size None -> 64: 2' in (
+        capsys.readouterr().out)
+    names = [f'{k:04d}.png' for k in (0, 2, 3, 5, 6, 8, 9, 11)]  # 8 of 12: segment centres
+    for video in (copy / 'c23' / 'original' / ids['real'],
+                  copy / 'c23' / 'Deepfakes' / ids['fake']):
+        assert sorted(os.listdir(video / 'images')) == names
+        assert cv2.imread(str(video / 'images' / names[0])).shape == (64, 64, 3)
+        assert json.loads((video / 'video.json').read_text())['options']['size'] == 64
+    assert sorted(os.listdir(copy / 'c23' / 'Deepfakes' / ids['fake'] / 'masks')) == names
+    assert not [p for p in (copy / 'c23').rglob('.*')]  # no .partial or .old folder left
+    assert len(read_jsonl(copy / 'annotations' / 'ffpp_c23_train.jsonl')) == 16
+    again = load_tool('ffpp').main(argv)['c23']
+    assert (again['done'], again['skipped'], again['redone']) == (0, 3, 0)
+
+
+def test_lists_leave_out_videos_of_other_options(ffpp_run, tmp_path):
+    """A run of one method at other options does not list the other method's old crops."""
+    out, ids, _, argv = ffpp_run
+    copy = tmp_path / 'out'
+    shutil.copytree(out, copy)
+    meta = copy / 'c23' / 'Deepfakes' / ids['fake'] / 'video.json'
+    changed = json.loads(meta.read_text())
+    changed['options']['margin'] = 1.5  # as if converted by an earlier run with --margin 1.5
+    meta.write_text(json.dumps(changed))
+    from dadf_mm.preprocessing.conversion_runner import write_split_lists
+    from dadf_mm.preprocessing.video_conversion import ConversionOptions, completion
+    tool = load_tool('ffpp')
+    jobs = tool.ffpp_jobs(argv[0], 'c23', 'train', ['Deepfakes'])
+    options = ConversionOptions(num_frames=4)
+    fake = next(job for job in jobs if job.video_id == ids['fake'])
+    assert completion(fake, str(copy), options) == ('converted with other options: '
+                                                    'margin 1.5 -> 1.3')
+    summary = write_split_lists(str(copy), {'train': jobs}, {'train': 'l.jsonl'}, options)
+    assert (summary['train']['videos'], summary['train']['videos_other_options']) == (1, 1)
+    assert {r['method'] for r in read_jsonl(copy / 'annotations' / 'l.jsonl')} == {'original'}
+
+
 def test_dfd_converter_with_a_plugged_in_detector(tmp_path, monkeypatch):
     root, out = tmp_path / 'ffpp', tmp_path / 'out'
     write_video(root / 'original_sequences/actors/c23/videos/01__talking.mp4', real_frames())
@@ -213,3 +265,114 @@ def test_dftimit_converter(tmp_path):
         assert {(r['method'], r['video_id'], r['label']) for r in records} == {
             ('DF-TIMIT', 'fadg0_sa1-video-fram1', 1), ('original', 'fadg0_sa1', 0)}
         assert len(records) == 4
+
+
+# --- H.264, as FaceForensics++ ships it (c23 / c40), written by imageio-ffmpeg's ffmpeg ------
+H264_FRAMES = 16
+
+
+def ffmpeg():
+    import imageio_ffmpeg  # a test dependency: tools/setup_env.sh installs it
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def write_h264(path, frames, crf, *options):
+    """Encodes BGR frames with libx264 at ``crf`` (FF++: c23 = 23, c40 = 40), 25 fps."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    command = [ffmpeg(), '-y', '-loglevel', 'error', '-f', 'rawvideo', '-pix_fmt', 'bgr24',
+               '-s', f'{SIZE}x{SIZE}', '-r', '25', '-i', '-', '-c:v', 'libx264', '-preset',
+               'ultrafast', '-crf', str(crf), '-pix_fmt', 'yuv420p', *options, str(path)]
+    data = b''.join(np.ascontiguousarray(f).tobytes() for f in frames)
+    subprocess.run(command, input=data, check=True)
+
+
+def decoded_frame_count(path):
+    """Frames ffmpeg itself decodes (one framemd5 line each), independent of OpenCV."""
+    lines = subprocess.run([ffmpeg(), '-v', 'quiet', '-i', str(path), '-map', '0:v', '-f',
+                            'framemd5', '-'], capture_output=True, text=True).stdout
+    return sum(1 for line in lines.splitlines() if line and not line.startswith('#'))
+
+
+def header_frame_count(path):
+    cap = cv2.VideoCapture(str(path))
+    count = cap.get(cv2.CAP_PROP_FRAME_COUNT)
+    cap.release()
+    return count
+
+
+def frame_times_ms(path):
+    cap, times = cv2.VideoCapture(str(path)), []
+    while cap.grab():
+        times.append(cap.get(cv2.CAP_PROP_POS_MSEC))
+    cap.release()
+    return times
+
+
+@pytest.fixture(scope='module')
+def h264_tree(tmp_path_factory):
+    """FF++ layout in H.264 at c23 and c40, with a cut-off download (the header counts 20
+    frames, fewer decode), a stream without a frame count, and a variable frame rate."""
+    root = tmp_path_factory.mktemp('ffpp_h264')
+    (t, s), (tt, _) = split_pairs('train')[0], split_pairs('test')[0]
+    base = root / 'manipulated_sequences' / 'Deepfakes'
+    write_h264(base / 'masks' / 'videos' / f'{t}_{s}.mp4', mask_frames(H264_FRAMES), 23)
+    for comp, crf in (('c23', 23), ('c40', 40)):
+        real = root / 'original_sequences' / 'youtube' / comp / 'videos'
+        write_h264(real / f'{t}.mp4', real_frames(H264_FRAMES), crf)
+        write_h264(base / comp / 'videos' / f'{t}_{s}.mp4', fake_frames(H264_FRAMES), crf)
+    real = root / 'original_sequences' / 'youtube'
+    full = root / 'full.mp4'
+    write_h264(full, real_frames(20), 23, '-g', '4', '-movflags', '+faststart')
+    data = full.read_bytes()
+    (real / 'c23' / 'videos' / f'{s}.mp4').write_bytes(data[:int(len(data) * 0.55)])
+    write_h264(real / 'c40' / 'videos' / f'{s}.mp4', real_frames(H264_FRAMES), 40, '-f', 'h264')
+    vfr = "setpts='if(lt(N,8),N/25,0.32+(N-8)/8)/TB'"  # 25 fps, then 8 fps
+    write_h264(real / 'c23' / 'videos' / f'{tt}.mp4', real_frames(H264_FRAMES), 23, '-vf', vfr,
+               '-fps_mode', 'vfr')
+    return root, dict(real=t, cut=s, raw=s, vfr=tt, fake=f'{t}_{s}')
+
+
+def test_h264_videos_at_c23_and_c40(h264_tree, tmp_path):
+    root, ids = h264_tree
+    real = root / 'original_sequences' / 'youtube'
+    cut = real / 'c23' / 'videos' / f'{ids["cut"]}.mp4'
+    cut_frames = decoded_frame_count(cut)
+    # the inputs are what they claim: a header that overcounts, no count, a variable rate
+    assert header_frame_count(cut) == 20 and 4 <= cut_frames < 20
+    assert header_frame_count(real / 'c40' / 'videos' / f'{ids["raw"]}.mp4') != H264_FRAMES
+    steps = np.diff(frame_times_ms(real / 'c23' / 'videos' / f'{ids["vfr"]}.mp4')).round()
+    assert set(steps) == {40, 120}  # 25 fps, then 8 fps (in the 1/25 s time base: 120 ms)
+    out = tmp_path / 'out'
+    reports = load_tool('ffpp').main([str(root), str(out), '--methods', 'Deepfakes',
+                                      '--compression', 'c23', 'c40', '--splits', 'train', 'test',
+                                      '--num-frames', '4'])
+    assert [(r['done'], r['failed']) for r in reports.values()] == [(4, 0), (3, 0)]
+    expected = {('c23', 'original', ids['real']): H264_FRAMES,
+                ('c23', 'original', ids['cut']): cut_frames,
+                ('c23', 'original', ids['vfr']): H264_FRAMES,
+                ('c23', 'Deepfakes', ids['fake']): H264_FRAMES,
+                ('c40', 'original', ids['real']): H264_FRAMES,
+                ('c40', 'original', ids['raw']): H264_FRAMES,
+                ('c40', 'Deepfakes', ids['fake']): H264_FRAMES}
+    from dadf_mm.preprocessing import crop_square
+    sources = real_frames(20)
+    for (comp, method, video), total in expected.items():
+        meta = json.loads((out / comp / method / video / 'video.json').read_text())
+        frames = [int((i + 0.5) * total / 4) for i in range(4)]  # centres of 4 segments
+        assert meta['total_frames'] == total and [f['frame'] for f in meta['frames']] == frames
+        for record in meta['frames']:  # each crop is of its own frame, not a neighbour
+            crop = cv2.imread(str(out / comp / method / video / 'images' / record['file']))
+            x1, y1, side = record['box'][:3]
+            errors = {k: np.abs(crop.astype(int) - crop_square(
+                sources[k], (x1, y1, side)).astype(int)).mean()
+                for k in range(max(record['frame'] - 1, 0), record['frame'] + 2)}
+            if method == 'original':
+                assert min(errors, key=errors.get) == record['frame'], (video, errors)
+                assert errors[record['frame']] < (6 if comp == 'c23' else 12)
+    masks = out / 'c40' / 'Deepfakes' / ids['fake'] / 'masks'
+    for name in os.listdir(masks):
+        mask = cv2.imread(str(masks / name), cv2.IMREAD_UNCHANGED)
+        crop = cv2.imread(str(masks.parent / 'images' / name))
+        assert set(np.unique(mask)) == {0, 255}
+        green = (crop[..., 1] > 150) & (crop[..., 2] < 110)
+        assert (green & (mask == 255)).sum() > 0.8 * green.sum() > 0

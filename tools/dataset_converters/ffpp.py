@@ -22,7 +22,8 @@ Real videos get no mask files (their masks are all zero). The splits are the off
 ones (``dadf_mm/datasets/splits``); records: ``img_path``, ``mask_path`` (or null),
 ``label`` (0/1), ``method``, ``video_id``, ``frame``, paths relative to ``<out>``.
 
-A rerun skips complete videos and redoes interrupted ones::
+A rerun skips videos complete with the same options, and redoes interrupted ones and ones
+converted with other options (the report says why)::
 
     python tools/dataset_converters/ffpp.py /data/FaceForensics++ data/ffpp \\
         --compression c23 c40 --workers 8

@@ -2,7 +2,7 @@
 #   python tools/dataset_converters/dfd.py /path/to/FaceForensics++ data/dfd --compression c40
 #   python tools/dataset_converters/dftimit.py /path/to/DeepfakeTIMIT data/dftimit
 cross_test_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadForgeryImage'),
     dict(type='Resize', scale=(1024, 1024), keep_ratio=False),
     dict(type='LoadForgeryAnnotations'),
     dict(type='PackForgeryInputs'),

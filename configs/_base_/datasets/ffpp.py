@@ -6,14 +6,14 @@ compression = 'c23'
 methods = ('Deepfakes', 'Face2Face', 'FaceSwap', 'NeuralTextures')
 crop_size = (1024, 1024)
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadForgeryImage'),
     dict(type='LoadForgeryAnnotations'),
     dict(type='Resize', scale=crop_size, keep_ratio=False),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackForgeryInputs'),
 ]
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadForgeryImage'),
     dict(type='Resize', scale=crop_size, keep_ratio=False),
     dict(type='LoadForgeryAnnotations'),
     dict(type='PackForgeryInputs'),

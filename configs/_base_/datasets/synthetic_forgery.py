@@ -5,13 +5,13 @@ dataset_type = 'SyntheticForgeryDataset'
 img_size = 128
 crop_size = (img_size, img_size)
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadForgeryImage'),
     dict(type='LoadForgeryAnnotations'),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackForgeryInputs'),
 ]
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadForgeryImage'),
     dict(type='LoadForgeryAnnotations'),
     dict(type='PackForgeryInputs'),
 ]

@@ -7,6 +7,9 @@ from mmcv.transforms import BaseTransform
 from mmengine import fileio
 from mmseg.registry import TRANSFORMS
 
+from ..errors import ForgeryDataError
+from .image_loading import read_bytes, undecodable
+
 
 @TRANSFORMS.register_module()
 class LoadForgeryAnnotations(BaseTransform):
@@ -23,8 +26,9 @@ class LoadForgeryAnnotations(BaseTransform):
     may be 0/255 (forged where grey value > ``threshold``), 0/1 label maps (forged where
     1) or colour (the brightest channel counts).
 
-    Errors, each naming the files: an unreadable mask, a mask whose size differs from
-    its image's, and a real image (``gt_label`` 0) whose mask marks forged pixels.
+    Errors (:class:`~dadf_mm.datasets.errors.ForgeryDataError`), each naming the files: a
+    missing, empty or undecodable mask, a mask whose size differs from its image's, and a
+    real image (``gt_label`` 0) whose mask marks forged pixels.
 
     Required keys: ``ori_shape`` (or ``img``), ``img_path``, ``seg_map_path``; optional
     ``gt_label``.
@@ -45,15 +49,16 @@ class LoadForgeryAnnotations(BaseTransform):
         self.backend_args = backend_args
 
     def _read(self, path: str, img_path: str) -> np.ndarray:
+        what = f'mask {path} (of image {img_path})'
+        data = read_bytes(lambda: fileio.get(path, backend_args=self.backend_args), what)
         try:
-            data = fileio.get(path, backend_args=self.backend_args)
-        except FileNotFoundError as err:
-            raise FileNotFoundError(f'mask {path} (of image {img_path}) does not exist') from err
-        mask = mmcv.imfrombytes(data, flag='unchanged', backend='pillow')
-        if mask is None or mask.size == 0:
-            raise ValueError(f'mask {path} (of image {img_path}) cannot be decoded')
-        if mask.ndim == 3:
-            mask = mask[..., :3].max(axis=2)
+            mask = mmcv.imfrombytes(data, flag='unchanged', backend='pillow')
+        except Exception as err:  # PIL's UnidentifiedImageError, DecompressionBombError, ...
+            raise undecodable(what, data, err) from err
+        if mask is None or mask.size == 0 or mask.ndim not in (2, 3):
+            raise undecodable(what, data, None)
+        if mask.ndim == 3:  # grey + alpha: the grey; colour (+ alpha): the brightest colour
+            mask = mask[..., 0] if mask.shape[2] == 2 else mask[..., :3].max(axis=2)
         return mask
 
     def binarise(self, mask: np.ndarray) -> np.ndarray:
@@ -63,7 +68,8 @@ class LoadForgeryAnnotations(BaseTransform):
 
     def transform(self, results: dict) -> dict:
         if 'ori_shape' not in results and 'img' not in results:
-            raise KeyError('LoadForgeryAnnotations needs the image: put it after LoadImageFromFile')
+            raise KeyError('LoadForgeryAnnotations needs the image: put it after '
+                           'LoadForgeryImage (or LoadImageFromFile)')
         img_path = results.get('img_path', '<in-memory image>')
         # the image's size as loaded: in a test pipeline (Resize before this transform, as
         # mmseg does) the ground truth stays at the original size
@@ -76,12 +82,12 @@ class LoadForgeryAnnotations(BaseTransform):
         else:
             mask = self._read(path, img_path)
             if mask.shape[:2] != (height, width):
-                raise ValueError(
+                raise ForgeryDataError(
                     f'mask {path} is {mask.shape[1]}x{mask.shape[0]} (WxH) but its image '
                     f'{img_path} is {width}x{height}; a mask must have its image\'s size')
             gt = self.binarise(mask)
             if results.get('gt_label') == 0 and gt.any():
-                raise ValueError(
+                raise ForgeryDataError(
                     f'{img_path} is labelled real (0) but its mask {path} marks '
                     f'{int(gt.sum())} forged pixels; fix the label or the mask')
         results['gt_seg_map'] = gt
