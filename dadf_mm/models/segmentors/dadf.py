@@ -1,6 +1,6 @@
 """The DADF segmentor: noisy view, one batched encoder pass, RGA, mask and class heads.
 
-One training step (METHOD.md)::
+One training step (docs/method.md)::
 
     x_noisy = x + N(0, sigma^2)                       on the normalised input
     F, F_gau = backbone([x ; x_noisy]).split(B)       one batch of 2B images
