@@ -6,8 +6,10 @@
 
 Writes, per image (or video frame): ``overlays/<name>.png`` (the forged region in red and
 the decision on the picture), ``heatmaps/<name>.png`` (the per-pixel fake probability) and
-one JSON line in ``predictions.jsonl`` (fake probability, decision, forged area); a video
-adds a line with its score, the mean of its frames' scores.
+one JSON line in ``predictions.jsonl`` (input, the two pictures, fake probability,
+decision, forged area); a video adds a line with its score, the mean of its frames'
+scores. ``<name>`` is the input's file name with its extension (``face.jpg.png``), and
+``clip.mp4.frame000012`` for a frame, so no two inputs share a picture.
 """
 import argparse
 import json
@@ -23,7 +25,9 @@ from tqdm import tqdm  # noqa: E402
 
 import dadf_mm  # noqa: E402,F401
 from dadf_mm.apis.inference import (VIDEO_SUFFIXES, ForgeryInferencer, list_inputs,  # noqa: E402
-                                    render)
+                                    output_name, render)
+from dadf_mm.apis.tool_setup import building, run_tool  # noqa: E402
+from dadf_mm.engine import read_checkpoint  # noqa: E402
 from dadf_mm.preprocessing import build_face_detector  # noqa: E402
 
 
@@ -45,11 +49,11 @@ def parse_args() -> argparse.Namespace:
                         help='evenly spaced frames per video')
     parser.add_argument('--batch-size', type=int, default=4)
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={})
+    parser.add_argument('--allow-new-keys', action='store_true',
+                        help='let --cfg-options add keys the config does not have')
+    parser.add_argument('--allow-partial-checkpoint', action='store_true',
+                        help='run even when the checkpoint lacks some of the model\'s weights')
     return parser.parse_args()
-
-
-def stem(path: str) -> str:
-    return osp.splitext(osp.basename(path))[0]
 
 
 def main() -> None:
@@ -57,17 +61,20 @@ def main() -> None:
     for path, what in ((args.config, 'config'), (args.checkpoint, 'checkpoint')):
         if not osp.isfile(path):
             sys.exit(f'infer.py: {what} file {path!r} not found')
+    read_checkpoint(args.checkpoint)  # empty, truncated or refused: one line, before any work
     try:
         inputs = list_inputs(args.input)
     except FileNotFoundError as err:
         sys.exit(f'infer.py: {err}')
     if not inputs:
         sys.exit(f'infer.py: no images or videos in {args.input}')
-    for sub in ('overlays', 'heatmaps'):
-        os.makedirs(osp.join(args.out, sub), exist_ok=True)
-    inferencer = ForgeryInferencer(args.config, args.checkpoint, device=args.device,
-                                   threshold=args.threshold, batch_size=args.batch_size,
-                                   cfg_options=args.cfg_options)
+    inferencer = building(f'building the model of {args.config}', lambda: ForgeryInferencer(
+        args.config, args.checkpoint, device=args.device, threshold=args.threshold,
+        batch_size=args.batch_size, cfg_options=args.cfg_options,
+        allow_partial_checkpoint=args.allow_partial_checkpoint,
+        allow_new_keys=args.allow_new_keys))
+    for sub in ('overlays', 'heatmaps'):  # only once the model loaded: a refused run
+        os.makedirs(osp.join(args.out, sub), exist_ok=True)  # leaves --out as it was
     detector = build_face_detector(args.detector)
     failed = 0
     with open(osp.join(args.out, 'predictions.jsonl'), 'w') as lines:
@@ -78,9 +85,12 @@ def main() -> None:
 
         def save(name: str, image, pred) -> dict:
             overlay, heat = render(image, pred, args.threshold)
-            cv2.imwrite(osp.join(args.out, 'overlays', f'{name}.png'), overlay)
-            cv2.imwrite(osp.join(args.out, 'heatmaps', f'{name}.png'), heat)
-            return dict(fake_probability=round(pred.fake_probability, 6),
+            pictures = {}
+            for sub, picture in (('overlay', overlay), ('heatmap', heat)):
+                pictures[sub] = osp.join(f'{sub}s', f'{name}.png')
+                if not cv2.imwrite(osp.join(args.out, pictures[sub]), picture):
+                    raise OSError(f'could not write {osp.join(args.out, pictures[sub])}')
+            return dict(**pictures, fake_probability=round(pred.fake_probability, 6),
                         is_fake=pred.fake_probability > args.threshold,
                         forged_area=round(pred.forged_area, 6),
                         face_box=list(pred.box) if pred.box else None)
@@ -93,7 +103,7 @@ def main() -> None:
                     for pred in preds:
                         frame = pred.info['frame']
                         emit(dict(input=path, frame=frame,
-                                  **save(f'{stem(path)}_{frame:06d}', pred.info['frame_image'],
+                                  **save(output_name(path, frame), pred.info['frame_image'],
                                          pred)))
                     score = sum(p.fake_probability for p in preds) / len(preds)
                     emit(dict(input=path, video=True, frames=len(preds),
@@ -106,7 +116,7 @@ def main() -> None:
                                          'corrupt)')
                     pred = inferencer.predict_image(image, path, detect_faces=args.detect_faces,
                                                     detector=detector, margin=args.margin)
-                    emit(dict(input=path, **save(stem(path), image, pred)))
+                    emit(dict(input=path, **save(output_name(path), image, pred)))
             except Exception as err:  # one bad input must not lose the others
                 failed += 1
                 emit(dict(input=path, error=str(err)))
@@ -117,4 +127,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main, 'infer.py')

@@ -16,11 +16,14 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmengine.config import Config  # noqa: E402
 from mmengine.dist import is_main_process  # noqa: E402
+from mmengine.model import is_model_wrapper  # noqa: E402
 from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 import dadf_mm  # noqa: E402,F401
-from dadf_mm.apis.tool_setup import add_runner_arguments, load_config  # noqa: E402
+from dadf_mm.apis.tool_setup import (add_runner_arguments, building, load_config,  # noqa: E402
+                                     run_tool)
+from dadf_mm.engine import check_checkpoint_fits, read_checkpoint  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
@@ -32,6 +35,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--show', action='store_true', help='show results in a window')
     parser.add_argument('--show-dir', help='directory to save images with masks drawn')
     parser.add_argument('--wait-time', type=float, default=2, help='--show interval (s)')
+    parser.add_argument('--allow-partial-checkpoint', action='store_true',
+                        help='test even when the checkpoint lacks some of the model\'s '
+                        'weights (they keep their initial values)')
     add_runner_arguments(parser)
     return parser.parse_args()
 
@@ -53,6 +59,7 @@ def main() -> None:
     args = parse_args()
     if not osp.isfile(args.checkpoint):
         sys.exit(f'test.py: checkpoint file {args.checkpoint!r} not found')
+    read_checkpoint(args.checkpoint)  # empty, truncated or refused: one line, before any work
     cfg = load_config(args, 'test.py')
     cfg.load_from = args.checkpoint
     if args.show or args.show_dir:
@@ -62,7 +69,12 @@ def main() -> None:
             else [cfg.test_evaluator]
         cfg.test_evaluator = [*evaluators, dict(
             type='ForgeryPredictionWriter', out_file=osp.join(args.out, 'predictions.jsonl'))]
-    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    runner = building(f'building the model of {args.config}', lambda: (
+        Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)))
+    model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+    # mmengine loads non-strictly: a file of another model would be tested at random init
+    check_checkpoint_fits(model, args.checkpoint,
+                          allow_partial=args.allow_partial_checkpoint)
     metrics = runner.test()
     if args.out and is_main_process():
         os.makedirs(args.out, exist_ok=True)
@@ -74,4 +86,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main, 'test.py')

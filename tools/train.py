@@ -20,7 +20,8 @@ from mmengine.runner import Runner  # noqa: E402
 
 import dadf_mm  # noqa: E402,F401  (registers DADF even for configs without custom_imports)
 from dadf_mm.analysis import memory_fit_problem  # noqa: E402
-from dadf_mm.apis.tool_setup import add_runner_arguments, load_config  # noqa: E402
+from dadf_mm.apis.tool_setup import add_runner_arguments, load_config, run_tool  # noqa: E402
+from dadf_mm.engine import find_resume_checkpoint, read_checkpoint  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
@@ -66,12 +67,13 @@ def main() -> None:
         else:
             cfg.optim_wrapper.type = 'AmpOptimWrapper'
             cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
-    if args.resume == 'auto':
+    if args.resume == 'auto':  # last_checkpoint, or the newest complete checkpoint
         cfg.resume = True
-        cfg.load_from = None
+        cfg.load_from = find_resume_checkpoint(cfg.work_dir)
     elif args.resume is not None:
         if not osp.isfile(args.resume):
             sys.exit(f'train.py: --resume checkpoint {args.resume!r} not found')
+        read_checkpoint(args.resume)  # empty, truncated or refused: one line naming it
         cfg.resume = True
         cfg.load_from = args.resume
     check_memory(cfg, args)
@@ -80,4 +82,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main, 'train.py')

@@ -6,3 +6,5 @@ visualizer = dict(type='SegLocalVisualizer', vis_backends=vis_backends, name='vi
                   alpha=0.5)
 randomness = dict(seed=0)
 log_processor = dict(by_epoch=True)  # the paper schedules count epochs
+# RGA's diagnostics averaged over every validation and test run, logged with the metrics
+custom_hooks = [dict(type='RGADiagnosticsHook')]

@@ -37,7 +37,9 @@ optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='AdamW', lr=3e-4, betas=(0.9, 0.999), weight_decay=0.01))
 # the cosine runs to train_cfg.max_iters, so a shortened run (--cfg-options
-# train_cfg.max_iters=N) keeps the whole schedule
+# train_cfg.max_iters=N) keeps the whole schedule; in a run of 50 iterations or fewer,
+# which the warm-up does not fit, the tools scale both by N/1000 and drop a warm-up that
+# would last one iteration (dadf_mm/apis/schedule_fit.py; the log says what it changed)
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, begin=0, end=50, by_epoch=False),
     dict(type='CosineAnnealingLR', eta_min=1e-6, begin=50, by_epoch=False),
@@ -49,7 +51,7 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=20, log_metric_by_epoch=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=250, max_keep_ckpts=2,
+    checkpoint=dict(type='AtomicCheckpointHook', by_epoch=False, interval=250, max_keep_ckpts=2,
                     save_best='AUC', rule='greater'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='SegVisualizationHook', draw=True, interval=40))

@@ -1,44 +1,164 @@
-"""Checks on ``--cfg-options`` so a mistyped key stops with a clear message."""
+"""Checks on ``--cfg-options`` so a mistyped key or a wrong value stops with a clear message.
+
+A key is accepted when the config has it, or when it is a keyword argument of the class
+that the enclosing ``type=...`` names in mmseg's registries (so every documented key of
+``DADF``, ``SAMViT`` ... works even where the config file leaves it at its default).
+Anything else is refused with the nearest names. A value whose type cannot be right (a
+word where the config or the constructor has a number or a flag) is refused too.
+"""
 import difflib
-from typing import Any, Dict, Mapping
+import inspect
+from typing import Any, Dict, Iterator, Mapping, Optional
 
 from mmengine.config import Config
 
+_MISSING = object()
+# mmseg's registries searched for a ``type`` (mmseg's are children of mmengine's)
+_REGISTRIES = ('MODELS', 'DATASETS', 'TRANSFORMS', 'HOOKS', 'PARAM_SCHEDULERS',
+               'OPTIM_WRAPPERS', 'OPTIMIZERS', 'LOOPS', 'METRICS', 'EVALUATOR',
+               'DATA_SAMPLERS', 'VISUALIZERS', 'VISBACKENDS', 'LOG_PROCESSORS')
+
+
+class ConfigOptionError(KeyError):
+    """A ``--cfg-options`` entry with an unknown key or a value of the wrong type."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+def registered_class(type_name: Any) -> Optional[type]:
+    """The class a config's ``type`` names in mmseg's registries (``None``: unknown)."""
+    if inspect.isclass(type_name):
+        return type_name
+    if not isinstance(type_name, str):
+        return None
+    import mmseg.registry as registries
+    for name in _REGISTRIES:
+        try:
+            found = getattr(registries, name).get(type_name)
+        except Exception:  # noqa: B902  a registry that cannot import its scope
+            found = None
+        if found is not None:
+            return found
+    return None
+
+
+def constructor_keywords(cls: type) -> Dict[str, inspect.Parameter]:
+    """Keyword arguments of ``cls(...)``: its ``__init__``'s and, where that passes
+    ``**kwargs`` on, its base classes'."""
+    found: Dict[str, inspect.Parameter] = {}
+    for klass in cls.__mro__:
+        init = klass.__dict__.get('__init__')
+        if init is None:
+            continue
+        try:
+            params = inspect.signature(init).parameters
+        except (TypeError, ValueError):
+            break
+        for name, param in list(params.items())[1:]:  # without self
+            if param.kind not in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+                found.setdefault(name, param)
+        if not any(p.kind == p.VAR_KEYWORD for p in params.values()):
+            break
+    return found
+
+
+def _keys_here(node: Mapping) -> Iterator[str]:
+    yield from map(str, node.keys())
+    cls = registered_class(node.get('type'))
+    if cls is not None:
+        yield from constructor_keywords(cls)
+
+
+def _expected_type(old: Any) -> Optional[str]:
+    if isinstance(old, bool):
+        return 'True or False'
+    if isinstance(old, int):
+        return 'an integer'
+    if isinstance(old, float):
+        return 'a number'
+    return None
+
+
+def check_value(dotted: str, old: Any, new: Any) -> None:
+    """Refuse ``new`` where the config (or the constructor's default) has a number or a
+    flag and ``new`` is a word, or an integer is needed and ``new`` has a fraction."""
+    expected = _expected_type(old)
+    wrong = expected is not None and (
+        isinstance(new, str) or isinstance(new, (list, tuple, dict))
+        or (expected == 'an integer' and isinstance(new, float) and not new.is_integer()))
+    if wrong:
+        raise ConfigOptionError(
+            f'--cfg-options {dotted}={new!r}: expected {expected} (the config has '
+            f'{old!r}), got {type(new).__name__} {new!r}; write e.g. {dotted}={old!r}')
+
+
+def _lookup(cfg: Any, dotted: str) -> Any:
+    """The current value at ``dotted`` (``_MISSING`` for a constructor default of no
+    known value); raises :class:`ConfigOptionError` for a key nothing reads."""
+    node: Any = cfg._cfg_dict if isinstance(cfg, Config) else cfg
+    walked = []
+    parts = dotted.split('.')
+    for i, part in enumerate(parts):
+        where = '.'.join(walked) or 'the config'
+        if isinstance(node, (list, tuple)) and part.lstrip('-').isdigit():
+            if int(part) >= len(node):
+                raise ConfigOptionError(f'--cfg-options {dotted}: {where} has {len(node)} '
+                                        f'items, no index {part}')
+            node = node[int(part)]
+        elif isinstance(node, Mapping) and part in node:
+            node = node[part]
+        elif isinstance(node, Mapping) and part in set(_keys_here(node)):
+            default = constructor_keywords(registered_class(node.get('type')))[part].default
+            if isinstance(default, Mapping):
+                node = default
+            elif i + 1 < len(parts) or default is inspect.Parameter.empty:
+                return _MISSING  # a structure the class builds itself: not checked further
+            else:
+                node = default
+        else:
+            keys = sorted(set(_keys_here(node))) if isinstance(node, Mapping) else []
+            close = difflib.get_close_matches(part, keys, n=3)
+            hint = f' Did you mean {", ".join(close)}?' if close else (
+                f' Keys there: {", ".join(keys[:20])}.' if keys else '')
+            raise ConfigOptionError(f'--cfg-options {dotted}: {where} has no key {part!r}.'
+                                    f'{hint} Pass --allow-new-keys to add a key on purpose.')
+        walked.append(part)
+    return node
+
 
 def check_cfg_options(cfg: Config, options: Mapping[str, Any]) -> None:
-    """Raise ``KeyError`` for an option whose key does not exist in ``cfg``.
+    """Raise :class:`ConfigOptionError` (a ``KeyError``) for an option whose key nothing
+    reads or whose value has the wrong type.
 
-    ``a.b.c=v`` must name an existing ``c`` under an existing ``a.b`` (list indices
-    included), so ``model.backbone.adpter.variant=B`` fails with the keys nearby instead
-    of silently adding a key that nothing reads. ``--allow-new-keys`` skips the check.
+    ``a.b.c=v`` must name a ``c`` under ``a.b`` that the config has or that the class of
+    ``a.b``'s ``type`` takes (list indices included), so ``model.backbone.adpter.variant=B``
+    fails with the keys nearby instead of silently adding a key that nothing reads.
+
+    Args:
+        cfg (Config): the loaded config.
+        options (Mapping[str, Any]): ``--cfg-options`` as parsed by mmengine's DictAction.
     """
-    for dotted in options:
-        node: Any = cfg._cfg_dict if isinstance(cfg, Config) else cfg
-        walked = []
-        for part in dotted.split('.'):
-            if isinstance(node, (list, tuple)) and part.lstrip('-').isdigit():
-                if int(part) >= len(node):
-                    raise KeyError(f'--cfg-options {dotted}: {".".join(walked)} has '
-                                   f'{len(node)} items, no index {part}')
-                node = node[int(part)]
-            elif isinstance(node, Mapping) and part in node:
-                node = node[part]
-            else:
-                where = '.'.join(walked) or 'the config'
-                keys = list(node.keys()) if isinstance(node, Mapping) else []
-                close = difflib.get_close_matches(part, keys, n=3)
-                hint = f' Did you mean {", ".join(close)}?' if close else (
-                    f' Keys there: {", ".join(sorted(map(str, keys))[:20])}.' if keys else '')
-                raise KeyError(f'--cfg-options {dotted}: {where} has no key {part!r}.{hint} '
-                               'Pass --allow-new-keys to add a key on purpose.')
-            walked.append(part)
+    for dotted, value in options.items():
+        old = _lookup(cfg, dotted)
+        if old is not _MISSING:
+            check_value(dotted, old, value)
 
 
 def apply_cfg_options(cfg: Config, options: Dict[str, Any], allow_new_keys: bool = False
                       ) -> None:
-    """Check, then merge ``--cfg-options`` into ``cfg``."""
+    """Check, then merge ``--cfg-options`` into ``cfg`` (``--allow-new-keys`` skips the
+    key check, not the value check of existing keys)."""
     if not options:
         return
-    if not allow_new_keys:
+    if allow_new_keys:
+        for dotted, value in options.items():
+            try:
+                old = _lookup(cfg, dotted)
+            except ConfigOptionError:
+                continue
+            if old is not _MISSING:
+                check_value(dotted, old, value)
+    else:
         check_cfg_options(cfg, options)
     cfg.merge_from_dict(options)

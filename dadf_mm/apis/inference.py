@@ -14,8 +14,10 @@ import torch
 from mmcv.transforms import Compose
 from mmengine.config import Config
 
+from ..engine import check_checkpoint_fits
 from ..preprocessing import (FaceTracker, build_face_detector, crop_square, sample_frames,
                              square_box, track_faces)
+from .config_checks import apply_cfg_options
 
 
 @dataclass
@@ -44,19 +46,34 @@ class ForgeryInferencer:
         device: ``'cpu'``, ``'cuda'``, ``'cuda:1'`` ...
         threshold: the fake-probability threshold of the decision.
         batch_size: faces per forward pass.
+        cfg_options: ``--cfg-options``, checked as the other tools check them.
+        allow_partial_checkpoint: load a checkpoint that lacks some of the model's weights.
+        allow_new_keys: let ``cfg_options`` add keys nothing reads.
+
+    Raises:
+        CheckpointFileError: the checkpoint is unreadable or holds another model's weights.
     """
 
     def __init__(self, config: Union[str, Config], checkpoint: Optional[str] = None, *,
                  device: str = 'cpu', threshold: float = 0.5, batch_size: int = 4,
-                 cfg_options: Optional[dict] = None) -> None:
+                 cfg_options: Optional[dict] = None, allow_partial_checkpoint: bool = False,
+                 allow_new_keys: bool = False) -> None:
+        from mmengine.runner import load_checkpoint
         from mmseg.apis import init_model
         from mmseg.utils import register_all_modules
         register_all_modules(init_default_scope=True)
         cfg = Config.fromfile(config) if isinstance(config, str) else config
-        if cfg_options:
-            cfg.merge_from_dict(cfg_options)
+        apply_cfg_options(cfg, cfg_options or {}, allow_new_keys)
         cfg.model.sam_checkpoint = None  # the trained checkpoint holds SAM's weights
-        self.model = init_model(cfg, checkpoint, device=device)
+        self.model = init_model(cfg, None, device=device)
+        if checkpoint is not None:
+            # mmengine loads non-strictly and mmseg then needs a 'meta' entry: refuse a
+            # file of another model (a SAM checkpoint ...) with what it is instead
+            check_checkpoint_fits(self.model, checkpoint, allow_partial=allow_partial_checkpoint)
+            loaded = load_checkpoint(self.model, checkpoint, map_location='cpu')
+            meta = loaded.get('meta', {}) if isinstance(loaded, dict) else {}
+            if meta.get('dataset_meta'):
+                self.model.dataset_meta = meta['dataset_meta']
         self.device = device
         self.threshold = threshold
         self.batch_size = batch_size
@@ -164,6 +181,14 @@ def render(image: np.ndarray, pred: ForgeryPrediction, threshold: float = 0.5):
 
 IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.webp', '.tif', '.tiff')
 VIDEO_SUFFIXES = ('.mp4', '.avi', '.mov', '.mkv', '.webm', '.m4v')
+
+
+def output_name(path: str, frame: Optional[int] = None) -> str:
+    """The name of an input's pictures (without ``.png``): the file name with its extension,
+    so ``dup.png`` and ``dup.jpg`` (one folder) never share one; a video frame adds
+    ``.frame<N>`` (``clip.mp4.frame000012``), which no image's name ends with."""
+    name = osp.basename(path)
+    return name if frame is None else f'{name}.frame{frame:06d}'
 
 
 def list_inputs(path: str) -> Iterable[str]:

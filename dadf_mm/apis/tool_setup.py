@@ -1,13 +1,55 @@
-"""What tools/train.py and tools/test.py share: runner arguments and config loading."""
+"""What tools/train.py, test.py and infer.py share: runner arguments, config loading, and
+one error line instead of a traceback for a wrong input."""
 import argparse
 import os
 import os.path as osp
 import sys
+import traceback
+from typing import Callable
 
 from mmengine.config import Config, DictAction
 
-from ..engine import prepare_cpu_distributed
-from .config_checks import apply_cfg_options
+from ..datasets.errors import ForgeryDataError
+from ..engine import CheckpointFileError, InputSizeError, prepare_cpu_distributed
+from ..models.sam_checkpoint import SAMCheckpointError
+from .config_checks import ConfigOptionError, apply_cfg_options
+from .schedule_fit import fit_schedule_to_run, run_length
+
+#: errors whose message already names the file or key, what is wrong and the fix
+USER_ERRORS = (CheckpointFileError, SAMCheckpointError, ConfigOptionError, InputSizeError,
+               ForgeryDataError)
+
+
+class ToolError(RuntimeError):
+    """A wrong input found by a tool; its message is the whole report."""
+
+
+def one_line(err: BaseException) -> str:
+    """An exception's message on one line."""
+    text = err.args[0] if isinstance(err, KeyError) and err.args else str(err)
+    return ' '.join(str(text).split()) or type(err).__name__
+
+
+def run_tool(main: Callable[[], None], tool: str) -> None:
+    """Run a tool's ``main``; a wrong input ends as one line ``<tool>: <message>`` on stderr
+    with exit status 1 (``DADF_TRACEBACK=1`` prints the traceback too)."""
+    try:
+        main()
+    except (ToolError, *USER_ERRORS) as err:
+        if os.environ.get('DADF_TRACEBACK'):
+            traceback.print_exc()
+        sys.exit(f'{tool}: {one_line(err)}')
+
+
+def building(what: str, build: Callable):
+    """``build()``, with a value or type error of the config (raised by a constructor,
+    e.g. ``SAMViT``'s checks) turned into a :class:`ToolError` naming ``what``."""
+    try:
+        return build()
+    except (ValueError, TypeError, AssertionError) as err:
+        if isinstance(err, USER_ERRORS):
+            raise
+        raise ToolError(f'{what}: {one_line(err)}') from err
 
 
 def add_runner_arguments(parser: argparse.ArgumentParser) -> None:
@@ -32,10 +74,14 @@ def load_config(args: argparse.Namespace, tool: str) -> Config:
         sys.exit(f'{tool}: config file {args.config!r} not found')
     cfg = Config.fromfile(args.config)
     cfg.launcher = args.launcher
+    planned = run_length(cfg)
     try:
         apply_cfg_options(cfg, args.cfg_options, args.allow_new_keys)
     except KeyError as err:
-        sys.exit(f'{tool}: {err.args[0]}')
+        sys.exit(f'{tool}: {one_line(err)}')
+    fit_schedule_to_run(cfg, planned)
+    # one clear line for images of a size the model cannot take (instead of a tensor error)
+    cfg.custom_hooks = [*(cfg.get('custom_hooks') or []), dict(type='InputSizeCheckHook')]
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir', None) is None:

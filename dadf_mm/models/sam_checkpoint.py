@@ -15,6 +15,7 @@ from typing import Dict, Iterable, Mapping, Tuple
 import torch
 import torch.nn.functional as F
 
+from ..engine.checkpoint_files import describe_load_error
 from .layers.attention import resize_rel_pos
 
 #: SAM image-encoder architectures (all: patch 16, window 14, 1024 px, neck to 256).
@@ -40,12 +41,10 @@ def load_sam_checkpoint(path: str) -> Dict[str, torch.Tensor]:
             '(--cfg-options model.sam_checkpoint=PATH).')
     try:
         state = torch.load(path, map_location='cpu', weights_only=True)
-    except Exception as err:  # truncated zip, pickle needing code, not a torch file ...
-        raise SAMCheckpointError(
-            f'could not read SAM checkpoint {path!r} as a weights-only torch file '
-            f'({type(err).__name__}: {str(err).splitlines()[0][:200]}). The file may be '
-            'truncated (download it again and compare its size) or not a SAM checkpoint.'
-        ) from err
+    except Exception as err:  # empty, truncated, a refused pickle, not a torch file ...
+        # one line naming the file and which of these it is (the official files are
+        # sam_vit_b 375 MB, sam_vit_l 1.25 GB, sam_vit_h 2.56 GB)
+        raise SAMCheckpointError(f'SAM checkpoint: {describe_load_error(path, err)}') from err
     for wrapper in ('state_dict', 'model'):
         if isinstance(state, Mapping) and wrapper in state and isinstance(state[wrapper], Mapping):
             state = state[wrapper]

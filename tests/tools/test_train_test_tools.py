@@ -163,21 +163,21 @@ def make_face_video(path, frames=6):
     writer.release()
 
 
-def test_infer_on_an_image_a_video_and_a_bad_file(tmp_path):
-    ckpt = tmp_path / 'ckpt'
-    train(ckpt, *SHORT_SCHEDULE, 'train_cfg.max_iters=2', 'train_cfg.val_interval=1000',
-          'default_hooks.checkpoint.interval=2', 'default_hooks.visualization.draw=False')
+def test_infer_on_an_image_a_video_and_a_bad_file(tmp_path, short_demo_run):
     inputs = tmp_path / 'inputs'
     inputs.mkdir()
     from skimage import data
     cv2.imwrite(str(inputs / 'face.png'), data.astronaut()[..., ::-1])
+    # two inputs of one stem: each keeps its own pictures (one overwrote the other)
+    cv2.imwrite(str(inputs / 'dup.png'), data.astronaut()[..., ::-1])
+    cv2.imwrite(str(inputs / 'dup.jpg'), np.ascontiguousarray(data.coffee()[..., ::-1]))
     make_face_video(inputs / 'clip.mp4')
     (inputs / 'broken.jpg').write_bytes(b'not an image')
     out = tmp_path / 'out'
     proc = subprocess.run(
-        [sys.executable, 'tools/infer.py', DEMO, str(ckpt / 'iter_2.pth'), str(inputs),
-         '--out', str(out), '--num-frames', '4'], cwd=ROOT, capture_output=True, text=True,
-        timeout=900)
+        [sys.executable, 'tools/infer.py', DEMO, str(short_demo_run.work_dir / 'iter_5.pth'),
+         str(inputs), '--out', str(out), '--num-frames', '4'], cwd=ROOT, capture_output=True,
+        text=True, timeout=900)
     assert proc.returncode == 1  # one input failed, the others are written
     assert 'broken.jpg' in proc.stderr and 'unreadable image' in proc.stderr
     records = [json.loads(line) for line in open(out / 'predictions.jsonl')]
@@ -194,8 +194,16 @@ def test_infer_on_an_image_a_video_and_a_bad_file(tmp_path):
     assert video['fake_probability'] == pytest.approx(
         np.mean([r['fake_probability'] for r in frames]), abs=1e-5)
     assert all(r['face_box'] is not None for r in frames)
+    assert [r['overlay'] for r in frames] == [
+        f'overlays/clip.mp4.frame{r["frame"]:06d}.png' for r in frames]
     for sub in ('overlays', 'heatmaps'):
         written = sorted(os.listdir(out / sub))
-        assert 'face.png' in written and len(written) == 5
-        img = cv2.imread(str(out / sub / 'face.png'))
+        assert {'face.png.png', 'dup.png.png', 'dup.jpg.png'} <= set(written)
+        assert len(written) == 7  # 3 images, 4 frames: no two inputs share a picture
+        img = cv2.imread(str(out / sub / 'face.png.png'))
         assert img.shape == (512, 512, 3)
+    for name, size in (('dup.png', (512, 512)), ('dup.jpg', (400, 600))):
+        record = by_input[name][0]  # the JSON line says which pictures are this input's
+        assert record['overlay'] == f'overlays/{name}.png'
+        assert record['heatmap'] == f'heatmaps/{name}.png'
+        assert cv2.imread(str(out / record['overlay'])).shape[:2] == size

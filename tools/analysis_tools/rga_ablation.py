@@ -29,6 +29,7 @@ DEFAULT_CONFIGS = (
     DEMO,
     f'{ABLATIONS}/dadf-sf_sam-tiny_synthetic-demo.py',
     f'{ABLATIONS}/dadf-sf_sam-tiny_no-rec_synthetic-demo.py',
+    f'{ABLATIONS}/dadf-sf_sam-tiny_rec-sigma_synthetic-demo.py',
     f'{ABLATIONS}/sam-prompt_sam-tiny_synthetic-demo.py',
 )
 METRICS = ('AUC', 'ACC', 'EER', 'PBCA', 'IINC')

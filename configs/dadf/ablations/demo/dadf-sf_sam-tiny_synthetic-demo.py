@@ -1,4 +1,4 @@
-# RGA ablation on the CPU demo: the scale-free RGA (S normalised per image, L_rec in units
-# of sigma).
+# RGA ablation on the CPU demo: the scale-free RGA (S normalised per image; L_rec as the
+# paper writes it).
 _base_ = ['../../dadf_sam-tiny_synthetic-demo.py']
-model = dict(neck=dict(s_norm='image', rec_units='sigma'))
+model = dict(neck=dict(s_norm='image'))

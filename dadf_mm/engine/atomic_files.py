@@ -1,0 +1,75 @@
+"""Files that are either the old version or the new one, never half of either.
+
+A file is written to a temporary name in its own folder, flushed to disk, and renamed over
+the final name (``os.replace`` is atomic on POSIX and Windows within one file system); the
+folder is then synced so that the rename itself survives a power cut. A process killed at
+any point leaves the previous file intact and at most a stray temporary file.
+"""
+import glob
+import io
+import os
+import os.path as osp
+from typing import Any, List
+
+import torch
+
+TMP_MARK = '.tmp-'
+
+
+def temporary_name(path: str) -> str:
+    """A hidden name next to ``path`` that no checkpoint pattern (``*.pth``) matches."""
+    return osp.join(osp.dirname(path), f'.{osp.basename(path)}{TMP_MARK}{os.getpid()}')
+
+
+def sync_folder(folder: str) -> None:
+    """fsync a folder so that renames in it are on disk (a no-op where unsupported)."""
+    try:
+        fd = os.open(folder or '.', os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def write_bytes_atomically(data: bytes, path: str) -> None:
+    """Write ``data`` to ``path`` through a synced temporary file and a rename.
+
+    Args:
+        data (bytes): the new content.
+        path (str): the final name; its folder is created if needed.
+    """
+    folder = osp.dirname(osp.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    tmp = temporary_name(path)
+    try:
+        with open(tmp, 'wb') as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if osp.exists(tmp):
+            os.remove(tmp)
+        raise
+    sync_folder(folder)
+
+
+def write_text_atomically(text: str, path: str) -> None:
+    """:func:`write_bytes_atomically` for text (UTF-8)."""
+    write_bytes_atomically(text.encode('utf-8'), path)
+
+
+def save_torch_atomically(obj: Any, path: str) -> None:
+    """``torch.save(obj, path)`` that never leaves a partial ``path``."""
+    with io.BytesIO() as buffer:
+        torch.save(obj, buffer)
+        write_bytes_atomically(buffer.getvalue(), path)
+
+
+def stray_temporary_files(folder: str) -> List[str]:
+    """Temporary files a killed writer left in ``folder``."""
+    return sorted(glob.glob(osp.join(glob.escape(folder), f'.*{TMP_MARK}*')))
