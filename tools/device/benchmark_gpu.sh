@@ -6,12 +6,11 @@
 #                                                     table (default: all, in that order)
 # shipped: the config as shipped (float32, folded attention, per-block checkpointing),
 # its measured training peak next to tools/analysis_tools/memory_estimate.py's estimate.
-# Results (logs and JSON) go to $OUT if set (the device tool's result folder), else
-# work_dirs/benchmark_gpu. Weights are random (speed does not depend on them); set
+# Results (logs and JSON) go to the folder $OUT names if set, else work_dirs/benchmark_gpu. Weights are random (speed does not depend on them); set
 # SAM_CHECKPOINT=path/to/sam_vit_h_4b8939.pth to measure the RGA correlation on SAM's own.
 #
 # On a GPU machine without the OpenMMLab stack and without network, first run
-# tools/device/fetch_wheels.sh where pip works and carry the folder .whl: the setup stage
+# tools/device/fetch_wheels.sh where pip works and copy the folder .whl here: the setup stage
 # installs those wheels into /tmp/site and compiles mmcv's ops (CPU kernels, ~2 min on 16
 # cores; DADF uses no mmcv CUDA op). Each stage is bounded by a timeout, so a slow stage
 # costs its own result only.
@@ -42,7 +41,7 @@ setup() {
   if "$PY" -c 'import mmseg, mmcv.ops, segment_anything' 2>/dev/null; then
     log "OpenMMLab stack present"; return 0
   fi
-  [ -d .whl ] || { log "no mmseg here and no .whl folder: run tools/device/fetch_wheels.sh where pip works and carry .whl"; return 1; }
+  [ -d .whl ] || { log "no mmseg here and no .whl folder: run tools/device/fetch_wheels.sh where pip works and copy .whl here"; return 1; }
   log "installing carried wheels into /tmp/site"
   "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
     --target /tmp/site .whl/*.whl || return 1

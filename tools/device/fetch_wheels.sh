@@ -19,4 +19,4 @@ PIP=("$PY" -m pip --disable-pip-version-check -q download --no-deps -d "$DIR")
   addict yapf platformdirs termcolor prettytable wcwidth ftfy "setuptools<70"
 "${PIP[@]}" --no-binary=:all: --no-build-isolation mmcv==2.1.0
 ls -l "$DIR"
-echo "fetched into $DIR; run the benchmark with carry=['.whl'] (see tools/device/benchmark_gpu.sh)"
+echo "fetched into $DIR; copy it to the GPU machine as .whl in the repository (see tools/device/benchmark_gpu.sh)"
