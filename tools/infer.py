@@ -24,8 +24,13 @@ from mmengine.config import DictAction  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 import dadf_mm  # noqa: E402,F401
-from dadf_mm.apis.inference import (VIDEO_SUFFIXES, ForgeryInferencer, list_inputs,  # noqa: E402
-                                    output_name, render)
+from dadf_mm.apis.inference import (  # noqa: E402
+    VIDEO_SUFFIXES,
+    ForgeryInferencer,
+    list_inputs,
+    output_name,
+    render,
+)
 from dadf_mm.apis.tool_setup import building, run_tool  # noqa: E402
 from dadf_mm.engine import read_checkpoint  # noqa: E402
 from dadf_mm.preprocessing import build_face_detector  # noqa: E402

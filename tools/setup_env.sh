@@ -96,6 +96,14 @@ if [ -z "$(version_of imageio-ffmpeg)" ]; then
   "${PIP[@]}" install "imageio-ffmpeg>=0.5,<1"
 fi
 
+# Lint: ruff, pinned so that its rules do not change under the code (tests/test_lint.py runs
+# it with the configuration in pyproject.toml).
+RUFF_VERSION=0.17.6
+if ! have ruff "$RUFF_VERSION"; then
+  log "installing ruff $RUFF_VERSION (lint)"
+  "${PIP[@]}" install "ruff==$RUFF_VERSION"
+fi
+
 # mmengine asks for opencv-python, whose 5.x wheels ship no Haar cascades and need a
 # display stack; keep only opencv-python-headless 4.x.
 if [ -n "$(version_of opencv-python)" ]; then

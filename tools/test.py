@@ -21,8 +21,7 @@ from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 import dadf_mm  # noqa: E402,F401
-from dadf_mm.apis.tool_setup import (add_runner_arguments, building, load_config,  # noqa: E402
-                                     run_tool)
+from dadf_mm.apis.tool_setup import add_runner_arguments, building, load_config, run_tool  # noqa: E402
 from dadf_mm.engine import check_checkpoint_fits, read_checkpoint  # noqa: E402
 
 

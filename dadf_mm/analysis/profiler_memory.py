@@ -10,7 +10,6 @@ on top of what existed before, and its maximum is the peak.
 """
 from typing import Callable, List, Tuple
 
-import torch
 from torch.autograd import DeviceType
 from torch.profiler import ProfilerActivity, profile
 

@@ -31,10 +31,9 @@ import functools
 from contextlib import ExitStack, contextmanager, nullcontext
 from typing import Any, Callable, Dict, Iterator, Optional, Tuple
 
-import torch.utils.checkpoint as torch_checkpoint
-
 import torch
 import torch.nn.functional as F
+import torch.utils.checkpoint as torch_checkpoint
 from torch.overrides import TorchFunctionMode
 from torch.utils._pytree import tree_map
 

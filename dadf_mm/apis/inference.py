@@ -15,8 +15,14 @@ from mmcv.transforms import Compose
 from mmengine.config import Config
 
 from ..engine import check_checkpoint_fits
-from ..preprocessing import (FaceTracker, build_face_detector, crop_square, sample_frames,
-                             square_box, track_faces)
+from ..preprocessing import (
+    FaceTracker,
+    build_face_detector,
+    crop_square,
+    sample_frames,
+    square_box,
+    track_faces,
+)
 from .config_checks import apply_cfg_options
 
 

@@ -1,11 +1,21 @@
 """Forgery datasets, loading and packing transforms, synthetic forgeries."""
 from .annotation_file import read_annotations, write_annotations
 from .errors import AnnotationError, ForgeryDataError, MissingDataFileError
-from .forgery_dataset import (DFDDataset, DFTIMITDataset, FFPPDataset, FMLDDataset,
-                              ForgeryFolderDataset)
+from .forgery_dataset import (
+                              DFDDataset,
+                              DFTIMITDataset,
+                              FFPPDataset,
+                              FMLDDataset,
+                              ForgeryFolderDataset,
+)
 from .synthetic_forgery_dataset import SyntheticForgeryDataset
-from .transforms import (LoadForgeryAnnotations, LoadForgeryImage, PackForgeryInputs,
-                         SelfBlendForgery, self_blend)
+from .transforms import (
+                              LoadForgeryAnnotations,
+                              LoadForgeryImage,
+                              PackForgeryInputs,
+                              SelfBlendForgery,
+                              self_blend,
+)
 
 __all__ = [
     'read_annotations', 'write_annotations', 'AnnotationError', 'ForgeryDataError',

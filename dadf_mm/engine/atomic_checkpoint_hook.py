@@ -22,8 +22,7 @@ from mmengine.fileio.backends import LocalBackend
 from mmengine.hooks import CheckpointHook
 from mmseg.registry import HOOKS
 
-from .atomic_files import (stray_temporary_files, sync_folder, temporary_name,
-                           write_text_atomically)
+from .atomic_files import stray_temporary_files, sync_folder, temporary_name, write_text_atomically
 
 
 class _AtomicSaves:

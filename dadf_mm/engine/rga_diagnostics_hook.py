@@ -7,7 +7,7 @@ validation or test run: it reads the neck's inputs through a forward hook, avera
 ``val/rga_*`` or ``test/rga_*``, so they appear in the epoch's log line, in TensorBoard and
 in ``tools/test.py``'s output.
 """
-from typing import Dict, List, Optional
+from typing import Dict, Optional
 
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper

@@ -11,9 +11,18 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 from mmseg.registry import METRICS
 
-from .functional import (MaskCounts, UndefinedMetricWarning, aggregate_videos,
-                         binary_accuracy, equal_error_rate, iinc, pbca, pixel_f1,
-                         pixel_iou, roc_auc)
+from .functional import (
+    MaskCounts,
+    UndefinedMetricWarning,
+    aggregate_videos,
+    binary_accuracy,
+    equal_error_rate,
+    iinc,
+    pbca,
+    pixel_f1,
+    pixel_iou,
+    roc_auc,
+)
 
 MASK_THRESHOLD = 0.5
 

@@ -62,10 +62,10 @@ def rga_signal_fidelity(model: nn.Module, reference: nn.Module, inputs: Tensor,
     """Compare ``S`` and ``F`` of ``model`` with those of ``reference`` (both DADF, eval).
 
     Both see the same noise: in eval mode it is seeded per image from ``batch_img_metas``.
-    The reference gets ``inputs`` in its own dtype (float64 for :func:`float64_twin`). Returns ``s_corr``
-    (Pearson of the two ``S``), ``s_rel_err`` (relative L2 error of ``S``), ``f_rel_err``
-    (of ``F``), the mean ``S`` of each and ``nonfinite``, the count of inf / NaN values in
-    the fast path's ``F`` and ``S`` (float16 overflow shows here).
+    The reference gets ``inputs`` in its own dtype (float64 for :func:`float64_twin`).
+    Returns ``s_corr`` (Pearson of the two ``S``), ``s_rel_err`` (relative L2 error of
+    ``S``), ``f_rel_err`` (of ``F``), the mean ``S`` of each and ``nonfinite``, the count of
+    inf / NaN values in the fast path's ``F`` and ``S`` (float16 overflow shows here).
     """
     if batch_img_metas is None:
         batch_img_metas = [dict(img_path=f'benchmark_{i}') for i in range(inputs.shape[0])]

@@ -6,10 +6,21 @@ The dataset converters in ``tools/dataset_converters`` are thin wrappers around
 from .face_crop import crop_square, square_box
 from .face_detector import FaceDetection, HaarFaceDetector, build_face_detector
 from .face_tracker import FaceTracker, TrackedFace, box_iou, track_faces
-from .frame_sampler import (FrameReadError, SampledFrames, evenly_spaced_indices, read_frames,
-                            sample_frames)
-from .video_conversion import (ConversionOptions, VideoJob, VideoResult, completion, convert_video,
-                               is_complete)
+from .frame_sampler import (
+                            FrameReadError,
+                            SampledFrames,
+                            evenly_spaced_indices,
+                            read_frames,
+                            sample_frames,
+)
+from .video_conversion import (
+                            ConversionOptions,
+                            VideoJob,
+                            VideoResult,
+                            completion,
+                            convert_video,
+                            is_complete,
+)
 
 __all__ = [
     'crop_square', 'square_box', 'FaceDetection', 'HaarFaceDetector', 'build_face_detector',

@@ -17,8 +17,15 @@ from tqdm import tqdm
 
 from ..datasets.annotation_file import write_annotations
 from .face_detector import HaarFaceDetector, build_face_detector, resolve_detector_factory
-from .video_conversion import (NOT_CONVERTED, ConversionOptions, VideoJob, VideoResult,
-                               completion, convert_video, read_video_meta)
+from .video_conversion import (
+    NOT_CONVERTED,
+    ConversionOptions,
+    VideoJob,
+    VideoResult,
+    completion,
+    convert_video,
+    read_video_meta,
+)
 
 
 def add_conversion_arguments(parser: argparse.ArgumentParser) -> None:

@@ -18,7 +18,6 @@ scratchpads) do not grow with the number of cores, and a steady-state step is me
 the memory allocated on top of parameters, buffers, inputs and optimizer state, which is
 ``peak - resident - optimizer_state`` of the estimate.
 """
-import copy
 import importlib.util
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,11 +29,21 @@ from mmengine.config import Config
 from mmseg.registry import MODELS
 from torch import nn
 
-from dadf_mm.analysis import (CUDA_CONTEXT_BYTES, MemoryTracker, TargetEmulation,
-                              estimate_config_memory, estimate_step_memory,
-                              profiled_cpu_peak)
-from dadf_mm.analysis.memory_estimate import (GiB, build_optimizer, dadf_model_config,
-                                              encoder_precision_on_meta, meta_batch)
+from dadf_mm.analysis import (
+    CUDA_CONTEXT_BYTES,
+    MemoryTracker,
+    TargetEmulation,
+    estimate_config_memory,
+    estimate_step_memory,
+    profiled_cpu_peak,
+)
+from dadf_mm.analysis.memory_estimate import (
+    GiB,
+    build_optimizer,
+    dadf_model_config,
+    encoder_precision_on_meta,
+    meta_batch,
+)
 
 from ..models.conftest import tiny_dadf_cfg
 

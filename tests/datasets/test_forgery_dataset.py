@@ -9,8 +9,13 @@ import pytest
 from mmengine.registry import init_default_scope
 from skimage import data
 
-from dadf_mm.datasets import (DFDDataset, DFTIMITDataset, FFPPDataset, ForgeryFolderDataset,
-                              write_annotations)
+from dadf_mm.datasets import (
+    DFDDataset,
+    DFTIMITDataset,
+    FFPPDataset,
+    ForgeryFolderDataset,
+    write_annotations,
+)
 from dadf_mm.datasets.errors import AnnotationError, ForgeryDataError
 from dadf_mm.datasets.ffpp_splits import ffpp_split_pairs
 

@@ -10,8 +10,12 @@ import torch
 from mmengine.logging import MMLogger
 from torch import nn
 
-from dadf_mm.engine import (CheckpointFileError, check_checkpoint_fits, find_resume_checkpoint,
-                            read_checkpoint)
+from dadf_mm.engine import (
+    CheckpointFileError,
+    check_checkpoint_fits,
+    find_resume_checkpoint,
+    read_checkpoint,
+)
 from dadf_mm.models.sam_checkpoint import SAMCheckpointError, load_sam_checkpoint
 
 

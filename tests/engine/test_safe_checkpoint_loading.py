@@ -5,6 +5,7 @@ import sys
 
 import pytest
 import torch
+from mmengine.logging.history_buffer import HistoryBuffer
 from mmengine.model import BaseModel
 from mmengine.runner import Runner
 from torch import nn
@@ -12,7 +13,6 @@ from torch.utils.data import Dataset
 
 import dadf_mm  # noqa: F401  (installs the allow-list)
 from tests.tools.crash_hook import CrashAfterIter
-from mmengine.logging.history_buffer import HistoryBuffer
 
 
 class ToyModel(BaseModel):

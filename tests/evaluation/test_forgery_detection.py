@@ -2,9 +2,14 @@
 import numpy as np
 import pytest
 
-from dadf_mm.evaluation.functional import (UndefinedMetricWarning, aggregate_videos,
-                                           binary_accuracy, equal_error_rate, roc_auc,
-                                           roc_curve)
+from dadf_mm.evaluation.functional import (
+    UndefinedMetricWarning,
+    aggregate_videos,
+    binary_accuracy,
+    equal_error_rate,
+    roc_auc,
+    roc_curve,
+)
 
 
 def pairwise_auc(scores, labels):

@@ -4,8 +4,7 @@ import numpy as np
 import pytest
 from forgery_samples import square_mask
 
-from dadf_mm.evaluation.functional import (MaskCounts, iinc, mask_counts, pbca,
-                                           pixel_f1, pixel_iou)
+from dadf_mm.evaluation.functional import MaskCounts, iinc, mask_counts, pbca, pixel_f1, pixel_iou
 
 EMPTY = square_mask(4)
 G4 = square_mask(4, (0, 0), (0, 1), (1, 0), (1, 1))          # top-left 2x2

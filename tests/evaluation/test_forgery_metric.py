@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from forgery_samples import make_data_sample, make_sample, square_mask
 from mmengine.evaluator import Evaluator
+from mmseg.registry import METRICS
 
 import dadf_mm.evaluation.forgery_metric as forgery_metric_module
 from dadf_mm.evaluation import ForgeryMetric
-from mmseg.registry import METRICS
 
 EMPTY = square_mask(4)
 G4 = square_mask(4, (0, 0), (0, 1), (1, 0), (1, 1))

@@ -1,8 +1,7 @@
 import pytest
 import torch
 
-from .sam_reference import (TINY_ARCH, TINY_SIZE, TINY_WINDOW, build_reference_sam,
-                            save_state_dict)
+from .sam_reference import TINY_ARCH, TINY_SIZE, TINY_WINDOW, build_reference_sam, save_state_dict
 
 
 @pytest.fixture(scope='session')

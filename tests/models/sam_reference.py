@@ -3,8 +3,13 @@ from functools import partial
 from typing import Sequence
 
 import torch
-from segment_anything.modeling import (ImageEncoderViT, MaskDecoder, PromptEncoder, Sam,
-                                       TwoWayTransformer)
+from segment_anything.modeling import (
+    ImageEncoderViT,
+    MaskDecoder,
+    PromptEncoder,
+    Sam,
+    TwoWayTransformer,
+)
 
 # A SAM-architecture encoder small enough for CPU tests: windowed blocks with padding
 # (grid 8, window 3), global blocks, relative positions, SAM's neck.

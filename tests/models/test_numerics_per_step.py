@@ -147,8 +147,9 @@ def test_a_fake_without_mask_trains_detection_but_not_segmentation(tiny_sam_chec
 
 
 def test_load_forgery_annotations_marks_an_unknown_fake_mask_as_ignored():
-    from dadf_mm.datasets.transforms import LoadForgeryAnnotations
     import numpy as np
+
+    from dadf_mm.datasets.transforms import LoadForgeryAnnotations
     load = LoadForgeryAnnotations()
     img = np.zeros((6, 7, 3), np.uint8)
     fake = load(dict(img=img, img_path='fake.png', seg_map_path=None, gt_label=1))

@@ -1,4 +1,3 @@
-import torch
 from mmseg.registry import MODELS
 
 import dadf_mm  # noqa: F401

@@ -7,6 +7,7 @@ from mmengine.logging import MessageHub, MMLogger
 from mmseg.registry import MODELS
 
 from dadf_mm.engine import RGADiagnosticsHook
+
 from .conftest import tiny_dadf_cfg
 from .test_dadf import batch
 

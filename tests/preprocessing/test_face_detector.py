@@ -5,8 +5,7 @@ import pytest
 from skimage import data
 
 from dadf_mm.preprocessing.conversion_runner import check_detector_or_exit
-from dadf_mm.preprocessing.face_detector import (FaceDetection, HaarFaceDetector,
-                                                 build_face_detector)
+from dadf_mm.preprocessing.face_detector import FaceDetection, HaarFaceDetector, build_face_detector
 
 ASTRONAUT_FACE_CENTRE = (224, 115)  # x, y of Eileen Collins' face in skimage's astronaut
 

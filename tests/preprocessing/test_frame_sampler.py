@@ -5,8 +5,12 @@ import numpy as np
 import pytest
 
 from dadf_mm.preprocessing import frame_sampler
-from dadf_mm.preprocessing.frame_sampler import (FrameReadError, evenly_spaced_indices,
-                                                 read_frames, sample_frames)
+from dadf_mm.preprocessing.frame_sampler import (
+    FrameReadError,
+    evenly_spaced_indices,
+    read_frames,
+    sample_frames,
+)
 
 LEVEL = 17  # frame k is filled with grey value k * LEVEL, so it can be told apart
 

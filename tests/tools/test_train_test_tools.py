@@ -96,8 +96,10 @@ def test_resume_after_a_crash_reaches_the_uninterrupted_weights(tmp_path):
 
 def constant_predictor_scores(config_options):
     """PBCA and IINC (in %) of the all-zero mask on the demo's test set, from its masks."""
-    from mmengine.config import Config
-    from mmengine.config import DictAction  # noqa: F401
+    from mmengine.config import (
+        Config,
+        DictAction,  # noqa: F401
+    )
     from mmseg.registry import DATASETS
     cfg = Config.fromfile(DEMO)
     for option in config_options:
@@ -137,7 +139,8 @@ def test_two_process_training_and_testing_on_cpu(tmp_path):
     """torchrun with gloo: 2 processes train, the checkpoint loads in one process, and
     dist_test.sh gives tools/test.py's metrics on a set that 2 does not divide."""
     run(['bash', 'tools/dist_train.sh', DEMO, '2', '--work-dir', str(tmp_path / 'dist'),
-         '--cfg-options', *FAST_DATA, *SHORT_SCHEDULE, 'train_cfg.max_iters=4', 'train_cfg.val_interval=1000',
+         '--cfg-options', *FAST_DATA, *SHORT_SCHEDULE, 'train_cfg.max_iters=4',
+         'train_cfg.val_interval=1000',
          'default_hooks.checkpoint.interval=4', 'default_hooks.visualization.draw=False'],
         env=dict(PORT=str(free_port()), OMP_NUM_THREADS='1'))
     ckpt = tmp_path / 'dist' / 'iter_4.pth'

@@ -47,8 +47,11 @@ from mmseg.utils import register_all_modules
 from torch.utils.flop_counter import FlopCounterMode
 
 import dadf_mm  # noqa: F401
-from dadf_mm.models.rga_fidelity import (REFERENCE_BACKBONE_KEYS, REFERENCE_MODEL_KEYS,
-                                         rga_signal_fidelity)
+from dadf_mm.models.rga_fidelity import (
+    REFERENCE_BACKBONE_KEYS,
+    REFERENCE_MODEL_KEYS,
+    rga_signal_fidelity,
+)
 from dadf_mm.models.sam_checkpoint import SAM_ARCHS
 
 GiB = 1024**3

@@ -31,8 +31,7 @@ from ..layers import LoRALinear, MultiscaleAdapter, PatchEmbed, PromptLayer, ViT
 from ..layers.attention import ATTENTION_IMPLS
 from ..layers.jvp import conv_jvp, layer_norm_jvp
 from ..sam_checkpoint import SAM_ARCHS, check_state_dict, fit_encoder_state_dict
-from ..utils import (at_least_float32, exact_float32, exact_float32_backward,
-                     running_stats_frozen)
+from ..utils import at_least_float32, exact_float32, exact_float32_backward, running_stats_frozen
 
 SAM_PRETRAIN_SIZE = 1024
 COMPUTE_DTYPES = ('float32', 'bfloat16', 'float16')

@@ -1,9 +1,14 @@
 """Helpers of the model code that are not layers: numeric precision, BatchNorm statistics,
 RGA's gradient diagnostics."""
 from .batch_norm import running_stats_frozen
+from .precision import (
+                        at_least_float32,
+                        exact_float32,
+                        exact_float32_backward,
+                        float32_precisions,
+                        set_float32_precisions,
+)
 from .rga_diagnostics import rec_gradient_share
-from .precision import (at_least_float32, exact_float32, exact_float32_backward,
-                        float32_precisions, set_float32_precisions)
 
 __all__ = [
     'running_stats_frozen', 'at_least_float32', 'exact_float32', 'exact_float32_backward',

@@ -15,7 +15,6 @@ import torch
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
-
 STAT_BUFFERS = ('running_mean', 'running_var', 'num_batches_tracked')
 
 
