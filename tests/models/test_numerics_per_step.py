@@ -187,3 +187,29 @@ def test_weight_decay_leaves_identity_and_flat_parameters_alone(tiny_sam_checkpo
         assert torch.equal(params[name], kept[name]), name
     decayed = model.backbone.adapters[0].output_proj.weight
     torch.testing.assert_close(decayed, torch.full_like(decayed, (1 - lr * wd) ** steps))
+
+
+@pytest.mark.parametrize('noise_pass', ['batched', 'jvp'])
+def test_diagnostics_with_checkpointing_leave_the_step_unchanged(tiny_sam_checkpoint,
+                                                                 noise_pass):
+    """The diagnostics' gradient share backpropagates twice more through the kept graph,
+    so checkpointed blocks are recomputed three times in one step: the gradients and the
+    BatchNorm statistics are those of the step without diagnostics."""
+    results = []
+    for interval in (0, 1):
+        model = build(tiny_sam_checkpoint, backbone=dict(grad_checkpointing=True),
+                      noise_pass=noise_pass, rga_diagnostics_interval=interval).train()
+        inputs, samples = batch()
+        losses = model.loss(inputs, samples)
+        assert ('rga_rec_grad_share' in losses) == bool(interval)
+        sum(v for k, v in losses.items() if k.startswith('loss')).backward()
+        grads = {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}
+        stats = [(bn.running_mean.clone(), int(bn.num_batches_tracked))
+                 for bn in batch_norms(model)]
+        results.append((grads, stats))
+    (grads0, stats0), (grads1, stats1) = results
+    assert grads0.keys() == grads1.keys()
+    for name in grads0:
+        assert torch.equal(grads0[name], grads1[name]), name
+    for (mean0, n0), (mean1, n1) in zip(stats0, stats1):
+        assert n0 == n1 == 1 and torch.equal(mean0, mean1)

@@ -16,9 +16,9 @@ A float32 encoder is float32 on every device: its forward pass, recomputation an
 backward pass run with TF32 off (``utils.precision``), since TF32's rounding is as large
 as the difference RGA measures.
 """
-from contextlib import ExitStack, contextmanager, nullcontext
+from contextlib import ExitStack, nullcontext
 from functools import partial
-from typing import ContextManager, Dict, Iterator, Optional, Sequence, Tuple, Union
+from typing import ContextManager, Dict, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.utils.checkpoint as cp
@@ -210,19 +210,9 @@ class SAMViT(BaseModule):
             return stack
         return torch.autocast(device_type, dtype=getattr(torch, self.compute_dtype))
 
-    @contextmanager
-    def _recomputation(self, index: int, device_type: str) -> Iterator[None]:
-        """Where a checkpointed stage is recomputed in backward: in the encoder's
-        precision, leaving the adapter's BatchNorm statistics as the forward pass left
-        them (one update per step)."""
-        frozen = (running_stats_frozen(self.adapters[index]) if self.adapters is not None
-                  else nullcontext())
-        with self.precision(device_type), frozen:
-            yield
-
     def _checkpoint(self, index: int, *args):
         def context_fn() -> Tuple[ContextManager, ContextManager]:
-            return nullcontext(), self._recomputation(index, args[0].device.type)
+            return nullcontext(), _Recomputation(self, index, args[0].device.type)
 
         return cp.checkpoint(self._stage, index, *args, use_reentrant=False,
                              context_fn=context_fn)
@@ -290,3 +280,26 @@ class SAMViT(BaseModule):
             if self.task_head is not None:
                 x, tangent = self.task_head(x), conv_jvp(self.task_head, tangent)
         return self._output(x), self._output(tangent)
+
+
+class _Recomputation:
+    """Where a checkpointed stage is recomputed in backward: in the encoder's precision,
+    leaving the adapter's BatchNorm statistics as the forward pass left them (one update
+    per step). Entered once per recomputation: a graph kept for several backward passes
+    (``retain_graph``, e.g. the RGA diagnostics' gradient share) recomputes each time."""
+
+    def __init__(self, encoder: SAMViT, index: int, device_type: str) -> None:
+        self.encoder, self.index, self.device_type = encoder, index, device_type
+        self._stack: Optional[ExitStack] = None
+
+    def __enter__(self) -> '_Recomputation':
+        stack = ExitStack()
+        stack.enter_context(self.encoder.precision(self.device_type))
+        if self.encoder.adapters is not None:
+            stack.enter_context(running_stats_frozen(self.encoder.adapters[self.index]))
+        self._stack = stack
+        return self
+
+    def __exit__(self, *exc) -> Optional[bool]:
+        stack, self._stack = self._stack, None
+        return stack.__exit__(*exc)
