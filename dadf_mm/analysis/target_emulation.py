@@ -28,8 +28,8 @@ function itself before (``from torch.utils.checkpoint import checkpoint``) is no
 and checkpoint's own check then stops on the mismatching recomputed tensors.
 """
 import functools
-from contextlib import ExitStack, contextmanager, nullcontext
-from typing import Any, Callable, Dict, Iterator, Optional, Tuple
+from contextlib import ExitStack, nullcontext
+from typing import Any, Callable, Dict, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -60,12 +60,25 @@ FP32_DTYPE_ARG_OPS = frozenset({'prod', 'softmax', 'log_softmax', 'cumprod', 'cu
 LOW_DTYPES = (torch.float16, torch.bfloat16)
 
 
-@contextmanager
-def _both(first: Any, second: Any) -> Iterator[None]:
-    with ExitStack() as stack:
-        stack.enter_context(first if first is not None else nullcontext())
-        stack.enter_context(second)
-        yield
+class _Both:
+    """Two context managers entered together, again on every entry: checkpoint's
+    recomputation context runs once per recomputation, and a graph kept for several
+    backward passes recomputes more than once."""
+
+    def __init__(self, first: Any, second: Any) -> None:
+        self.first, self.second = first, second
+        self._stack: Optional[ExitStack] = None
+
+    def __enter__(self) -> '_Both':
+        stack = ExitStack()
+        stack.enter_context(self.first if self.first is not None else nullcontext())
+        stack.enter_context(self.second)
+        self._stack = stack
+        return self
+
+    def __exit__(self, *exc: Any) -> Optional[bool]:
+        stack, self._stack = self._stack, None
+        return stack.__exit__(*exc)
 
 
 def _is_meta(args: Any, kwargs: Dict[str, Any]) -> bool:
@@ -135,7 +148,7 @@ class TargetEmulation(TorchFunctionMode):
 
             def contexts() -> Tuple[Any, Any]:
                 forward_ctx, recompute_ctx = user_fn()
-                return forward_ctx, _both(recompute_ctx, self.recomputation())
+                return forward_ctx, _Both(recompute_ctx, self.recomputation())
 
             return original(function, *args, use_reentrant=False, context_fn=contexts,
                             **kwargs)
