@@ -1,11 +1,11 @@
 """Analyses that need no device: memory of a training or inference step on meta."""
 from .memory_estimate import (
-                              CUDA_BLOCK_ROUND,
-                              CUDA_CONTEXT_BYTES,
-                              CUDA_SEGMENT_ROUND,
-                              MemoryEstimate,
-                              estimate_config_memory,
-                              estimate_step_memory,
+    CUDA_BLOCK_ROUND,
+    CUDA_CONTEXT_BYTES,
+    CUDA_SEGMENT_ROUND,
+    MemoryEstimate,
+    estimate_config_memory,
+    estimate_step_memory,
 )
 from .memory_fit import memory_fit_problem
 from .memory_tracker import AllocatorModel, MemoryTracker

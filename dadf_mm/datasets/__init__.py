@@ -2,19 +2,19 @@
 from .annotation_file import read_annotations, write_annotations
 from .errors import AnnotationError, ForgeryDataError, MissingDataFileError
 from .forgery_dataset import (
-                              DFDDataset,
-                              DFTIMITDataset,
-                              FFPPDataset,
-                              FMLDDataset,
-                              ForgeryFolderDataset,
+    DFDDataset,
+    DFTIMITDataset,
+    FFPPDataset,
+    FMLDDataset,
+    ForgeryFolderDataset,
 )
 from .synthetic_forgery_dataset import SyntheticForgeryDataset
 from .transforms import (
-                              LoadForgeryAnnotations,
-                              LoadForgeryImage,
-                              PackForgeryInputs,
-                              SelfBlendForgery,
-                              self_blend,
+    LoadForgeryAnnotations,
+    LoadForgeryImage,
+    PackForgeryInputs,
+    SelfBlendForgery,
+    self_blend,
 )
 
 __all__ = [

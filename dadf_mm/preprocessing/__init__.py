@@ -7,19 +7,19 @@ from .face_crop import crop_square, square_box
 from .face_detector import FaceDetection, HaarFaceDetector, build_face_detector
 from .face_tracker import FaceTracker, TrackedFace, box_iou, track_faces
 from .frame_sampler import (
-                            FrameReadError,
-                            SampledFrames,
-                            evenly_spaced_indices,
-                            read_frames,
-                            sample_frames,
+    FrameReadError,
+    SampledFrames,
+    evenly_spaced_indices,
+    read_frames,
+    sample_frames,
 )
 from .video_conversion import (
-                            ConversionOptions,
-                            VideoJob,
-                            VideoResult,
-                            completion,
-                            convert_video,
-                            is_complete,
+    ConversionOptions,
+    VideoJob,
+    VideoResult,
+    completion,
+    convert_video,
+    is_complete,
 )
 
 __all__ = [

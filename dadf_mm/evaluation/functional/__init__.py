@@ -1,11 +1,11 @@
 """Pure numpy forgery metrics, shared by ``ForgeryMetric``, benchmarks and inference."""
 from .detection import (
-                        UndefinedMetricWarning,
-                        aggregate_videos,
-                        binary_accuracy,
-                        equal_error_rate,
-                        roc_auc,
-                        roc_curve,
+    UndefinedMetricWarning,
+    aggregate_videos,
+    binary_accuracy,
+    equal_error_rate,
+    roc_auc,
+    roc_curve,
 )
 from .localization import MaskCounts, iinc, mask_counts, pbca, pixel_f1, pixel_iou
 

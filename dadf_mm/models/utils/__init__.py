@@ -2,11 +2,11 @@
 RGA's gradient diagnostics."""
 from .batch_norm import running_stats_frozen
 from .precision import (
-                        at_least_float32,
-                        exact_float32,
-                        exact_float32_backward,
-                        float32_precisions,
-                        set_float32_precisions,
+    at_least_float32,
+    exact_float32,
+    exact_float32_backward,
+    float32_precisions,
+    set_float32_precisions,
 )
 from .rga_diagnostics import rec_gradient_share
 
