@@ -28,7 +28,6 @@ function itself before (``from torch.utils.checkpoint import checkpoint``) is no
 and checkpoint's own check then stops on the mismatching recomputed tensors.
 """
 import functools
-from contextlib import ExitStack, nullcontext
 from typing import Any, Callable, Dict, Optional, Tuple
 
 import torch
@@ -36,6 +35,8 @@ import torch.nn.functional as F
 import torch.utils.checkpoint as torch_checkpoint
 from torch.overrides import TorchFunctionMode
 from torch.utils._pytree import tree_map
+
+from ..models.utils import Reentrant
 
 TARGETS = ('cuda', 'cpu')
 MEM_EFFICIENT_MASK_ALIGNMENT = 16  # sdp_utils: keys of the efficient kernel's bias
@@ -58,27 +59,6 @@ FP32_OPS = frozenset({
     'upsample_bicubic2d'})
 FP32_DTYPE_ARG_OPS = frozenset({'prod', 'softmax', 'log_softmax', 'cumprod', 'cumsum', 'sum'})
 LOW_DTYPES = (torch.float16, torch.bfloat16)
-
-
-class _Both:
-    """Two context managers entered together, again on every entry: checkpoint's
-    recomputation context runs once per recomputation, and a graph kept for several
-    backward passes recomputes more than once."""
-
-    def __init__(self, first: Any, second: Any) -> None:
-        self.first, self.second = first, second
-        self._stack: Optional[ExitStack] = None
-
-    def __enter__(self) -> '_Both':
-        stack = ExitStack()
-        stack.enter_context(self.first if self.first is not None else nullcontext())
-        stack.enter_context(self.second)
-        self._stack = stack
-        return self
-
-    def __exit__(self, *exc: Any) -> Optional[bool]:
-        stack, self._stack = self._stack, None
-        return stack.__exit__(*exc)
 
 
 def _is_meta(args: Any, kwargs: Dict[str, Any]) -> bool:
@@ -148,7 +128,8 @@ class TargetEmulation(TorchFunctionMode):
 
             def contexts() -> Tuple[Any, Any]:
                 forward_ctx, recompute_ctx = user_fn()
-                return forward_ctx, _Both(recompute_ctx, self.recomputation())
+                emulation = self.recomputation()
+                return forward_ctx, Reentrant(lambda: recompute_ctx, lambda: emulation)
 
             return original(function, *args, use_reentrant=False, context_fn=contexts,
                             **kwargs)

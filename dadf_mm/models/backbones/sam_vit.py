@@ -31,7 +31,13 @@ from ..layers import LoRALinear, MultiscaleAdapter, PatchEmbed, PromptLayer, ViT
 from ..layers.attention import ATTENTION_IMPLS
 from ..layers.jvp import conv_jvp, layer_norm_jvp
 from ..sam_checkpoint import SAM_ARCHS, check_state_dict, fit_encoder_state_dict
-from ..utils import at_least_float32, exact_float32, exact_float32_backward, running_stats_frozen
+from ..utils import (
+    Reentrant,
+    at_least_float32,
+    exact_float32,
+    exact_float32_backward,
+    running_stats_frozen,
+)
 
 SAM_PRETRAIN_SIZE = 1024
 COMPUTE_DTYPES = ('float32', 'bfloat16', 'float16')
@@ -212,7 +218,13 @@ class SAMViT(BaseModule):
 
     def _checkpoint(self, index: int, *args):
         def context_fn() -> Tuple[ContextManager, ContextManager]:
-            return nullcontext(), _Recomputation(self, index, args[0].device.type)
+            # the recomputation in backward: in the encoder's precision, leaving the
+            # adapter's BatchNorm statistics as the forward pass left them (one update
+            # per step); entered once per recomputation (Reentrant)
+            adapter = self.adapters[index] if self.adapters is not None else None
+            return nullcontext(), Reentrant(
+                lambda: self.precision(args[0].device.type),
+                lambda: running_stats_frozen(adapter) if adapter is not None else None)
 
         return cp.checkpoint(self._stage, index, *args, use_reentrant=False,
                              context_fn=context_fn)
@@ -281,25 +293,3 @@ class SAMViT(BaseModule):
                 x, tangent = self.task_head(x), conv_jvp(self.task_head, tangent)
         return self._output(x), self._output(tangent)
 
-
-class _Recomputation:
-    """Where a checkpointed stage is recomputed in backward: in the encoder's precision,
-    leaving the adapter's BatchNorm statistics as the forward pass left them (one update
-    per step). Entered once per recomputation: a graph kept for several backward passes
-    (``retain_graph``, e.g. the RGA diagnostics' gradient share) recomputes each time."""
-
-    def __init__(self, encoder: SAMViT, index: int, device_type: str) -> None:
-        self.encoder, self.index, self.device_type = encoder, index, device_type
-        self._stack: Optional[ExitStack] = None
-
-    def __enter__(self) -> '_Recomputation':
-        stack = ExitStack()
-        stack.enter_context(self.encoder.precision(self.device_type))
-        if self.encoder.adapters is not None:
-            stack.enter_context(running_stats_frozen(self.encoder.adapters[self.index]))
-        self._stack = stack
-        return self
-
-    def __exit__(self, *exc) -> Optional[bool]:
-        stack, self._stack = self._stack, None
-        return stack.__exit__(*exc)

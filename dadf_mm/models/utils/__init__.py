@@ -1,6 +1,7 @@
 """Helpers of the model code that are not layers: numeric precision, BatchNorm statistics,
-RGA's gradient diagnostics."""
+re-enterable contexts, RGA's gradient diagnostics."""
 from .batch_norm import running_stats_frozen
+from .contexts import Reentrant
 from .precision import (
     at_least_float32,
     exact_float32,
@@ -11,6 +12,7 @@ from .precision import (
 from .rga_diagnostics import rec_gradient_share
 
 __all__ = [
-    'running_stats_frozen', 'at_least_float32', 'exact_float32', 'exact_float32_backward',
-    'float32_precisions', 'set_float32_precisions', 'rec_gradient_share'
+    'Reentrant', 'running_stats_frozen', 'at_least_float32', 'exact_float32',
+    'exact_float32_backward', 'float32_precisions', 'set_float32_precisions',
+    'rec_gradient_share'
 ]
