@@ -47,6 +47,7 @@ from mmseg.utils import register_all_modules
 from torch.utils.flop_counter import FlopCounterMode
 
 import dadf_mm  # noqa: F401
+from dadf_mm.analysis.memory_estimate import dadf_model_config
 from dadf_mm.models.rga_fidelity import (
     REFERENCE_BACKBONE_KEYS,
     REFERENCE_MODEL_KEYS,
@@ -63,17 +64,13 @@ def model_config(cfg: Config, *, img_size: Optional[int] = None, arch=None,
                  sam_checkpoint: Optional[str] = None) -> dict:
     """The config's model, with another input size or arch if asked, no SAM file unless
     given (random weights)."""
-    model = copy.deepcopy(cfg.model.to_dict() if hasattr(cfg.model, 'to_dict') else cfg.model)
-    if model.get('type') != 'DADF':
+    if cfg.model.get('type') != 'DADF':
         raise SystemExit(f"benchmark.py measures DADF models; the config's model is "
-                         f"{model.get('type')!r}")
+                         f"{cfg.model.get('type')!r}")
+    model = dadf_model_config(cfg, img_size=img_size)
     model['sam_checkpoint'] = sam_checkpoint
     if arch is not None:
         model['backbone']['arch'] = arch
-    if img_size is not None:
-        model['backbone']['img_size'] = img_size
-        if model.get('data_preprocessor'):
-            model['data_preprocessor']['size'] = (img_size, img_size)
     return model
 
 
