@@ -53,28 +53,30 @@ def run_dir(work_dir: str, config: str, seed: int) -> str:
     return osp.join(work_dir, osp.splitext(osp.basename(config))[0], f'seed{seed}')
 
 
+def run_logged(cmd: List[str], log: str) -> None:
+    """Run ``cmd`` from the repository root with its output in ``log``; raise naming the
+    log if it fails."""
+    with open(log, 'w') as f:
+        if subprocess.run(cmd, cwd=ROOT, stdout=f, stderr=subprocess.STDOUT).returncode:
+            raise RuntimeError(f'{" ".join(cmd)} failed; see {log}')
+
+
 def run_one(config: str, seed: int, out: str, max_iters: Optional[int]) -> None:
-    """Train and test one (config, seed); raise with the log's tail when a step fails."""
+    """Train and test one (config, seed): the best checkpoint, else the last one."""
     py = sys.executable
     options = [f'randomness.seed={seed}']
     if max_iters:
         options.append(f'train_cfg.max_iters={max_iters}')
-    steps = [
-        ([py, 'tools/train.py', config, '--work-dir', out, '--cfg-options', *options],
-         osp.join(out, 'train.log')),
-    ]
-    for cmd, log in steps:
-        os.makedirs(out, exist_ok=True)
-        with open(log, 'w') as f:
-            if subprocess.run(cmd, cwd=ROOT, stdout=f, stderr=subprocess.STDOUT).returncode:
-                raise RuntimeError(f'{" ".join(cmd)} failed; see {log}')
+    os.makedirs(out, exist_ok=True)
+    run_logged([py, 'tools/train.py', config, '--work-dir', out, '--cfg-options', *options],
+               osp.join(out, 'train.log'))
     best = sorted(glob.glob(osp.join(out, 'best_*.pth')))
-    ckpt = best[0] if best else osp.join(out, 'iter_%d.pth' % (max_iters or 0))
+    last = sorted(glob.glob(osp.join(out, 'iter_*.pth')),
+                  key=lambda p: int(osp.basename(p)[5:-4]))
+    ckpt = (best or last)[-1]
     test = osp.join(out, 'test')
-    cmd = [py, 'tools/test.py', config, ckpt, '--work-dir', test, '--out', test]
-    with open(osp.join(out, 'test.log'), 'w') as f:
-        if subprocess.run(cmd, cwd=ROOT, stdout=f, stderr=subprocess.STDOUT).returncode:
-            raise RuntimeError(f'{" ".join(cmd)} failed; see {out}/test.log')
+    run_logged([py, 'tools/test.py', config, ckpt, '--work-dir', test, '--out', test],
+               osp.join(out, 'test.log'))
 
 
 def last_diagnostics(out: str) -> Dict[str, float]:
