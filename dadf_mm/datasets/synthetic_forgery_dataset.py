@@ -14,12 +14,20 @@ Sample ``i`` is a random square crop (with random flip) of source ``i // 2``, re
 ``'synthetic'``). The images are written once as PNG files (with an annotation list)
 under ``cache_dir`` and then read like any other forgery dataset, so the usual
 pipelines apply.
+
+The defaults make forgeries that differ in colour (the demo). The options of the harder,
+noise-sensitive case (the RGA ablation): ``noise_std`` gives every view (real and fake
+alike) a sensor-like Gaussian noise before anything else, ``traces`` gives each fake's
+blended copy one low-level trace drawn from the list (resampled, re-compressed, extra
+noise: :func:`~dadf_mm.datasets.transforms.self_blend.add_trace`), small ``gain_range``
+and ``offset_range`` leave little colour difference, and ``jpeg_quality`` compresses every
+final image once more, as a video frame is.
 """
 import os
 import os.path as osp
 import shutil
 import tempfile
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -27,10 +35,11 @@ from mmseg.registry import DATASETS
 
 from .annotation_file import write_annotations
 from .forgery_dataset import ForgeryFolderDataset
-from .transforms.self_blend import self_blend
+from .transforms.self_blend import TRACES, jpeg_round_trip, self_blend
 
 GENERATOR_VERSION = 1
 DEFAULT_OFFSETS = (8.0, 24.0)
+DEFAULT_GAINS = (0.9, 1.1)
 PHOTO_SPLITS = {'train': ('astronaut', 'coffee', 'rocket'), 'val': ('chelsea', ),
                 'test': ('camera', )}
 LFW_SPLITS = {'train': range(0, 7), 'val': range(7, 8), 'test': range(8, 10)}
@@ -77,10 +86,22 @@ def _random_view(image: np.ndarray, size: int, rng: np.random.Generator) -> np.n
     return cv2.resize(np.ascontiguousarray(view), (size, size), interpolation=interp)
 
 
+def _with_sensor_noise(view: np.ndarray, std: float, rng: np.random.Generator) -> np.ndarray:
+    """``view`` plus Gaussian noise; a grey view (equal channels) gets one noise for all
+    channels, so it stays grey."""
+    grey = view.ndim == 3 and bool((view == view[..., :1]).all())
+    noise = rng.normal(0.0, std, view.shape[:2] + (1, ) if grey else view.shape)
+    return np.clip(np.round(view + noise), 0, 255).astype(np.uint8)
+
+
 def make_samples(split: str, num_samples: int, img_size: int,
-                 seed: int, offset_range: Tuple[float, float] = DEFAULT_OFFSETS
+                 seed: int, offset_range: Tuple[float, float] = DEFAULT_OFFSETS, *,
+                 gain_range: Tuple[float, float] = DEFAULT_GAINS,
+                 traces: Sequence[str] = (), noise_std: float = 0.0,
+                 jpeg_quality: Optional[int] = None
                  ) -> List[Tuple[str, np.ndarray, Optional[np.ndarray], int]]:
-    """``(source name, image, mask or None, label)`` for every sample, deterministic in seed."""
+    """``(source name, image, mask or None, label)`` for every sample, deterministic in seed
+    (the options are those of :class:`SyntheticForgeryDataset`)."""
     sources = source_images(split)
     names = sorted(sources)
     samples = []
@@ -88,18 +109,27 @@ def make_samples(split: str, num_samples: int, img_size: int,
         name = names[(i // 2) % len(names)]
         rng = np.random.default_rng([seed, i // 2])
         view = _random_view(sources[name], img_size, rng)
+        if noise_std > 0:  # the same noise in a real view and in its fake
+            view = _with_sensor_noise(view, noise_std, np.random.default_rng([seed, i // 2, 2]))
         if i % 2 == 0:
-            samples.append((name, view, None, 0))
+            image, mask, label = view, None, 0
         else:
-            made = self_blend(view, np.random.default_rng([seed, i // 2, 1]),
-                              offset_range=offset_range)
-            samples.append((name, made.image, made.mask, 1))
+            blend_rng = np.random.default_rng([seed, i // 2, 1])
+            trace = str(blend_rng.choice(list(traces))) if traces else None
+            made = self_blend(view, blend_rng, offset_range=offset_range,
+                              gain_range=gain_range, trace=trace)
+            image, mask, label = made.image, made.mask, 1
+        if jpeg_quality is not None:
+            image = jpeg_round_trip(image, jpeg_quality)
+        samples.append((name, image, mask, label))
     return samples
 
 
 def write_synthetic_split(folder: str, split: str, num_samples: int, img_size: int,
-                          seed: int, offset_range: Tuple[float, float] = DEFAULT_OFFSETS) -> str:
-    """Writes images, masks (0/255) and ``annotations.jsonl`` into ``folder`` (atomically)."""
+                          seed: int, offset_range: Tuple[float, float] = DEFAULT_OFFSETS,
+                          **options) -> str:
+    """Writes images, masks (0/255) and ``annotations.jsonl`` into ``folder`` (atomically);
+    ``options`` are :func:`make_samples`'s keyword options."""
     ann_file = osp.join(folder, 'annotations.jsonl')
     if osp.isfile(ann_file):
         return ann_file
@@ -107,7 +137,7 @@ def write_synthetic_split(folder: str, split: str, num_samples: int, img_size: i
     tmp = tempfile.mkdtemp(prefix='.partial-', dir=osp.dirname(folder))
     records = []
     for i, (name, image, mask, label) in enumerate(
-            make_samples(split, num_samples, img_size, seed, offset_range)):
+            make_samples(split, num_samples, img_size, seed, offset_range, **options)):
         stem = f'{split}_{i:05d}'
         os.makedirs(osp.join(tmp, 'images'), exist_ok=True)
         cv2.imwrite(osp.join(tmp, 'images', f'{stem}.png'), image)
@@ -141,6 +171,12 @@ class SyntheticForgeryDataset(ForgeryFolderDataset):
             ``$XDG_CACHE_HOME/dadf_mm/synthetic``).
         offset_range: size range, in grey levels, of the colour offset of the blended
             copy; larger is easier to detect (the CPU demo uses (30, 60)).
+        gain_range: range of the blended copy's per-channel gain.
+        traces: low-level traces (``'resample'``, ``'recompress'``, ``'noise'``), one of
+            which, drawn per fake, is left in the blended copy; ``()`` for none.
+        noise_std: standard deviation (grey levels) of the Gaussian noise every view gets
+            before blending; 0 for none.
+        jpeg_quality: JPEG quality every final image is compressed at; None for none.
         **kwargs: as :class:`ForgeryFolderDataset` (``pipeline``, ``test_mode``, ...).
     """
 
@@ -154,6 +190,10 @@ class SyntheticForgeryDataset(ForgeryFolderDataset):
                  seed: int = 0,
                  cache_dir: Optional[str] = None,
                  offset_range: Tuple[float, float] = DEFAULT_OFFSETS,
+                 gain_range: Tuple[float, float] = DEFAULT_GAINS,
+                 traces: Sequence[str] = (),
+                 noise_std: float = 0.0,
+                 jpeg_quality: Optional[int] = None,
                  **kwargs) -> None:
         if split not in LFW_SPLITS:
             raise ValueError(f"split must be 'train', 'val' or 'test', got {split!r}")
@@ -165,15 +205,38 @@ class SyntheticForgeryDataset(ForgeryFolderDataset):
         self.img_size = img_size
         self.seed = seed
         self.offset_range = tuple(float(v) for v in offset_range)
+        unknown = [t for t in traces if t not in TRACES]
+        if unknown:
+            raise ValueError(f'SyntheticForgeryDataset traces {unknown} are unknown; choose '
+                             f'from {TRACES}')
+        if jpeg_quality is not None and not 1 <= int(jpeg_quality) <= 100:
+            raise ValueError(f'jpeg_quality must be in 1..100 or None, got {jpeg_quality}')
+        self.options = dict(gain_range=tuple(float(v) for v in gain_range),
+                            traces=tuple(traces), noise_std=float(noise_std),
+                            jpeg_quality=None if jpeg_quality is None else int(jpeg_quality))
         root = cache_dir or kwargs.get('data_root') or _default_cache()
-        strength = '' if self.offset_range == DEFAULT_OFFSETS else \
-            f'_off{self.offset_range[0]:g}-{self.offset_range[1]:g}'
         self.folder = osp.join(
-            osp.abspath(root),
-            f'{split}_n{num_samples}_s{img_size}_seed{seed}{strength}_v{GENERATOR_VERSION}')
+            osp.abspath(root), f'{split}_n{num_samples}_s{img_size}_seed{seed}'
+            f'{self._options_tag()}_v{GENERATOR_VERSION}')
         super().__init__(ann_file=osp.join(self.folder, 'annotations.jsonl'), **kwargs)
+
+    def _options_tag(self) -> str:
+        """The folder-name part that tells non-default generation options apart."""
+        tag = ''
+        if self.offset_range != DEFAULT_OFFSETS:
+            tag += f'_off{self.offset_range[0]:g}-{self.offset_range[1]:g}'
+        gain = self.options['gain_range']
+        if gain != DEFAULT_GAINS:
+            tag += f'_gain{gain[0]:g}-{gain[1]:g}'
+        if self.options['traces']:
+            tag += '_' + '-'.join(self.options['traces'])
+        if self.options['noise_std']:
+            tag += f'_noise{self.options["noise_std"]:g}'
+        if self.options['jpeg_quality'] is not None:
+            tag += f'_q{self.options["jpeg_quality"]}'
+        return tag
 
     def load_data_list(self) -> List[dict]:
         write_synthetic_split(self.folder, self.split, self.num_samples, self.img_size, self.seed,
-                              self.offset_range)
+                              self.offset_range, **self.options)
         return super().load_data_list()

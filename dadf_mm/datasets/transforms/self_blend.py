@@ -8,6 +8,12 @@ through a soft mask::
     fake     = soft * source' + (1 - soft) * source   (pixels with soft == 0 untouched)
     mask     = soft > mask_threshold               the binary forgery mask
 
+``trace`` leaves a low-level trace in the blended copy on top of the colour change, the
+kind of forgery that is weak in colour and strong in the image's noise (the harder case
+of the RGA ablation): ``'resample'`` (scaled down and up again: its sensor noise and
+fine detail are smoothed away), ``'recompress'`` (JPEG at a low quality: 8 x 8 blocks,
+noise removed) or ``'noise'`` (extra Gaussian noise).
+
 Everything random comes from one ``numpy.random.Generator``, so a seed fixes the result.
 """
 from dataclasses import dataclass
@@ -19,6 +25,7 @@ from mmcv.transforms import BaseTransform
 from mmseg.registry import TRANSFORMS
 
 BLEND_RATIOS = (0.5, 0.75, 1.0, 1.0)
+TRACES = ('resample', 'recompress', 'noise')
 
 
 @dataclass
@@ -60,14 +67,43 @@ def random_region(shape: Tuple[int, int], rng: np.random.Generator,
     return region
 
 
+def jpeg_round_trip(image: np.ndarray, quality: int) -> np.ndarray:
+    """``image`` (uint8) encoded as JPEG at ``quality`` (1-100) and decoded again."""
+    ok, data = cv2.imencode('.jpg', image, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+    if not ok:
+        raise RuntimeError(f'OpenCV could not encode a {image.shape} image as JPEG')
+    return cv2.imdecode(data, cv2.IMREAD_UNCHANGED).reshape(image.shape)
+
+
+def add_trace(image: np.ndarray, rng: np.random.Generator, trace: str) -> np.ndarray:
+    """``image`` (uint8) with one of :data:`TRACES`: ``'resample'`` scales it down by
+    0.35-0.6 (area) and back up (bilinear); ``'recompress'`` is a JPEG round trip at quality
+    15-45; ``'noise'`` adds Gaussian noise of standard deviation 2-5 grey levels."""
+    h, w = image.shape[:2]
+    if trace == 'resample':
+        scale = rng.uniform(0.35, 0.6)
+        small = cv2.resize(image, (max(int(w * scale), 1), max(int(h * scale), 1)),
+                           interpolation=cv2.INTER_AREA)
+        return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR).reshape(image.shape)
+    if trace == 'recompress':
+        return jpeg_round_trip(image, int(rng.integers(15, 46)))
+    if trace == 'noise':
+        noise = rng.normal(0.0, rng.uniform(2.0, 5.0), image.shape)
+        return np.clip(np.round(image + noise), 0, 255).astype(np.uint8)
+    raise ValueError(f'trace must be one of {TRACES} or None, got {trace!r}')
+
+
 def perturb(image: np.ndarray, rng: np.random.Generator, *,
-            offset_range: Tuple[float, float] = (8.0, 24.0)) -> np.ndarray:
-    """A colour- and geometry-perturbed copy: per-channel gain and offset (the offset's size
-    is drawn from ``offset_range`` grey levels, at least 8 by default so the copy always
-    differs; one for all channels of a grey image), optional blur, slight zoom and shift."""
+            offset_range: Tuple[float, float] = (8.0, 24.0),
+            gain_range: Tuple[float, float] = (0.9, 1.1),
+            trace: Optional[str] = None) -> np.ndarray:
+    """A colour- and geometry-perturbed copy: per-channel gain (from ``gain_range``) and
+    offset (its size drawn from ``offset_range`` grey levels, at least 8 by default so the
+    copy always differs; one for all channels of a grey image), optional blur, slight zoom
+    and shift, then ``trace`` (:func:`add_trace`) if given."""
     img = image.astype(np.float32)
     channels = img.shape[2] if img.ndim == 3 else 1
-    gain = rng.uniform(0.9, 1.1, channels)
+    gain = rng.uniform(*gain_range, channels)
     offset = rng.choice([-1.0, 1.0], channels) * rng.uniform(*offset_range, channels)
     if channels > 1 and (image == image[..., :1]).all():  # grey stays grey: no colour cast
         gain, offset = np.full(channels, gain[0]), np.full(channels, offset[0])
@@ -81,8 +117,8 @@ def perturb(image: np.ndarray, rng: np.random.Generator, *,
     matrix[:, 2] += shift
     out = cv2.warpAffine(out, matrix, (w, h), flags=cv2.INTER_LINEAR,
                          borderMode=cv2.BORDER_REFLECT)
-    out = np.clip(np.round(out), 0, 255).astype(np.uint8)
-    return out.reshape(image.shape)
+    out = np.clip(np.round(out), 0, 255).astype(np.uint8).reshape(image.shape)
+    return out if trace is None else add_trace(out, rng, trace)
 
 
 def self_blend(image: np.ndarray,
@@ -90,9 +126,12 @@ def self_blend(image: np.ndarray,
                *,
                center: Optional[Tuple[float, float]] = None,
                mask_threshold: float = 0.25,
-               offset_range: Tuple[float, float] = (8.0, 24.0)) -> SelfBlendResult:
+               offset_range: Tuple[float, float] = (8.0, 24.0),
+               gain_range: Tuple[float, float] = (0.9, 1.1),
+               trace: Optional[str] = None) -> SelfBlendResult:
     """Makes a forgery of ``image`` (uint8, H x W or H x W x C) by self-blending;
-    ``offset_range`` sets how strong the colour change of the blended copy is."""
+    ``offset_range`` and ``gain_range`` set how strong the colour change of the blended
+    copy is, ``trace`` adds a low-level trace to it (:func:`add_trace`)."""
     if image.dtype != np.uint8:
         raise TypeError(f'self_blend expects a uint8 image, got {image.dtype}')
     h, w = image.shape[:2]
@@ -101,7 +140,7 @@ def self_blend(image: np.ndarray,
     soft = cv2.GaussianBlur(region, (blur, blur), 0)  # finite kernel: exact zeros far away
     soft = soft / max(float(soft.max()), 1e-6) * float(rng.choice(BLEND_RATIOS))
     soft = np.clip(soft, 0.0, 1.0).astype(np.float32)
-    blended = perturb(image, rng, offset_range=offset_range)
+    blended = perturb(image, rng, offset_range=offset_range, gain_range=gain_range, trace=trace)
     weight = soft[..., None] if image.ndim == 3 else soft
     mixed = np.round(weight * blended.astype(np.float32) + (1 - weight) * image.astype(np.float32))
     fake = np.where(weight > 0, np.clip(mixed, 0, 255).astype(np.uint8), image)
