@@ -1,0 +1,111 @@
+"""The segmentor's outputs on a fixed seed equal the values recorded before its noisy-pass
+dispatch was rewritten (one ``DADF.encode`` for training, prediction and the checks).
+
+``data/dadf_outputs_seed0.npz`` was written by this file's ``record()`` (run it as
+``python -m tests.models.test_recorded_prediction``) on the code before the rewrite. Float32
+summation order depends on the CPU's matrix kernels (AVX2 or AVX-512 paths), so the file
+is compared with a tolerance of 1e-5 relative; in the same run on the same machine,
+:func:`test_encode_gives_the_difference_of_the_two_views_bit_for_bit` compares the new
+dispatch with the two views computed by hand, bit for bit.
+"""
+import os.path as osp
+from typing import Dict
+
+import numpy as np
+import pytest
+import torch
+from mmengine.structures import PixelData
+from mmseg.registry import MODELS
+from mmseg.structures import SegDataSample
+
+import dadf_mm  # noqa: F401
+
+from .conftest import tiny_dadf_cfg
+from .sam_reference import TINY_ARCH, TINY_SIZE, TINY_WINDOW, build_reference_sam, save_state_dict
+
+RECORD = osp.join(osp.dirname(__file__), 'data', 'dadf_outputs_seed0.npz')
+CASES = {
+    'batched': dict(noise_pass='batched'),
+    'separate': dict(noise_pass='separate'),
+    'jvp': dict(noise_pass='jvp'),
+    'batched_sf': dict(noise_pass='batched', neck=dict(type='RGANeck', s_norm='image')),
+    'no_rga': dict(neck=None),
+}
+
+
+def build_case(checkpoint: str, **overrides) -> torch.nn.Module:
+    """A tiny DADF on the reference SAM, its zero-initialised parts moved off zero."""
+    torch.manual_seed(0)
+    model = MODELS.build(tiny_dadf_cfg(checkpoint, **overrides))
+    model.init_weights()
+    gen = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if 'output_proj' in name or 'enhancer' in name:
+                p.add_(0.05 * torch.randn(p.shape, generator=gen))
+    return model
+
+
+def batch():
+    torch.manual_seed(0)
+    inputs = torch.randn(2, 3, TINY_SIZE, TINY_SIZE)
+    samples = []
+    for i, label in enumerate((0, 1)):
+        mask = torch.zeros(1, TINY_SIZE, TINY_SIZE, dtype=torch.long)
+        if label:
+            mask[:, 32:96, 40:100] = 1
+        shape = (TINY_SIZE, TINY_SIZE)
+        samples.append(SegDataSample(
+            gt_sem_seg=PixelData(data=mask),
+            metainfo=dict(gt_label=label, img_path=f'img_{i}.png', ori_shape=shape,
+                          img_shape=shape, pad_shape=shape, padding_size=[0, 0, 0, 0])))
+    return inputs, samples
+
+
+def outputs(model: torch.nn.Module) -> Dict[str, np.ndarray]:
+    """Training losses (and their gradient on the adapters) and predictions of one batch."""
+    inputs, samples = batch()
+    model.train()
+    losses = model.loss(inputs, samples)
+    out = {k: v.detach().numpy() for k, v in losses.items() if k.startswith('loss')}
+    sum(v for k, v in losses.items() if k.startswith('loss')).backward()
+    grads = [p.grad.flatten() for n, p in model.named_parameters()
+             if p.grad is not None and 'adapters' in n]
+    if grads:  # a fixed sample of the gradient and its norm
+        grad = torch.cat(grads)
+        out['adapter_grad'] = grad[::97].numpy()
+        out['adapter_grad_norm'] = grad.norm().numpy()
+    model.eval()
+    with torch.no_grad():
+        preds = model.predict(inputs, [SegDataSample(metainfo=s.metainfo) for s in samples])
+    out['seg_logits'] = torch.stack([p.seg_logits.data for p in preds])[..., ::4, ::4].numpy()
+    out['pred_score'] = torch.stack([p.pred_score for p in preds]).numpy()
+    return out
+
+
+def record() -> None:
+    import tempfile
+    sam = build_reference_sam(**TINY_ARCH, img_size=TINY_SIZE, window_size=TINY_WINDOW)
+    with tempfile.TemporaryDirectory() as tmp:
+        ckpt = save_state_dict(sam, osp.join(tmp, 'sam_tiny.pth'))
+        arrays = {f'{case}/{k}': v for case, overrides in CASES.items()
+                  for k, v in outputs(build_case(ckpt, **overrides)).items()}
+    np.savez_compressed(RECORD, **arrays)
+
+
+@pytest.mark.parametrize('case', sorted(CASES))
+def test_outputs_equal_the_values_recorded_before_the_rewrite(case, tiny_sam_checkpoint):
+    recorded = np.load(RECORD)
+    now = outputs(build_case(tiny_sam_checkpoint, **CASES[case]))
+    keys = {k.split('/', 1)[1] for k in recorded.files if k.startswith(case + '/')}
+    assert keys == set(now) and {'loss_seg', 'seg_logits', 'pred_score'} <= keys
+    for key in sorted(keys):
+        np.testing.assert_allclose(now[key], recorded[f'{case}/{key}'], rtol=1e-5,
+                                   atol=1e-5 * float(np.abs(now[key]).max()), err_msg=key)
+
+
+if __name__ == '__main__':
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmseg')
+    record()
+    print(f'wrote {RECORD}')
