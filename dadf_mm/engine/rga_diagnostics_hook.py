@@ -1,7 +1,7 @@
 """RGA's diagnostics over a validation or test run, logged with its metrics.
 
-During training the segmentor logs how much RGA can steer every N steps
-(``DADF.rga_diagnostics_interval``). This hook does the same over every image of a
+During training the segmentor's ``RGAMonitor`` logs how much RGA can steer every N
+steps (``DADF.rga_diagnostics_interval``). This hook does the same over every image of a
 validation or test run: it reads the neck's inputs through a forward hook, averages
 :meth:`RGANeck.diagnostics` over the batches, and puts the means into the message hub as
 ``val/rga_*`` or ``test/rga_*``, so they appear in the epoch's log line, in TensorBoard and

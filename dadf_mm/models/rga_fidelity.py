@@ -11,9 +11,11 @@ path; :func:`float64_twin` makes a copy of the model in float64, with two encode
 and SAM's explicit attention, which no float32 precision switch and no autocast touches.
 """
 import copy
+import logging
 from typing import Dict, Optional, Sequence
 
 import torch
+from mmengine.logging import print_log
 from torch import Tensor, nn
 
 REFERENCE_BACKBONE_KEYS = dict(attn_impl='reference', compute_dtype='float32',
@@ -47,7 +49,8 @@ def float64_twin(model: nn.Module) -> nn.Module:
         if getattr(module, '_compiled_call_impl', None) is not None:
             module._compiled_call_impl = None
     twin.noise_pass = 'batched'
-    twin.rga_check_interval = 0
+    twin.monitor.signal_check_interval = 0
+    twin.monitor.diagnostics_interval = 0
     backbone = twin.backbone
     if hasattr(backbone, 'compute_dtype'):
         backbone.compute_dtype = 'float32'  # autocast off; float64 tensors stay float64
@@ -73,9 +76,9 @@ def rga_signal_fidelity(model: nn.Module, reference: nn.Module, inputs: Tensor,
     model.eval()
     reference.eval()
     try:
-        feat, diff = model.encode_difference(inputs, batch_img_metas)
+        feat, diff = model.encode(inputs, batch_img_metas)
         ref_dtype = next(reference.parameters()).dtype
-        ref_feat, ref_diff = reference.encode_difference(inputs.to(ref_dtype), batch_img_metas)
+        ref_feat, ref_diff = reference.encode(inputs.to(ref_dtype), batch_img_metas)
     finally:
         model.train(was[0])
         reference.train(was[1])
@@ -91,3 +94,32 @@ def rga_signal_fidelity(model: nn.Module, reference: nn.Module, inputs: Tensor,
                         / ref_feat.double().norm().clamp(min=1e-30)),
         s_mean=float(s.mean()),
         ref_s_mean=float(ref_s.mean()))
+
+
+def rga_signal_check(model: nn.Module, inputs: Tensor, *, threshold: float = 0.99) -> float:
+    """Pearson correlation of ``model``'s ``S`` with the ``S`` of its :func:`float64_twin`
+    on ``inputs``, with the same noise (eval mode, no gradients); a warning below
+    ``threshold``.
+
+    Adapters grow during training, and a reduced-precision ``S`` can lose its correlation
+    where their ReLUs sit near the kink; TF32 or another float32 switch would degrade even
+    a float32 model. A float64 reference sees both.
+
+    Args:
+        model (nn.Module): a DADF segmentor with an RGA neck.
+        inputs (Tensor): a few normalised images (B, 3, S, S).
+        threshold (float): the correlation below which a warning is logged.
+            Defaults to 0.99.
+
+    Returns:
+        float: the correlation.
+    """
+    metas = [dict(img_path=f'rga_signal_check_{i}') for i in range(inputs.shape[0])]
+    corr = rga_signal_fidelity(model, float64_twin(model), inputs, metas)['s_corr']
+    if not corr >= threshold:
+        dtype = getattr(model.backbone, 'compute_dtype', 'float32')
+        print_log(f'RGA signal check: corr(S, S_fp64) = {corr:.4f} < {threshold} with '
+                  f'noise_pass={model.noise_pass!r}, compute_dtype={dtype!r}: RGA reads a '
+                  'degraded S; see docs/performance.md', logger='current',
+                  level=logging.WARNING)
+    return corr

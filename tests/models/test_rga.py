@@ -83,7 +83,7 @@ def encoder_views(checkpoint, noise_std, noise_pass='batched'):
     model.init_weights()
     inputs, samples = batch()
     with torch.no_grad():
-        return model.eval().encode_difference(inputs, [s.metainfo for s in samples])
+        return model.eval().encode(inputs, [s.metainfo for s in samples])
 
 
 def random_enhancers(neck, seed=0):

@@ -31,7 +31,7 @@ def test_means_over_the_batches_reach_the_message_hub(tiny_sam_checkpoint):
         inputs = inputs + seed  # two different batches
         with torch.no_grad():
             model.predict(inputs, samples)
-            feat, diff = model.encode_difference(inputs, [s.metainfo for s in samples])
+            feat, diff = model.encode(inputs, [s.metainfo for s in samples])
         expected.append(model.neck.diagnostics(feat, diff=diff))
     hook.after_test_epoch(runner)
     for key in expected[0]:

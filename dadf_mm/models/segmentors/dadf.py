@@ -17,7 +17,6 @@ above), ``'separate'`` (two encoder calls, the reference) or ``'jvp'``: ``F`` an
 (``backbone.compute_dtype``) needs ``'jvp'``: two bf16 views give an ``S`` that is rounding
 noise (docs/performance.md). Neck, decode head and losses always run in float32.
 """
-import logging
 import zlib
 from contextlib import contextmanager
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -30,9 +29,11 @@ from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 from torch import Tensor
 
+from ..rga_fidelity import rga_signal_check
 from ..sam_checkpoint import load_sam_checkpoint, sub_state_dict
 from ..sample_labels import image_labels
-from ..utils import rec_gradient_share, running_stats_frozen
+from ..utils import running_stats_frozen
+from .rga_monitor import RGAMonitor
 
 NOISE_PASSES = ('batched', 'separate', 'jvp')
 
@@ -72,9 +73,9 @@ class DADF(EncoderDecoder):
             attention; a copy of the model's weights for the check) on (up to two images of)
             the batch, and warn below 0.99. ``0`` (default) never checks.
         rga_diagnostics_interval: every N training steps, log how much RGA can steer
-            (:meth:`rga_diagnostics`: spread and entropy of ``alpha``, ``S`` over ``|F|``,
-            the share of ``L_rec`` in the adapters' gradient; two extra backward passes).
-            ``0`` (default) never; the shipped configs use 50.
+            (spread and entropy of ``alpha``, ``S`` over ``|F|``, the share of ``L_rec`` in
+            the adapters' gradient; two extra backward passes). ``0`` (default) never; the
+            shipped configs use 50. Both intervals are kept by :class:`RGAMonitor`.
     """
 
     def __init__(self,
@@ -121,9 +122,8 @@ class DADF(EncoderDecoder):
                 f'below {dtype} resolution, so RGA would train on rounding noise. Set '
                 "model.noise_pass='jvp' (one traversal computing F and its derivative, "
                 "see docs/performance.md) or backbone.compute_dtype='float32'.")
-        self.rga_check_interval = rga_check_interval
-        self.rga_diagnostics_interval = rga_diagnostics_interval
-        self._loss_calls = 0
+        self.monitor = RGAMonitor(diagnostics_interval=rga_diagnostics_interval,
+                                  signal_check_interval=rga_check_interval)
         if noise_pass == 'jvp' and not hasattr(self.backbone, 'forward_jvp'):
             raise ValueError(f"noise_pass='jvp' needs a backbone with forward_jvp (SAMViT), "
                              f'got {type(self.backbone).__name__}')
@@ -172,122 +172,63 @@ class DADF(EncoderDecoder):
         """``inputs + N(0, sigma^2)``, seeded as :meth:`unit_noise` says."""
         return inputs + self.noise_std * self.unit_noise(inputs, batch_img_metas)
 
-    def encode_views(self, inputs: Tensor, batch_img_metas: Optional[Sequence[dict]] = None
-                     ) -> Tuple[Tensor, Optional[Tensor]]:
-        """``F`` and ``F_gau`` (``F_gau`` is ``None`` without RGA); with
-        ``noise_pass='jvp'``, ``F_gau = F + J_F(x) e``."""
+    def encode(self, inputs: Tensor, batch_img_metas: Optional[Sequence[dict]] = None
+               ) -> Tuple[Tensor, Optional[Tensor]]:
+        """``F`` and ``D = F_gau - F``, the signed difference RGA reads (``S = |D|``); ``D``
+        is ``None`` without RGA. The one place that decides how the noisy view is seen;
+        training, prediction and the checks all call it.
+
+        - ``'batched'``: ``[x ; x_noisy]`` in one encoder batch, ``D = F_gau - F``;
+        - ``'separate'``: two encoder calls (BatchNorm statistics updated by the first);
+        - ``'jvp'``: ``D = noise_std * J_F(x) u`` for the same unit noise ``u`` the views
+          would use: one traversal, exact to first order in ``noise_std`` (and exact at
+          the adapters' ReLU kinks, which pass the difference itself).
+        """
         if not self.with_neck:
             return self.backbone(inputs)[-1], None
         if self.noise_pass == 'jvp':
-            feat, diff = self.encode_difference(inputs, batch_img_metas)
-            return feat, feat + diff
+            feat, tangent = self.backbone.forward_jvp(
+                inputs, self.unit_noise(inputs, batch_img_metas), step=self.noise_std)
+            return feat, self.noise_std * tangent
         noisy = self.noisy_view(inputs, batch_img_metas)
         if self.noise_pass == 'separate':
             feat = self.backbone(inputs)[-1]
             with running_stats_frozen(self.backbone):  # one BatchNorm update per step
-                return feat, self.backbone(noisy)[-1]
-        both = torch.cat([inputs, noisy], 0)
-        feat, feat_noisy = self.backbone(both)[-1].chunk(2, 0)
-        return feat, feat_noisy
-
-    def encode_difference(self, inputs: Tensor,
-                          batch_img_metas: Optional[Sequence[dict]] = None
-                          ) -> Tuple[Tensor, Optional[Tensor]]:
-        """``F`` and ``D = F_gau - F``, the signed difference RGA reads (``S = |D|``).
-
-        With ``noise_pass='jvp'``, ``D = noise_std * J_F(x) u`` for the same unit noise
-        ``u`` the views would use: one traversal, exact to first order in ``noise_std``
-        (and exact at the adapters' ReLU kinks, which pass the difference itself)."""
-        if not self.with_neck:
-            return self.backbone(inputs)[-1], None
-        if self.noise_pass != 'jvp':
-            feat, feat_noisy = self.encode_views(inputs, batch_img_metas)
-            return feat, feat_noisy - feat
-        feat, tangent = self.backbone.forward_jvp(
-            inputs, self.unit_noise(inputs, batch_img_metas), step=self.noise_std)
-        return feat, self.noise_std * tangent
+                feat_noisy = self.backbone(noisy)[-1]
+        else:
+            feat, feat_noisy = self.backbone(torch.cat([inputs, noisy], 0))[-1].chunk(2, 0)
+        return feat, feat_noisy - feat
 
     def extract_feat(self, inputs: Tensor,
                      batch_img_metas: Optional[Sequence[dict]] = None) -> List[Tensor]:
         """``[F_final]``: RGA-refined features (``F`` itself without RGA)."""
-        if self.noise_pass == 'jvp' and self.with_neck:
-            feat, diff = self.encode_difference(inputs, batch_img_metas)
-            with float32_region(inputs.device.type):
-                return [self.neck(feat, diff=diff)]
-        feat, feat_noisy = self.encode_views(inputs, batch_img_metas)
+        feat, diff = self.encode(inputs, batch_img_metas)
+        if not self.with_neck:
+            return [feat]
         with float32_region(inputs.device.type):
-            if self.with_neck:
-                feat = self.neck(feat, feat_noisy)
-        return [feat]
+            return [self.neck(feat, diff=diff)]
 
     # modes -------------------------------------------------------------------------------
     def loss(self, inputs: Tensor, data_samples: List[SegDataSample]) -> Dict[str, Tensor]:
+        """``L_seg``, ``L_cls`` and (with RGA) ``L_rec``, plus what the monitor logs."""
         gt_labels = image_labels(data_samples, inputs.device)
-        metas = [s.metainfo for s in data_samples]
-        if self.noise_pass == 'jvp':
-            feat, diff = self.encode_difference(inputs, metas)
-            feat_noisy = None
-        else:
-            (feat, feat_noisy), diff = self.encode_views(inputs, metas), None
+        feat, diff = self.encode(inputs, [s.metainfo for s in data_samples])
         losses: Dict[str, Tensor] = {}
-        encoded = feat
         with float32_region(inputs.device.type):
+            refined = feat
             if self.with_neck:
-                losses.update(self.neck.loss(feat, feat_noisy, gt_labels, diff=diff,
+                losses.update(self.neck.loss(feat, None, gt_labels, diff=diff,
                                              noise_std=self.noise_std))
-                feat = self.neck(feat, feat_noisy, diff=diff)
-            losses.update(self.decode_head.loss([feat], data_samples, self.train_cfg,
+                refined = self.neck(feat, diff=diff)
+            losses.update(self.decode_head.loss([refined], data_samples, self.train_cfg,
                                                 gt_labels=gt_labels))
-            if (self.rga_diagnostics_interval and self.with_neck
-                    and self._loss_calls % self.rga_diagnostics_interval == 0):
-                losses.update(self.rga_diagnostics(encoded, feat_noisy, diff, losses))
-        if (self.rga_check_interval and self.with_neck
-                and self._loss_calls % self.rga_check_interval == 0):
-            corr = self.rga_signal_check(inputs[:2].detach())
-            losses['rga_s_corr'] = torch.tensor(corr, device=inputs.device)
-        self._loss_calls += 1
+            if self.with_neck:
+                losses.update(self.monitor.step(self, inputs, feat, diff, losses))
         return losses
 
-    def rga_diagnostics(self, feat: Tensor, feat_noisy: Optional[Tensor],
-                        diff: Optional[Tensor], losses: Dict[str, Tensor]
-                        ) -> Dict[str, Tensor]:
-        """RGA's statistics (:meth:`RGANeck.diagnostics`) and ``rga_rec_grad_share``, the
-        share of ``L_rec`` in the gradient of the adapters (of every trainable encoder
-        parameter when there are none): scalars logged with the losses, not summed."""
-        out = dict(self.neck.diagnostics(feat, feat_noisy, diff=diff))
-        adapters = getattr(self.backbone, 'adapters', None)
-        params = (adapters if adapters is not None else self.backbone).parameters()
-        share = rec_gradient_share(losses, params)
-        if share is not None:
-            out['rga_rec_grad_share'] = share
-        return out
-
-    @torch.no_grad()
     def rga_signal_check(self, inputs: Tensor) -> float:
-        """Pearson correlation of this model's ``S`` with the ``S`` of its float64 twin (two
-        views, SAM's explicit attention: :func:`~..rga_fidelity.float64_twin`) on
-        ``inputs``, with the same noise (eval mode, no gradients).
-
-        Adapters grow during training, and a reduced-precision ``S`` can lose its
-        correlation where their ReLUs sit near the kink; TF32 or another float32 switch
-        would degrade even a float32 model. A float64 reference sees both.
-
-        Args:
-            inputs (Tensor): a few normalised images (B, 3, S, S).
-
-        Returns:
-            float: the correlation; below 0.99 a warning is logged.
-        """
-        from ..rga_fidelity import float64_twin, rga_signal_fidelity
-        metas = [dict(img_path=f'rga_signal_check_{i}') for i in range(inputs.shape[0])]
-        corr = rga_signal_fidelity(self, float64_twin(self), inputs, metas)['s_corr']
-        if not corr >= 0.99:
-            dtype = getattr(self.backbone, 'compute_dtype', 'float32')
-            print_log(f'RGA signal check: corr(S, S_fp64) = {corr:.4f} < 0.99 with '
-                      f'noise_pass={self.noise_pass!r}, compute_dtype={dtype!r}: RGA '
-                      'reads a degraded S; see docs/performance.md', logger='current',
-                      level=logging.WARNING)
-        return corr
+        """:func:`~..rga_fidelity.rga_signal_check` of this model on ``inputs``."""
+        return rga_signal_check(self, inputs)
 
     def _forward(self, inputs: Tensor, data_samples: Optional[List[SegDataSample]] = None
                  ) -> Tuple[Tensor, Optional[Tensor]]:
