@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up (or refreshes) the dadf_mm environment: a virtual environment with torch,
 # torchvision, mmengine, mmcv with ops (built once from source, wheel cached per torch
-# version), mmsegmentation, segment-anything, opencv, and dadf_mm installed editable.
+# version), mmsegmentation, segment-anything, opencv, gradio (the web page), and dadf_mm
+# installed editable; as root with apt-get, chromium for the web page's browser test.
 #
 #   bash tools/setup_env.sh                 # environment in ./.venv
 #   bash tools/setup_env.sh --venv PATH     # environment elsewhere (or DADF_VENV=PATH)
@@ -15,7 +16,7 @@ VENV="${DADF_VENV:-$ROOT/.venv}"
 while [ $# -gt 0 ]; do
   case "$1" in
     --venv) VENV="$2"; shift 2 ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
     *) echo "setup_env.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -102,6 +103,25 @@ RUFF_VERSION=0.17.6
 if ! have ruff "$RUFF_VERSION"; then
   log "installing ruff $RUFF_VERSION (lint)"
   "${PIP[@]}" install "ruff==$RUFF_VERSION"
+fi
+
+# The analysts' web page (tools/web_demo.py): Gradio, pinned (its page layout and API move
+# between releases). Its test drives the system Chromium with playwright (no `playwright
+# install`: playwright's own browser download is not needed).
+GRADIO_VERSION=6.31.0
+PLAYWRIGHT_VERSION=1.65.2
+if ! have gradio "$GRADIO_VERSION" || ! have playwright "$PLAYWRIGHT_VERSION"; then
+  log "installing gradio $GRADIO_VERSION (web page) and playwright $PLAYWRIGHT_VERSION (its test)"
+  "${PIP[@]}" install "gradio==$GRADIO_VERSION" "playwright==$PLAYWRIGHT_VERSION"
+fi
+if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    log "installing chromium (apt; the web page's browser test)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    log "chromium not found: the web page's browser test needs it (sudo apt-get install -y chromium)"
+  fi
 fi
 
 # mmengine asks for opencv-python, whose 5.x wheels ship no Haar cascades and need a

@@ -1,0 +1,234 @@
+"""tools/web_demo.py in a real headless browser: the page started as a user starts it (on
+127.0.0.1, a free port, the demo config with a random-weight checkpoint), an image and a
+video uploaded, and what the page shows compared with ForgeryInferencer on the same files.
+
+Needs Chromium (``apt-get install -y chromium``; tools/setup_env.sh installs it when run as
+root) and playwright (pip; it drives the system Chromium, no browser download).
+"""
+import glob
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from dadf_mm.apis.inference import ForgeryInferencer, render
+from dadf_mm.apis.web_demo import for_display
+
+from .tool_runs import DEMO, ROOT, tool_exit
+
+INSTALL = dict(
+    Chromium='apt-get install -y chromium (bash tools/setup_env.sh runs it as root)',
+    playwright='.venv/bin/pip install playwright==1.65.2 (bash tools/setup_env.sh does it)')
+NUM_FRAMES, TOP_K = 6, 3
+SCORE_JS = """() => { const e = document.querySelector('#score textarea, #score input');
+                      return e !== null && e.value !== ''; }"""
+
+
+def _missing(what: str) -> None:
+    """Fail in CI (the test must run there), else skip with the install command."""
+    message = f'{what} not found: install it with `{INSTALL[what]}`'
+    if os.environ.get('CI'):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope='module')
+def chromium() -> str:
+    for name in (os.environ.get('DADF_CHROMIUM', ''), 'chromium', 'chromium-browser',
+                 'google-chrome'):
+        path = shutil.which(name) if name else None
+        if path:
+            return path
+    _missing('Chromium')
+
+
+@pytest.fixture(scope='module')
+def browser(chromium):
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _missing('playwright')
+    with sync_playwright() as driver:
+        # --no-sandbox: Chromium refuses to start as root with its sandbox on
+        launched = driver.chromium.launch(executable_path=chromium, args=['--no-sandbox'])
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope='module')
+def demo_checkpoint(tmp_path_factory) -> str:
+    """The demo config's model with random weights, saved as tools/train.py would."""
+    from mmengine.config import Config
+    from mmseg.apis import init_model
+    cfg = Config.fromfile(DEMO)
+    torch.manual_seed(0)
+    model = init_model(cfg, None, device='cpu')
+    model.init_weights()
+    path = str(tmp_path_factory.mktemp('web_ckpt') / 'demo.pth')
+    torch.save({'meta': {}, 'state_dict': model.state_dict()}, path)
+    return path
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope='module')
+def page_server(demo_checkpoint, tmp_path_factory):
+    """``tools/web_demo.py`` serving on 127.0.0.1; ``(url, upload folder)``."""
+    uploads = tmp_path_factory.mktemp('web_uploads')
+    port = _free_port()
+    log = open(uploads.parent / 'web_demo.log', 'w+')
+    proc = subprocess.Popen(
+        [sys.executable, 'tools/web_demo.py', DEMO, demo_checkpoint, '--port', str(port),
+         '--num-frames', str(NUM_FRAMES), '--top-k', str(TOP_K)],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+        env=dict(os.environ, GRADIO_TEMP_DIR=str(uploads), PYTHONWARNINGS='ignore',
+                 NO_PROXY='127.0.0.1,localhost'))
+    url = f'http://127.0.0.1:{port}/'
+    deadline = time.time() + 120
+    try:
+        while True:
+            if proc.poll() is not None:
+                log.seek(0)
+                pytest.fail(f'web_demo.py exited with {proc.returncode}: {log.read()[-3000:]}')
+            try:
+                with urllib.request.urlopen(url, timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.time() > deadline:
+                pytest.fail('web_demo.py did not serve the page within 120 s')
+            time.sleep(0.5)
+        yield url, uploads
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope='module')
+def inferencer(demo_checkpoint) -> ForgeryInferencer:
+    return ForgeryInferencer(DEMO, demo_checkpoint, device='cpu', threshold=0.5)
+
+
+def _analyse(browser, url: str, path, screenshot):
+    """Open the page, drop ``path`` on it, wait for the score; the page, for reading."""
+    page = browser.new_page(viewport={'width': 1280, 'height': 1400})
+    page.goto(url, wait_until='networkidle')
+    page.set_input_files('#file input[type=file]', str(path))
+    page.wait_for_function(SCORE_JS, timeout=60000)
+    page.wait_for_selector('#overlay img', timeout=30000)
+    page.screenshot(path=str(screenshot), full_page=True)
+    return page
+
+
+def _score(page) -> float:
+    return float(page.input_value('#score textarea, #score input'))
+
+
+def _picture(page, selector: str) -> np.ndarray:
+    """The picture an ``<img>`` on the page shows (BGR), fetched as the browser fetched it."""
+    src = page.get_attribute(selector, 'src')
+    body = page.request.get(src).body()
+    return cv2.imdecode(np.frombuffer(body, np.uint8), cv2.IMREAD_COLOR)
+
+
+def test_an_image_gets_the_inferencers_score_overlay_and_verdict(
+        browser, page_server, inferencer, tmp_path):
+    from skimage import data
+    url, _ = page_server
+    face = cv2.resize(np.ascontiguousarray(data.astronaut()[20:220, 130:330][..., ::-1]),
+                      (128, 128))
+    path = tmp_path / 'face.png'
+    cv2.imwrite(str(path), face)
+    page = _analyse(browser, url, path, tmp_path / 'page_image.png')
+    expected = inferencer.predict_image(cv2.imread(str(path)), 'face.png')
+    assert _score(page) == pytest.approx(expected.fake_probability, abs=1e-6)
+    decision = page.input_value('#verdict textarea, #verdict input')
+    assert decision.startswith('FAKE' if expected.fake_probability > 0.5 else 'real')
+    overlay, _ = render(face, expected, 0.5)
+    shown = _picture(page, '#overlay img')
+    assert shown.shape == for_display(overlay).shape  # 128 px shown at 384
+    assert np.array_equal(shown, for_display(overlay))
+    assert not page.locator('#frame-curve').is_visible()  # an image has no frame curve
+    assert 'face.png' in page.inner_text('#details')
+    assert (tmp_path / 'page_image.png').stat().st_size > 10000
+    page.close()
+
+
+def _face_video(path, frames: int = 8) -> None:
+    """Skimage's astronaut, her face about 45 px wide, drifting right a little each frame."""
+    from skimage import data
+    astronaut = data.astronaut()[..., ::-1]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*'mp4v'), 10, (256, 256))
+    for k in range(frames):
+        writer.write(cv2.resize(np.ascontiguousarray(np.roll(astronaut, 3 * k, axis=1)),
+                                (256, 256)))
+    writer.release()
+
+
+def test_a_video_gets_its_mean_score_the_frame_curve_and_the_top_frames(
+        browser, page_server, inferencer, tmp_path):
+    url, uploads = page_server
+    path = tmp_path / 'clip.mp4'
+    _face_video(path)
+    page = _analyse(browser, url, path, tmp_path / 'page_video.png')
+    uploaded = glob.glob(str(uploads / '**' / 'clip.mp4'), recursive=True)
+    assert len(uploaded) == 1  # the server's copy: its path names the frames' noisy views
+    preds = inferencer.predict_video(uploaded[0], num_frames=NUM_FRAMES)
+    scores = {p.info['frame']: p.fake_probability for p in preds}
+    assert len(scores) == NUM_FRAMES
+    assert _score(page) == pytest.approx(np.mean(list(scores.values())), abs=1e-6)
+    page.wait_for_selector('#frame-curve canvas, #frame-curve svg', timeout=30000)
+    assert page.locator('#frame-curve').is_visible()
+    page.wait_for_function(
+        f"() => document.querySelectorAll('#top-frames img').length >= {TOP_K}",
+        timeout=30000)
+    shown = [(int(f), float(s)) for f, s in
+             re.findall(r'frame (\d+): ([0-9.]+)', page.inner_text('#top-frames'))]
+    top = sorted(scores.items(), key=lambda item: item[1], reverse=True)[:TOP_K]
+    assert [f for f, _ in shown] == [f for f, _ in top]
+    assert [s for _, s in shown] == pytest.approx([s for _, s in top], abs=1e-4)
+    assert f'{NUM_FRAMES} frames sampled' in page.inner_text('#details')
+    page.close()
+
+
+def test_a_file_the_page_cannot_read_is_refused_with_its_name(tmp_path):
+    from dadf_mm.apis.web_demo import analyse_file
+    notes = tmp_path / 'notes.txt'
+    notes.write_text('not a picture')
+    with pytest.raises(ValueError, match=r'^notes\.txt: not an image or a video'):
+        analyse_file(None, str(notes), threshold=0.5)
+    broken = tmp_path / 'broken.jpg'
+    broken.write_bytes(b'not an image')
+    with pytest.raises(ValueError, match=r'^broken\.jpg: unreadable image'):
+        analyse_file(None, str(broken), threshold=0.5)
+
+
+def test_a_work_dir_resolves_to_its_best_checkpoint(tmp_path):
+    from dadf_mm.apis.web_demo import resolve_checkpoint
+    with pytest.raises(FileNotFoundError, match='no checkpoint in'):
+        resolve_checkpoint(str(tmp_path))
+    torch.save({'meta': {}, 'state_dict': {'w': torch.ones(1)}}, str(tmp_path / 'iter_4.pth'))
+    assert resolve_checkpoint(str(tmp_path)) == str(tmp_path / 'iter_4.pth')
+    (tmp_path / 'best_AUC_iter_2.pth').write_bytes(b'')
+    assert resolve_checkpoint(str(tmp_path)) == str(tmp_path / 'best_AUC_iter_2.pth')
+    assert resolve_checkpoint(str(tmp_path / 'iter_4.pth')) == str(tmp_path / 'iter_4.pth')
+    message = tool_exit('web_demo.py', DEMO, tmp_path / 'gone.pth')
+    assert message.startswith("web_demo.py: checkpoint '") and 'not found' in message
