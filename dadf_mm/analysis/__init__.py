@@ -1,4 +1,12 @@
-"""Analyses that need no device: memory of a training or inference step on meta."""
+"""Analyses of DADF's steps: memory of a training or inference step on meta (no device
+needed), and what the benchmark tools build, run and time."""
+from .benchmark_cases import (
+    activate_zero_init,
+    benchmark_model_config,
+    build_benchmark_model,
+    make_batch,
+    reference_config,
+)
 from .memory_estimate import (
     CUDA_BLOCK_ROUND,
     CUDA_CONTEXT_BYTES,
@@ -10,10 +18,13 @@ from .memory_estimate import (
 from .memory_fit import memory_fit_problem
 from .memory_tracker import AllocatorModel, MemoryTracker
 from .profiler_memory import profiled_cpu_peak
+from .step_timing import PeakMemory, count_flops_per_image, measure
 from .target_emulation import TargetEmulation
 
 __all__ = [
     'CUDA_BLOCK_ROUND', 'CUDA_CONTEXT_BYTES', 'CUDA_SEGMENT_ROUND', 'AllocatorModel',
     'MemoryEstimate', 'MemoryTracker', 'TargetEmulation', 'estimate_config_memory',
-    'estimate_step_memory', 'memory_fit_problem', 'profiled_cpu_peak'
+    'estimate_step_memory', 'memory_fit_problem', 'profiled_cpu_peak', 'activate_zero_init',
+    'benchmark_model_config', 'build_benchmark_model', 'make_batch', 'reference_config',
+    'PeakMemory', 'count_flops_per_image', 'measure'
 ]

@@ -8,6 +8,7 @@ import torch
 from mmseg.registry import MODELS
 
 import dadf_mm  # noqa: F401
+from dadf_mm.analysis.benchmark_cases import activate_zero_init
 from dadf_mm.models import float64_twin, pearson, rga_signal_fidelity
 from dadf_mm.models.layers.attention import RelPosAttention
 from dadf_mm.models.sam_checkpoint import load_sam_checkpoint, sub_state_dict
@@ -15,23 +16,17 @@ from dadf_mm.models.sam_checkpoint import load_sam_checkpoint, sub_state_dict
 from .conftest import tiny_backbone_cfg, tiny_dadf_cfg
 from .test_dadf import batch
 
-
-def activate(model, std=0.02, seed=0):
-    """Move the zero-initialised adapter outputs and RGA enhancer off zero, so that the
-    adapters and RGA change the output and receive non-trivial gradients."""
-    gen = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            if 'output_proj' in name or 'enhancer' in name:
-                p.add_(std * torch.randn(p.shape, generator=gen))
-    return model
+#: move the adapter outputs and RGA's enhancer off their initialisation (all of their
+#: parameters), so that the adapters and RGA change the output and receive non-trivial
+#: gradients; SAM's position tables come from the checkpoint
+ACTIVATED_PARTS = ('output_proj', 'enhancer')
 
 
 def build_backbone(checkpoint, **overrides):
     torch.manual_seed(0)  # the adapters' own initialisation
     backbone = MODELS.build(tiny_backbone_cfg(**overrides))
     backbone.load_sam_weights(sub_state_dict(load_sam_checkpoint(checkpoint), 'image_encoder.'))
-    return activate(backbone)
+    return activate_zero_init(backbone, parts=ACTIVATED_PARTS, zero_only=False)
 
 
 def build_dadf(checkpoint, backbone=None, adapter_std=0.02, **overrides):
@@ -39,7 +34,8 @@ def build_dadf(checkpoint, backbone=None, adapter_std=0.02, **overrides):
     model = MODELS.build(tiny_dadf_cfg(checkpoint, backbone=tiny_backbone_cfg(**(backbone or {})),
                                        **overrides))
     model.init_weights()
-    return activate(model, adapter_std)
+    return activate_zero_init(model, adapter_std=adapter_std, other_std=adapter_std,
+                              parts=ACTIVATED_PARTS, zero_only=False)
 
 
 def trainable_grads(model):

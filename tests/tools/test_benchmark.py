@@ -1,11 +1,17 @@
-"""tools/analysis_tools/benchmark.py end to end on a CPU with a tiny DADF config."""
+"""The benchmark tools of tools/analysis_tools end to end on a CPU with a tiny DADF config:
+benchmark_speed.py, benchmark_memory.py, rga_precision_study.py, and the helpers they
+share."""
 import importlib.util
 import json
 from pathlib import Path
 
 import pytest
+import torch
 
-TOOL = Path(__file__).resolve().parents[2] / 'tools' / 'analysis_tools' / 'benchmark.py'
+from dadf_mm.analysis.benchmark_cases import activate_zero_init
+from dadf_mm.analysis.step_timing import count_flops_per_image, fmt, ratio
+
+TOOLS = Path(__file__).resolve().parents[2] / 'tools' / 'analysis_tools'
 
 # A SAM-architecture DADF small enough for a CPU test, in its fast config.
 TINY_FAST_CONFIG = '''
@@ -25,12 +31,16 @@ model = dict(
 '''
 
 
-@pytest.fixture(scope='module')
-def benchmark():
-    spec = importlib.util.spec_from_file_location('dadf_benchmark', TOOL)
+def load_tool(name):
+    spec = importlib.util.spec_from_file_location(f'dadf_{name}', TOOLS / f'{name}.py')
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture(scope='module')
+def speed():
+    return load_tool('benchmark_speed')
 
 
 @pytest.fixture
@@ -40,9 +50,9 @@ def config(tmp_path):
     return str(path)
 
 
-def test_comparison_table(benchmark, config, tmp_path, capsys):
+def test_comparison_table(speed, config, tmp_path, capsys):
     out = tmp_path / 'result.json'
-    summary = benchmark.main([config, '--device', 'cpu', '--batch-size', '2', '--iters', '2',
+    summary = speed.main([config, '--device', 'cpu', '--batch-size', '2', '--iters', '2',
                               '--warmup', '0', '--json', str(out)])
     printed = capsys.readouterr().out
     for line in ('reference (SAM attn, fp32, 2 pass)', 'fast (config)',
@@ -67,18 +77,51 @@ def test_comparison_table(benchmark, config, tmp_path, capsys):
         assert ratios[phase] == f'{ratio:.2f}x'
 
 
-def test_flop_count_of_one_linear_layer(benchmark):
+def test_fast_path_alone_has_no_ratio(speed, config, capsys):
+    summary = speed.main([config, '--device', 'cpu', '--batch-size', '1', '--iters', '1',
+                          '--warmup', '0', '--skip-reference', '--skip-inference'])
+    assert set(summary['results']['train']) == {'fast'}
+    assert [r['path'] for r in summary['rows']] == ['fast (config)', 'fast / reference']
+    assert summary['rows'][-1]['train'] == '-' and summary['rows'][0]['infer'] == '-'
+    assert 'inference:' not in capsys.readouterr().out
+
+
+def test_flop_count_of_one_linear_layer():
     """The counter behind the TFLOP/s column: 2 * m * n * k for a matrix product."""
-    import torch
     layer = torch.nn.Linear(16, 8, bias=False)
     x = torch.randn(4, 16)
-    assert benchmark.count_flops_per_image(lambda: layer(x), 4) == 2 * 16 * 8
+    assert count_flops_per_image(lambda: layer(x), 4) == 2 * 16 * 8
 
 
-def test_memory_table(benchmark, config, capsys):
-    summary = benchmark.main([config, '--device', 'cpu', '--memory-table', '--archs', 'config',
-                              '--sizes', '32', '64', '--batch-sizes', '1', '--iters', '1',
-                              '--warmup', '0'])
+def test_formatting_of_the_table_cells():
+    assert fmt(1.234) == '1.23' and fmt(None) == '-' and fmt(2.0, oom=True) == 'OOM'
+    assert ratio(3.0, 2.0) == '1.50x' and ratio(None, 2.0) == '-' and ratio(1.0, 0.0) == '-'
+
+
+def test_zero_initialised_parts_are_activated_and_others_kept():
+    model = torch.nn.Module()
+    model.output_proj = torch.nn.Linear(4, 4)
+    model.enhancer = torch.nn.Conv2d(4, 4, 1)
+    model.other = torch.nn.Linear(4, 4)
+    for module in (model.output_proj, model.enhancer, model.other):
+        torch.nn.init.zeros_(module.weight)
+    torch.nn.init.ones_(model.enhancer.bias)
+    before = {n: p.clone() for n, p in model.named_parameters()}
+    activate_zero_init(model, seed=0, adapter_std=0.5, other_std=0.01)
+    after = dict(model.named_parameters())
+    assert 0.1 < after['output_proj.weight'].std() < 1.5  # adapter_std
+    assert 0 < after['enhancer.weight'].abs().max() < 0.1  # other_std
+    # not all zero, or not of a named part
+    for kept in ('output_proj.bias', 'enhancer.bias', 'other.weight', 'other.bias'):
+        assert torch.equal(after[kept], before[kept]), kept
+    activate_zero_init(model, seed=0, parts=('enhancer', ), zero_only=False)
+    assert not torch.equal(model.enhancer.bias, before['enhancer.bias'])
+
+
+def test_memory_table(config, capsys):
+    summary = load_tool('benchmark_memory').main(
+        [config, '--device', 'cpu', '--archs', 'config', '--sizes', '32', '64',
+         '--batch-sizes', '1', '--iters', '1', '--warmup', '0'])
     printed = capsys.readouterr().out
     assert '| arch | input | batch |' in printed
     assert [(r['size'], r['batch']) for r in summary['rows']] == [(32, 1), (64, 1)]
@@ -86,9 +129,9 @@ def test_memory_table(benchmark, config, capsys):
     assert '| embed 32, depth 2 | 64 | 1 |' in printed
 
 
-def test_precision_study_separates_the_strategies(benchmark, config, capsys):
-    summary = benchmark.main([config, '--device', 'cpu', '--precision-study',
-                              '--batch-size', '2'])
+def test_precision_study_separates_the_strategies(config, capsys):
+    summary = load_tool('rga_precision_study').main([config, '--device', 'cpu',
+                                                     '--batch-size', '2'])
     corr = {r['strategy']: r['s_corr'] for r in summary['rows']}
     assert corr['two views in one batch, float32'] > 0.999
     assert corr['two views in one batch, bfloat16'] < 0.5  # rounding noise
@@ -96,8 +139,10 @@ def test_precision_study_separates_the_strategies(benchmark, config, capsys):
     assert '| how S is computed | sigma |' in capsys.readouterr().out
 
 
-def test_a_config_without_dadf_is_refused(benchmark, tmp_path):
+@pytest.mark.parametrize('tool', ['benchmark_speed', 'benchmark_memory', 'rga_precision_study'])
+def test_a_config_without_dadf_is_refused(tool, tmp_path):
     path = tmp_path / 'other.py'
     path.write_text("model = dict(type='EncoderDecoder')\n")
-    with pytest.raises(SystemExit, match='DADF'):
-        benchmark.main([str(path), '--device', 'cpu'])
+    with pytest.raises(SystemExit, match="measure DADF models; the config's model is "
+                       "'EncoderDecoder'"):
+        load_tool(tool).main([str(path), '--device', 'cpu'])

@@ -30,7 +30,7 @@ def documented_options(text: str) -> dict:
 
 def docs_with_configs():
     """(doc file, the config its commands use): the README's are the paper configs', the
-    performance page's the demo's (its commands run benchmark.py on the demo config)."""
+    performance page's the demo's (its commands run benchmark_speed.py on the demo config)."""
     yield osp.join(ROOT, 'README.md'), PAPER
     for doc in sorted(glob.glob(osp.join(ROOT, 'docs', '*.md'))):
         yield doc, DEMO

@@ -1,0 +1,88 @@
+"""The README's commands name files that exist, and its parameter table is what
+tools/analysis_tools/parameter_report.py prints."""
+import glob
+import importlib.util
+import os.path as osp
+import re
+import sys
+from typing import Iterator, List, Set
+
+import pytest
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+DOCS = ['README.md', 'configs/dadf/README.md'] + sorted(
+    osp.relpath(p, ROOT) for p in glob.glob(osp.join(ROOT, 'docs', '*.md')))
+#: a file of the repository that a command runs or reads: tools/... or configs/..., or a
+#: shell script, possibly with {a,b} alternatives or a * pattern
+FILE = re.compile(r'(?<![\w./-])((?:tools|configs)/[\w./{},*-]+\.(?:py|sh)|[\w./-]+\.sh)\b')
+COMMAND = re.compile(r'^\s*(?:\$\w+|[A-Z_]+=\S*\s+)*(?:\.venv/bin/)?(?:python3?|bash)\s')
+
+
+def command_lines(text: str) -> Iterator[str]:
+    """Lines of fenced code blocks, and inline code spans that run python or bash."""
+    fenced = re.compile(r'^[ \t]*```[^\n]*\n(.*?)^[ \t]*```', re.S | re.M)
+    for block in fenced.findall(text):
+        yield from block.splitlines()
+    for span in re.findall(r'`([^`\n]+)`', fenced.sub('', text)):
+        if COMMAND.match(span):
+            yield span
+
+
+def expand(pattern: str) -> List[str]:
+    """``a_{x,y}.py`` -> ``a_x.py``, ``a_y.py`` (shell brace expansion)."""
+    match = re.search(r'\{([^{}]*)\}', pattern)
+    if not match:
+        return [pattern]
+    return [path for alt in match.group(1).split(',')
+            for path in expand(pattern[:match.start()] + alt + pattern[match.end():])]
+
+
+def named_files(doc: str) -> Set[str]:
+    """Every file a command line of ``doc`` names."""
+    with open(osp.join(ROOT, doc), encoding='utf-8') as f:
+        return {m for line in command_lines(f.read()) for m in FILE.findall(line)}
+
+
+@pytest.mark.parametrize('doc', DOCS)
+def test_commands_name_existing_files(doc):
+    missing = [name for name in sorted(named_files(doc)) for path in expand(name)
+               if not glob.glob(osp.join(ROOT, path))]
+    assert not missing, f'{doc} runs files that do not exist: {missing}'
+
+
+def test_the_extraction_finds_the_readme_commands():
+    names = named_files('README.md')
+    for name in ('tools/setup_env.sh', 'tools/train.py', 'configs/dadf/dadf_vit-h_ffpp-hq.py',
+                 'tools/analysis_tools/parameter_report.py',
+                 'tools/analysis_tools/benchmark_speed.py'):
+        assert name in names, sorted(names)
+    assert 'tools/analysis_tools/rga_precision_study.py' in named_files('docs/performance.md')
+    assert expand('c/{a,b}_{x,y}.py') == ['c/a_x.py', 'c/a_y.py', 'c/b_x.py', 'c/b_y.py']
+    assert list(command_lines('run `bash tools/x.sh` and see `docs/y.md`')) == [
+        'bash tools/x.sh']
+
+
+def readme_parameter_table() -> List[tuple]:
+    """(arch, total, trainable, SAM, share in %) of the README's "Trainable parameters"."""
+    with open(osp.join(ROOT, 'README.md'), encoding='utf-8') as f:
+        text = f.read()
+    section = text.split('### Trainable parameters', 1)[1].split('\n#', 1)[0]
+    rows = re.findall(r'^\| (vit_\w) \| ([\d,]+) \| ([\d,]+) \| ([\d,]+) \| ([\d.]+) % \|$',
+                      section, flags=re.M)
+    return [(a, int(t.replace(',', '')), int(tr.replace(',', '')), int(s.replace(',', '')),
+             float(share)) for a, t, tr, s, share in rows]
+
+
+def test_readme_parameter_table_is_what_the_tool_prints(monkeypatch, capsys):
+    path = osp.join(ROOT, 'tools', 'analysis_tools', 'parameter_report.py')
+    spec = importlib.util.spec_from_file_location('dadf_parameter_report', path)
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    monkeypatch.setattr(sys, 'argv', [path])
+    tool.main()  # every arch on the meta device
+    printed = re.findall(r'^(vit_\w)\s+([\d,]+)\s+([\d,]+)\s+([\d,]+)\s+([\d.]+)%$',
+                         capsys.readouterr().out, flags=re.M)
+    assert [r[0] for r in printed] == ['vit_b', 'vit_l', 'vit_h']
+    expected = [(a, int(t.replace(',', '')), int(tr.replace(',', '')),
+                 int(s.replace(',', '')), float(share)) for a, t, tr, s, share in printed]
+    assert readme_parameter_table() == expected
