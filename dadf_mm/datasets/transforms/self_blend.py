@@ -77,18 +77,18 @@ def jpeg_round_trip(image: np.ndarray, quality: int) -> np.ndarray:
 
 def add_trace(image: np.ndarray, rng: np.random.Generator, trace: str) -> np.ndarray:
     """``image`` (uint8) with one of :data:`TRACES`: ``'resample'`` scales it down by
-    0.35-0.6 (area) and back up (bilinear); ``'recompress'`` is a JPEG round trip at quality
-    15-45; ``'noise'`` adds Gaussian noise of standard deviation 2-5 grey levels."""
+    0.25-0.5 (area) and back up (bilinear); ``'recompress'`` is a JPEG round trip at quality
+    10-30; ``'noise'`` adds Gaussian noise of standard deviation 4-8 grey levels."""
     h, w = image.shape[:2]
     if trace == 'resample':
-        scale = rng.uniform(0.35, 0.6)
+        scale = rng.uniform(0.25, 0.5)
         small = cv2.resize(image, (max(int(w * scale), 1), max(int(h * scale), 1)),
                            interpolation=cv2.INTER_AREA)
         return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR).reshape(image.shape)
     if trace == 'recompress':
-        return jpeg_round_trip(image, int(rng.integers(15, 46)))
+        return jpeg_round_trip(image, int(rng.integers(10, 31)))
     if trace == 'noise':
-        noise = rng.normal(0.0, rng.uniform(2.0, 5.0), image.shape)
+        noise = rng.normal(0.0, rng.uniform(4.0, 8.0), image.shape)
         return np.clip(np.round(image + noise), 0, 255).astype(np.uint8)
     raise ValueError(f'trace must be one of {TRACES} or None, got {trace!r}')
 
