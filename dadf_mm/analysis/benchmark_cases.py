@@ -17,8 +17,8 @@ from mmengine.structures import PixelData
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
-from ..models.rga_fidelity import REFERENCE_BACKBONE_KEYS, REFERENCE_MODEL_KEYS
-from ..models.sam_checkpoint import SAM_ARCHS
+from ..models.utils.rga_fidelity import REFERENCE_BACKBONE_KEYS, REFERENCE_MODEL_KEYS
+from ..models.utils.sam_checkpoint import SAM_ARCHS
 from .memory_estimate import dadf_model_config
 
 #: the backbone's fast keys, in the order :func:`describe_fast` names them

@@ -11,7 +11,7 @@ from mmengine.config import Config, DictAction
 
 from ..datasets.errors import ForgeryDataError
 from ..engine import CheckpointFileError, InputSizeError, prepare_cpu_distributed
-from ..models.sam_checkpoint import SAMCheckpointError
+from ..models.utils.sam_checkpoint import SAMCheckpointError
 from .config_checks import ConfigOptionError, apply_cfg_options
 from .schedule_fit import fit_schedule_to_run, run_length
 

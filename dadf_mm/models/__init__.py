@@ -2,9 +2,9 @@
 from .backbones import SAMViT
 from .decode_heads import SAMMaskDecoderHead
 from .necks import RGANeck
-from .parameter_report import parameter_report
-from .rga_fidelity import float64_twin, pearson, rga_signal_fidelity
 from .segmentors import DADF
+from .utils.parameter_report import parameter_report
+from .utils.rga_fidelity import float64_twin, pearson, rga_signal_fidelity
 
 __all__ = [
     'SAMViT', 'SAMMaskDecoderHead', 'RGANeck', 'DADF', 'parameter_report', 'pearson',

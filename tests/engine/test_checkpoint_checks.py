@@ -16,7 +16,7 @@ from dadf_mm.engine import (
     find_resume_checkpoint,
     read_checkpoint,
 )
-from dadf_mm.models.sam_checkpoint import SAMCheckpointError, load_sam_checkpoint
+from dadf_mm.models.utils.sam_checkpoint import SAMCheckpointError, load_sam_checkpoint
 
 
 class _Payload:

@@ -11,7 +11,7 @@ import dadf_mm  # noqa: F401
 from dadf_mm.analysis.benchmark_cases import activate_zero_init
 from dadf_mm.models import float64_twin, pearson, rga_signal_fidelity
 from dadf_mm.models.layers.attention import RelPosAttention
-from dadf_mm.models.sam_checkpoint import load_sam_checkpoint, sub_state_dict
+from dadf_mm.models.utils.sam_checkpoint import load_sam_checkpoint, sub_state_dict
 
 from .conftest import tiny_backbone_cfg, tiny_dadf_cfg
 from .test_dadf import batch

@@ -4,7 +4,7 @@ import torch
 from mmseg.registry import MODELS
 
 import dadf_mm  # noqa: F401
-from dadf_mm.models.sam_checkpoint import load_sam_checkpoint, sub_state_dict
+from dadf_mm.models.utils.sam_checkpoint import load_sam_checkpoint, sub_state_dict
 
 from .sam_reference import TINY_SIZE
 

@@ -32,7 +32,7 @@ def test_written_jvp_equals_autograd_forward_mode():
 
 
 def test_backbone_with_prompt_layers_starts_as_without(tiny_sam_checkpoint, images):
-    from dadf_mm.models.sam_checkpoint import load_sam_checkpoint, sub_state_dict
+    from dadf_mm.models.utils.sam_checkpoint import load_sam_checkpoint, sub_state_dict
     state = sub_state_dict(load_sam_checkpoint(tiny_sam_checkpoint), 'image_encoder.')
     outs = []
     for adapter in (None, dict(type='PromptLayer', reduction=4)):

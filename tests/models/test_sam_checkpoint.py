@@ -6,7 +6,11 @@ import torch
 from mmseg.registry import MODELS
 
 import dadf_mm  # noqa: F401
-from dadf_mm.models.sam_checkpoint import SAMCheckpointError, load_sam_checkpoint, sub_state_dict
+from dadf_mm.models.utils.sam_checkpoint import (
+    SAMCheckpointError,
+    load_sam_checkpoint,
+    sub_state_dict,
+)
 
 from .conftest import tiny_dadf_cfg
 

@@ -52,7 +52,7 @@ from dadf_mm.analysis.step_timing import (
     measure,
     ratio,
 )
-from dadf_mm.models.rga_fidelity import rga_signal_fidelity
+from dadf_mm.models.utils.rga_fidelity import rga_signal_fidelity
 
 ROW_LABELS = (('reference', 'reference (SAM attn, fp32, 2 pass)'), ('fast', 'fast (config)'),
               ('sam_encoder', 'segment_anything encoder x2'))

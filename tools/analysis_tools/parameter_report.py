@@ -15,7 +15,7 @@ from mmseg.utils import register_all_modules
 
 import dadf_mm  # noqa: F401
 from dadf_mm.models import parameter_report
-from dadf_mm.models.sam_checkpoint import SAM_ARCHS
+from dadf_mm.models.utils.sam_checkpoint import SAM_ARCHS
 
 
 def sam_parameter_count(arch: str) -> int:

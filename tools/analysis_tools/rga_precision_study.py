@@ -30,7 +30,7 @@ from dadf_mm.analysis.benchmark_cli import (
     run_benchmark,
 )
 from dadf_mm.analysis.step_timing import device_name
-from dadf_mm.models.rga_fidelity import rga_signal_fidelity
+from dadf_mm.models.utils.rga_fidelity import rga_signal_fidelity
 
 #: Ways to obtain S, against the float32 S of two separate views at the same sigma:
 #: (label, model keys, backbone keys, sigma multiple).

@@ -30,7 +30,6 @@ from torch import nn
 from ..layers import LoRALinear, MultiscaleAdapter, PatchEmbed, PromptLayer, ViTBlock
 from ..layers.attention import ATTENTION_IMPLS
 from ..layers.jvp import conv_jvp, layer_norm_jvp
-from ..sam_checkpoint import SAM_ARCHS, check_state_dict, fit_encoder_state_dict
 from ..utils import (
     Reentrant,
     at_least_float32,
@@ -38,6 +37,7 @@ from ..utils import (
     exact_float32_backward,
     running_stats_frozen,
 )
+from ..utils.sam_checkpoint import SAM_ARCHS, check_state_dict, fit_encoder_state_dict
 
 SAM_PRETRAIN_SIZE = 1024
 COMPUTE_DTYPES = ('float32', 'bfloat16', 'float16')

@@ -24,8 +24,8 @@ from segment_anything.modeling.prompt_encoder import PositionEmbeddingRandom
 from torch import nn
 
 from ..layers import PromptFreeMaskDecoder
-from ..sam_checkpoint import check_state_dict
 from ..utils import at_least_float32
+from ..utils.sam_checkpoint import check_state_dict
 
 CLS_INPUTS = ('gated_embedding', 'mask', 'feature')
 

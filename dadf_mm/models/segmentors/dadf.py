@@ -29,10 +29,10 @@ from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 from torch import Tensor
 
-from ..rga_fidelity import rga_signal_check
-from ..sam_checkpoint import load_sam_checkpoint, sub_state_dict
-from ..sample_labels import image_labels
 from ..utils import running_stats_frozen
+from ..utils.rga_fidelity import rga_signal_check
+from ..utils.sam_checkpoint import load_sam_checkpoint, sub_state_dict
+from ..utils.sample_labels import image_labels
 from .rga_monitor import RGAMonitor
 
 NOISE_PASSES = ('batched', 'separate', 'jvp')

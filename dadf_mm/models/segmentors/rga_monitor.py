@@ -14,8 +14,8 @@ from typing import Dict
 import torch
 from torch import Tensor, nn
 
-from ..rga_fidelity import rga_signal_check
 from ..utils import rec_gradient_share
+from ..utils.rga_fidelity import rga_signal_check
 
 
 class RGAMonitor:

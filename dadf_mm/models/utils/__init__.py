@@ -1,5 +1,6 @@
 """Helpers of the model code that are not layers: numeric precision, BatchNorm statistics,
-re-enterable contexts, RGA's gradient diagnostics."""
+re-enterable contexts, RGA's gradient diagnostics and signal fidelity, SAM checkpoint
+reading, parameter counts, image labels of a batch."""
 from .batch_norm import running_stats_frozen
 from .contexts import Reentrant
 from .precision import (

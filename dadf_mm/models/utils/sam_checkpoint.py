@@ -15,8 +15,8 @@ from typing import Dict, Iterable, Mapping, Tuple
 import torch
 import torch.nn.functional as F
 
-from ..engine.checkpoint_files import describe_load_error
-from .layers.attention import resize_rel_pos
+from ...engine.checkpoint_files import describe_load_error
+from ..layers.attention import resize_rel_pos
 
 #: SAM image-encoder architectures (all: patch 16, window 14, 1024 px, neck to 256).
 SAM_ARCHS: Dict[str, dict] = {
