@@ -13,7 +13,7 @@ from mmengine.fileio.backends import LocalBackend
 from mmengine.runner import Runner
 
 from dadf_mm.engine import find_resume_checkpoint
-from tests.engine.test_safe_checkpoint_loading import ToyDataset, ToyModel
+from tests.helpers.toy_runner import ToyDataset, ToyModel
 
 
 class Crash(BaseException):

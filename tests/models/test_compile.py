@@ -11,9 +11,7 @@ import torch
 from mmseg.registry import MODELS
 
 import dadf_mm  # noqa: F401
-
-from .conftest import tiny_backbone_cfg
-from .test_fast_paths import activate
+from tests.helpers.model_cases import activate, tiny_backbone_cfg
 
 
 def build(**overrides):

@@ -2,14 +2,11 @@
 import numpy as np
 import pytest
 import torch
-from mmengine.structures import PixelData
 from mmseg.registry import MODELS
-from mmseg.structures import SegDataSample
 
 import dadf_mm  # noqa: F401
-
-from .conftest import tiny_dadf_cfg
-from .sam_reference import TINY_SIZE
+from tests.helpers.model_cases import batch, tiny_dadf_cfg
+from tests.helpers.sam_reference import TINY_SIZE
 
 SAM_PARTS = ('backbone.patch_embed', 'backbone.pos_embed', 'backbone.blocks', 'backbone.neck',
              'decode_head.no_mask_embed')
@@ -21,24 +18,6 @@ def build(checkpoint, **overrides):
     model = MODELS.build(tiny_dadf_cfg(checkpoint, **overrides))
     model.init_weights()
     return model
-
-
-def batch(n=2, labels=(0, 1)):
-    """Normalised-space inputs and samples: real images with empty masks, fakes with a box."""
-    torch.manual_seed(0)
-    inputs = torch.randn(n, 3, TINY_SIZE, TINY_SIZE)
-    samples = []
-    for i in range(n):
-        label = labels[i % len(labels)]
-        mask = torch.zeros(1, TINY_SIZE, TINY_SIZE, dtype=torch.long)
-        if label:
-            mask[:, 32:96, 40:100] = 1
-        shape = (TINY_SIZE, TINY_SIZE)
-        samples.append(SegDataSample(
-            gt_sem_seg=PixelData(data=mask),
-            metainfo=dict(gt_label=label, img_path=f'img_{i}.png', ori_shape=shape,
-                          img_shape=shape, pad_shape=shape, padding_size=[0, 0, 0, 0])))
-    return inputs, samples
 
 
 def test_losses_and_exactly_the_trainable_modules_get_gradients(tiny_sam_checkpoint):

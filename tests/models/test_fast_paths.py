@@ -12,14 +12,7 @@ from dadf_mm.analysis.benchmark_cases import activate_zero_init
 from dadf_mm.models import float64_twin, pearson, rga_signal_fidelity
 from dadf_mm.models.layers.attention import RelPosAttention
 from dadf_mm.models.utils.sam_checkpoint import load_sam_checkpoint, sub_state_dict
-
-from .conftest import tiny_backbone_cfg, tiny_dadf_cfg
-from .test_dadf import batch
-
-#: move the adapter outputs and RGA's enhancer off their initialisation (all of their
-#: parameters), so that the adapters and RGA change the output and receive non-trivial
-#: gradients; SAM's position tables come from the checkpoint
-ACTIVATED_PARTS = ('output_proj', 'enhancer')
+from tests.helpers.model_cases import ACTIVATED_PARTS, batch, tiny_backbone_cfg, tiny_dadf_cfg
 
 
 def build_backbone(checkpoint, **overrides):

@@ -8,9 +8,8 @@ from mmseg.registry import MODELS
 import dadf_mm  # noqa: F401
 from dadf_mm.models.layers import MultiscaleAdapter, PatchEmbed, ViTBlock
 from dadf_mm.models.layers.jvp import gelu_jvp, layer_norm_jvp, softmax_attention_jvp
-
-from .conftest import tiny_backbone_cfg
-from .sam_reference import TINY_SIZE
+from tests.helpers.model_cases import tiny_backbone_cfg
+from tests.helpers.sam_reference import TINY_SIZE
 
 
 def perturbed(module, std=0.05, seed=0):

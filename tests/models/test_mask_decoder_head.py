@@ -5,8 +5,7 @@ from mmseg.registry import MODELS
 
 import dadf_mm  # noqa: F401
 from dadf_mm.models.utils.sam_checkpoint import load_sam_checkpoint, sub_state_dict
-
-from .sam_reference import TINY_SIZE
+from tests.helpers.sam_reference import TINY_SIZE
 
 
 def build_head(checkpoint, **kwargs):

@@ -9,9 +9,7 @@ from mmseg.registry import MODELS
 
 import dadf_mm  # noqa: F401
 from dadf_mm.models.utils import float32_precisions, set_float32_precisions
-
-from .conftest import tiny_backbone_cfg, tiny_dadf_cfg
-from .test_dadf import batch
+from tests.helpers.model_cases import batch, tiny_backbone_cfg, tiny_dadf_cfg
 
 
 @pytest.fixture

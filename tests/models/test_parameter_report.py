@@ -2,8 +2,7 @@ from mmseg.registry import MODELS
 
 import dadf_mm  # noqa: F401
 from dadf_mm.models import parameter_report
-
-from .conftest import tiny_dadf_cfg
+from tests.helpers.model_cases import tiny_dadf_cfg
 
 
 def test_report_counts_what_trains(tiny_sam):

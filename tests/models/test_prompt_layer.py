@@ -5,8 +5,7 @@ from mmseg.registry import MODELS
 
 import dadf_mm  # noqa: F401
 from dadf_mm.models.layers import PromptLayer
-
-from .conftest import tiny_backbone_cfg
+from tests.helpers.model_cases import tiny_backbone_cfg
 
 
 def test_identity_at_initialisation_and_trainable_after_one_step():

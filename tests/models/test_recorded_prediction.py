@@ -17,14 +17,18 @@ from typing import Dict
 import numpy as np
 import pytest
 import torch
-from mmengine.structures import PixelData
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
 import dadf_mm  # noqa: F401
-
-from .conftest import tiny_dadf_cfg
-from .sam_reference import TINY_ARCH, TINY_SIZE, TINY_WINDOW, build_reference_sam, save_state_dict
+from tests.helpers.model_cases import batch, tiny_dadf_cfg
+from tests.helpers.sam_reference import (
+    TINY_ARCH,
+    TINY_SIZE,
+    TINY_WINDOW,
+    build_reference_sam,
+    save_state_dict,
+)
 
 RECORD = osp.join(osp.dirname(__file__), 'data', 'dadf_outputs_seed0.npz')
 CASES = {
@@ -47,22 +51,6 @@ def build_case(checkpoint: str, **overrides) -> torch.nn.Module:
             if 'output_proj' in name or 'enhancer' in name:
                 p.add_(0.05 * torch.randn(p.shape, generator=gen))
     return model
-
-
-def batch():
-    torch.manual_seed(0)
-    inputs = torch.randn(2, 3, TINY_SIZE, TINY_SIZE)
-    samples = []
-    for i, label in enumerate((0, 1)):
-        mask = torch.zeros(1, TINY_SIZE, TINY_SIZE, dtype=torch.long)
-        if label:
-            mask[:, 32:96, 40:100] = 1
-        shape = (TINY_SIZE, TINY_SIZE)
-        samples.append(SegDataSample(
-            gt_sem_seg=PixelData(data=mask),
-            metainfo=dict(gt_label=label, img_path=f'img_{i}.png', ori_shape=shape,
-                          img_shape=shape, pad_shape=shape, padding_size=[0, 0, 0, 0])))
-    return inputs, samples
 
 
 def outputs(model: torch.nn.Module) -> Dict[str, np.ndarray]:

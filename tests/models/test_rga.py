@@ -75,8 +75,7 @@ def encoder_views(checkpoint, noise_std, noise_pass='batched'):
     """F and F_gau - F of the tiny DADF encoder on two images (eval, seeded noise)."""
     from mmseg.registry import MODELS
 
-    from .conftest import tiny_dadf_cfg
-    from .test_dadf import batch
+    from tests.helpers.model_cases import batch, tiny_dadf_cfg
     torch.manual_seed(0)
     model = MODELS.build(tiny_dadf_cfg(checkpoint, noise_std=noise_std,
                                        noise_pass=noise_pass))
@@ -179,8 +178,7 @@ def test_every_rga_option_trains_and_logs_its_diagnostics(tiny_sam_checkpoint, r
     from mmengine.optim import build_optim_wrapper
     from mmseg.registry import MODELS
 
-    from .conftest import tiny_dadf_cfg
-    from .test_dadf import batch
+    from tests.helpers.model_cases import batch, tiny_dadf_cfg
     torch.manual_seed(0)
     model = MODELS.build(tiny_dadf_cfg(tiny_sam_checkpoint, neck=dict(type='RGANeck', **rga),
                                        rga_diagnostics_interval=2))

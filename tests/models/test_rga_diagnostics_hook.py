@@ -7,9 +7,7 @@ from mmengine.logging import MessageHub, MMLogger
 from mmseg.registry import MODELS
 
 from dadf_mm.engine import RGADiagnosticsHook
-
-from .conftest import tiny_dadf_cfg
-from .test_dadf import batch
+from tests.helpers.model_cases import batch, tiny_dadf_cfg
 
 
 def test_means_over_the_batches_reach_the_message_hub(tiny_sam_checkpoint):

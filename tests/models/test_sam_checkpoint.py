@@ -11,8 +11,7 @@ from dadf_mm.models.utils.sam_checkpoint import (
     load_sam_checkpoint,
     sub_state_dict,
 )
-
-from .conftest import tiny_dadf_cfg
+from tests.helpers.model_cases import tiny_dadf_cfg
 
 
 def test_missing_file_names_the_file_and_the_fix(tmp_path):

@@ -7,9 +7,8 @@ from mmseg.registry import MODELS
 import dadf_mm  # noqa: F401
 from dadf_mm.models.layers import ADAPTER_VARIANTS, MultiscaleAdapter
 from dadf_mm.models.utils.sam_checkpoint import load_sam_checkpoint, sub_state_dict
-
-from .conftest import tiny_backbone_cfg
-from .sam_reference import TINY_SIZE, build_reference_sam, save_state_dict
+from tests.helpers.model_cases import tiny_backbone_cfg
+from tests.helpers.sam_reference import TINY_SIZE, build_reference_sam, save_state_dict
 
 
 def build_backbone(checkpoint, **overrides):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from tests.models.sam_reference import build_reference_sam, save_state_dict
+from tests.helpers.sam_reference import build_reference_sam, save_state_dict
 
 from .tool_runs import DEMO, FAST_DATA, SMALL_TEST, run_process, tool_exit
 

@@ -74,7 +74,7 @@ def test_resume_after_a_crash_reaches_the_uninterrupted_weights(tmp_path):
     crashing = tmp_path / 'crashing_demo.py'
     crashing.write_text(
         f"_base_ = [{DEMO!r}]\n"
-        "custom_imports = dict(imports=['dadf_mm', 'tests.tools.crash_hook'],\n"
+        "custom_imports = dict(imports=['dadf_mm', 'tests.helpers.crash_hook'],\n"
         "                      allow_failed_imports=False)\n"
         "custom_hooks = [dict(type='CrashAfterIter', iteration=6)]\n")
     proc = subprocess.run(
