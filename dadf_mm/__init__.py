@@ -8,6 +8,6 @@ from .engine import allow_mmengine_checkpoints
 
 allow_mmengine_checkpoints()
 
-from . import apis, datasets, evaluation, models  # noqa: F401,E402
+from . import apis, datasets, evaluation, models, visualization  # noqa: F401,E402
 
 __version__ = '0.1.0'

@@ -4,12 +4,22 @@
     python tools/infer.py CONFIG CHECKPOINT photos/ --out out/ --detect-faces
     python tools/infer.py CONFIG CHECKPOINT clip.mp4 --out out/ --num-frames 32
 
-Writes, per image (or video frame): ``overlays/<name>.png`` (the forged region in red and
-the decision on the picture), ``heatmaps/<name>.png`` (the per-pixel fake probability) and
-one JSON line in ``predictions.jsonl`` (input, the two pictures, fake probability,
-decision, forged area); a video adds a line with its score, the mean of its frames'
-scores. ``<name>`` is the input's file name with its extension (``face.jpg.png``), and
-``clip.mp4.frame000012`` for a frame, so no two inputs share a picture.
+Writes, per image (or video frame), at the input's size:
+
+- ``overlays/<name>.png``: the forged region in red and a banner with the fake
+  probability and the decision;
+- ``heatmaps/<name>.png``: the per-pixel fake probability (JET colours) on the picture;
+- ``masks/<name>.png``: the binary mask, 8-bit, 255 forged / 0 not (empty for a face
+  judged real);
+- ``probability_maps/<name>.png``: the per-pixel fake probability, 16-bit grey,
+  ``value / 65535`` (``dadf_mm.apis.inference.read_probability_map`` reads it);
+- one JSON line in ``predictions.jsonl``: input, the four files, fake probability,
+  decision, forged area, face box.
+
+A video adds a line with its score (the mean of its frames' scores), its decision and its
+per-frame curve (``frames``: frame index and score). ``<name>`` is the input's file name
+with its extension (``face.jpg.png``), and ``clip.mp4.frame000012`` for a frame, so no two
+inputs share a file. Runs on the GPU when there is one (``--device``).
 """
 import argparse
 import json
@@ -27,13 +37,28 @@ import dadf_mm  # noqa: E402,F401
 from dadf_mm.apis.inference import (  # noqa: E402
     VIDEO_SUFFIXES,
     ForgeryInferencer,
+    VideoPrediction,
+    decided_mask,
+    default_device,
     list_inputs,
     output_name,
+    paste_into,
     render,
+    write_mask,
+    write_probability_map,
 )
 from dadf_mm.apis.tool_setup import building, run_tool  # noqa: E402
 from dadf_mm.engine import read_checkpoint  # noqa: E402
 from dadf_mm.preprocessing import build_face_detector  # noqa: E402
+
+#: JSON key -> folder of each input's output files
+OUTPUTS = dict(overlay='overlays', heatmap='heatmaps', mask='masks',
+               probability_map='probability_maps')
+
+
+def write_picture(path: str, picture) -> None:
+    if not cv2.imwrite(path, picture):
+        raise OSError(f'could not write {path}')
 
 
 def parse_args() -> argparse.Namespace:
@@ -42,7 +67,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('checkpoint')
     parser.add_argument('input', help='an image, a video, or a folder of them')
     parser.add_argument('--out', required=True, help='output directory')
-    parser.add_argument('--device', default='cpu', help="'cpu', 'cuda', 'cuda:1' ...")
+    parser.add_argument('--device', default=default_device(),
+                        help="'cpu', 'cuda', 'cuda:1' ... (default: cuda when available)")
     parser.add_argument('--threshold', type=float, default=0.5,
                         help='fake-probability threshold of the decision')
     parser.add_argument('--detect-faces', action='store_true',
@@ -78,7 +104,7 @@ def main() -> None:
         batch_size=args.batch_size, cfg_options=args.cfg_options,
         allow_partial_checkpoint=args.allow_partial_checkpoint,
         allow_new_keys=args.allow_new_keys))
-    for sub in ('overlays', 'heatmaps'):  # only once the model loaded: a refused run
+    for sub in OUTPUTS.values():  # only once the model loaded: a refused run
         os.makedirs(osp.join(args.out, sub), exist_ok=True)  # leaves --out as it was
     detector = build_face_detector(args.detector)
     failed = 0
@@ -90,14 +116,14 @@ def main() -> None:
 
         def save(name: str, image, pred) -> dict:
             overlay, heat = render(image, pred, args.threshold)
-            pictures = {}
-            for sub, picture in (('overlay', overlay), ('heatmap', heat)):
-                pictures[sub] = osp.join(f'{sub}s', f'{name}.png')
-                if not cv2.imwrite(osp.join(args.out, pictures[sub]), picture):
-                    raise OSError(f'could not write {osp.join(args.out, pictures[sub])}')
-            return dict(**pictures, fake_probability=round(pred.fake_probability, 6),
-                        is_fake=pred.fake_probability > args.threshold,
-                        forged_area=round(pred.forged_area, 6),
+            prob = paste_into(image.shape, pred)  # the face's map placed in the picture
+            files = {key: osp.join(sub, f'{name}.png') for key, sub in OUTPUTS.items()}
+            write_picture(osp.join(args.out, files['overlay']), overlay)
+            write_picture(osp.join(args.out, files['heatmap']), heat)
+            write_mask(osp.join(args.out, files['mask']), decided_mask(prob, pred.is_fake))
+            write_probability_map(osp.join(args.out, files['probability_map']), prob)
+            return dict(**files, fake_probability=round(pred.fake_probability, 6),
+                        is_fake=pred.is_fake, forged_area=round(pred.forged_area, 6),
                         face_box=list(pred.box) if pred.box else None)
 
         for path in tqdm(inputs, desc='infer', unit='file'):
@@ -110,10 +136,12 @@ def main() -> None:
                         emit(dict(input=path, frame=frame,
                                   **save(output_name(path, frame), pred.info['frame_image'],
                                          pred)))
-                    score = sum(p.fake_probability for p in preds) / len(preds)
+                    video = VideoPrediction.from_frames(path, preds, args.threshold)
                     emit(dict(input=path, video=True, frames=len(preds),
-                              fake_probability=round(score, 6),
-                              is_fake=score > args.threshold))
+                              fake_probability=round(video.fake_probability, 6),
+                              is_fake=video.is_fake,
+                              curve=[dict(frame=f, fake_probability=round(p, 6)) for f, p
+                                     in zip(video.frame_indices, video.frame_scores)]))
                 else:
                     image = cv2.imread(path, cv2.IMREAD_COLOR)
                     if image is None:

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The built-in demo: train the small SAM-architecture DADF on synthetic self-blended
-# forgeries, test the best checkpoint on held-out images, and run inference on a few of them.
+# forgeries, test the best checkpoint on held-out images, show it on real and fake ones
+# with their truth, and run tools/infer.py on the same images.
 #   bash tools/run_demo.sh [WORK_DIR]        (default work_dirs/demo)
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -11,19 +12,12 @@ cd "$ROOT"
 "$PY" tools/train.py "$CONFIG" --work-dir "$WORK"
 CKPT="$(ls "$WORK"/best_*.pth | head -n 1)"
 "$PY" tools/test.py "$CONFIG" "$CKPT" --work-dir "$WORK/test" --out "$WORK/test"
-SAMPLES="$("$PY" - <<'PYEOF'
-import json, os.path as osp
-from mmengine.config import Config
-from mmseg.registry import DATASETS
-from mmseg.utils import register_all_modules
-import dadf_mm  # noqa: F401
-register_all_modules()
-cfg = Config.fromfile('configs/dadf/dadf_sam-tiny_synthetic-demo.py')
-ds = DATASETS.build(cfg.test_dataloader.dataset)
-print(osp.dirname(ds.get_data_info(0)['img_path']))
-PYEOF
-)"
-mkdir -p "$WORK/infer_inputs"
-ls "$SAMPLES" | head -n 8 | while read -r f; do cp "$SAMPLES/$f" "$WORK/infer_inputs/"; done
-"$PY" tools/infer.py "$CONFIG" "$CKPT" "$WORK/infer_inputs" --out "$WORK/infer"
-echo "demo done: metrics in $WORK/test/metrics.json, pictures in $WORK/infer/"
+# the first 4 real and the first 4 fake test images: truth and prediction side by side,
+# RIGHT (green) or WRONG (red), so the model's errors show
+"$PY" tools/demo_showcase.py "$CONFIG" "$CKPT" --out "$WORK/showcase"
+# the user's tool on the same images (named real_* / fake_*; it knows no truth)
+"$PY" tools/infer.py "$CONFIG" "$CKPT" "$WORK/showcase/inputs" --out "$WORK/infer"
+echo "demo done: metrics in $WORK/test/metrics.json, validation pictures in" \
+     "$WORK/<timestamp>/vis_data/vis_image (and TensorBoard: tensorboard --logdir $WORK)," \
+     "real and fake test images with truth and prediction in $WORK/showcase/showcase.png," \
+     "tools/infer.py outputs in $WORK/infer/"

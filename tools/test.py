@@ -2,7 +2,7 @@
 
     python tools/test.py CONFIG CHECKPOINT
     python tools/test.py CONFIG CHECKPOINT --out results/   # metrics.json + predictions.jsonl
-    python tools/test.py CONFIG CHECKPOINT --show-dir vis/  # masks drawn on the images
+    python tools/test.py CONFIG CHECKPOINT --show-dir vis/  # pictures: vis/vis_data/vis_image
     bash tools/dist_test.sh CONFIG CHECKPOINT 8
 """
 import argparse
@@ -32,7 +32,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--out', help='directory for metrics.json and predictions.jsonl '
                         '(one line per image: score, decision, forged area)')
     parser.add_argument('--show', action='store_true', help='show results in a window')
-    parser.add_argument('--show-dir', help='directory to save images with masks drawn')
+    parser.add_argument('--show-dir', help='directory for a picture of every test image '
+                        '(vis_data/vis_image/test_<name>_0.png): truth and prediction side '
+                        'by side, with the fake score, the decision and RIGHT / WRONG')
     parser.add_argument('--wait-time', type=float, default=2, help='--show interval (s)')
     parser.add_argument('--allow-partial-checkpoint', action='store_true',
                         help='test even when the checkpoint lacks some of the model\'s '
@@ -82,6 +84,8 @@ def main() -> None:
         with open(osp.join(args.out, 'metrics.json'), 'w') as f:
             json.dump(clean, f, indent=2)
         print(f'metrics and predictions written to {args.out}')
+    if args.show_dir and is_main_process():
+        print(f'pictures written to {osp.join(args.show_dir, "vis_data", "vis_image")}')
 
 
 if __name__ == '__main__':

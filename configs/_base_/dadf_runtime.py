@@ -1,10 +1,16 @@
 # mmseg's runtime plus this project's: the plugin import, TensorBoard next to local logs.
 _base_ = ['mmseg::_base_/default_runtime.py']
 custom_imports = dict(imports=['dadf_mm'], allow_failed_imports=False)
+# pictures (validation, tools/test.py --show-dir) go to <work_dir>/<timestamp>/vis_data and
+# to TensorBoard: the forged region in red under a banner with the fake score, the
+# decision, the truth and RIGHT / WRONG (dadf_mm/visualization); without the tensorboard
+# package the TensorBoard backend is left out with a warning
 vis_backends = [dict(type='LocalVisBackend'), dict(type='TensorboardVisBackend')]
-visualizer = dict(type='SegLocalVisualizer', vis_backends=vis_backends, name='visualizer',
-                  alpha=0.5)
+visualizer = dict(type='ForgeryVisualizer', vis_backends=vis_backends, name='visualizer',
+                  alpha=0.5, threshold=0.5)
 randomness = dict(seed=0)
-log_processor = dict(by_epoch=True)  # the paper schedules count epochs
+# the paper schedules count epochs; losses below 0.01 (RGA's loss_rec is about 1e-5) are
+# written with 4 significant digits (1.234e-05), not rounded to 0.0000
+log_processor = dict(type='SignificantLogProcessor', by_epoch=True)
 # RGA's diagnostics averaged over every validation and test run, logged with the metrics
 custom_hooks = [dict(type='RGADiagnosticsHook')]

@@ -54,7 +54,9 @@ default_hooks = dict(
     checkpoint=dict(type='AtomicCheckpointHook', by_epoch=False, interval=250, max_keep_ckpts=2,
                     save_best='AUC', rule='greater'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
-    visualization=dict(type='SegVisualizationHook', draw=True, interval=40))
+    # every 12th batch of a validation (25 batches of 8): 16 pictures, real and fake, in
+    # vis_data/ and TensorBoard, each with its score, decision, truth and RIGHT / WRONG
+    visualization=dict(type='SegVisualizationHook', draw=True, interval=12))
 log_processor = dict(by_epoch=False)
 env_cfg = dict(cudnn_benchmark=False, mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
                dist_cfg=dict(backend='nccl'))

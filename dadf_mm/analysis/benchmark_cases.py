@@ -62,7 +62,14 @@ def benchmark_model_config(cfg: Config, *, img_size: Optional[int] = None,
 
 
 def reference_config(model: dict) -> dict:
-    """The same model config with every fast key off (see the module's docstring)."""
+    """The same model config with every fast key off (see the module's docstring).
+
+    Args:
+        model (dict): A DADF model config (not changed).
+
+    Returns:
+        dict: A deep copy with the reference model and backbone keys set.
+    """
     ref = copy.deepcopy(model)
     ref.update(REFERENCE_MODEL_KEYS)
     ref['backbone'].update(REFERENCE_BACKBONE_KEYS)
@@ -137,7 +144,14 @@ def build_benchmark_model(model_cfg: dict, *, device: torch.device, seed: int,
 
 
 def sam_image_encoder(model_cfg: dict) -> torch.nn.Module:
-    """``segment_anything``'s own ``ImageEncoderViT`` of the model config's arch and size."""
+    """``segment_anything``'s own ``ImageEncoderViT`` of the model config's arch and size.
+
+    Args:
+        model_cfg (dict): A DADF model config (its ``backbone`` is read).
+
+    Returns:
+        nn.Module: The encoder, with random weights.
+    """
     from segment_anything.modeling import ImageEncoderViT
     backbone = model_cfg['backbone']
     arch = backbone.get('arch', 'vit_h')
@@ -154,6 +168,12 @@ def make_batch(batch_size: int, img_size: int, *, device: torch.device, seed: in
                ) -> Tuple[torch.Tensor, List[SegDataSample]]:
     """Normalised-space random images and their samples: even ones real with empty masks,
     odd ones fake with a box.
+
+    Args:
+        batch_size (int): The number of images B.
+        img_size (int): Their side S.
+        device (torch.device): Where the tensors are put.
+        seed (int): Seed of the random images.
 
     Returns:
         tuple[Tensor, list[SegDataSample]]: Inputs (B, 3, S, S) and samples, on ``device``.
@@ -176,7 +196,16 @@ def make_batch(batch_size: int, img_size: int, *, device: torch.device, seed: in
 
 def train_step(model: torch.nn.Module, inputs: torch.Tensor, samples: List[SegDataSample]
                ) -> Callable[[], None]:
-    """One optimisation step: both views, all losses, backward, AdamW."""
+    """One optimisation step: both views, all losses, backward, AdamW.
+
+    Args:
+        model (nn.Module): A DADF model.
+        inputs (Tensor): Normalised images (B, 3, S, S).
+        samples (list[SegDataSample]): Their samples, with labels and masks.
+
+    Returns:
+        Callable[[], None]: The step (its AdamW is made once, here).
+    """
     params = [p for p in model.parameters() if p.requires_grad]
     optim = torch.optim.AdamW(params, lr=1e-5, weight_decay=0.01)
 
@@ -191,7 +220,16 @@ def train_step(model: torch.nn.Module, inputs: torch.Tensor, samples: List[SegDa
 
 def infer_step(model: torch.nn.Module, inputs: torch.Tensor, samples: List[SegDataSample]
                ) -> Callable[[], None]:
-    """``model.predict`` without gradients: both views, heads, resizing."""
+    """``model.predict`` without gradients: both views, heads, resizing.
+
+    Args:
+        model (nn.Module): A DADF model.
+        inputs (Tensor): Normalised images (B, 3, S, S).
+        samples (list[SegDataSample]): Their samples.
+
+    Returns:
+        Callable[[], None]: The step.
+    """
     def step() -> None:
         model.eval()
         with torch.no_grad():
@@ -201,7 +239,16 @@ def infer_step(model: torch.nn.Module, inputs: torch.Tensor, samples: List[SegDa
 
 def sam_encoder_step(encoder: torch.nn.Module, inputs: torch.Tensor, sigma: float
                      ) -> Callable[[], None]:
-    """Two passes of a bare encoder without gradients: the clean and the noisy view."""
+    """Two passes of a bare encoder without gradients: the clean and the noisy view.
+
+    Args:
+        encoder (nn.Module): An image encoder.
+        inputs (Tensor): Normalised images (B, 3, S, S).
+        sigma (float): The std of the noisy view's Gaussian noise.
+
+    Returns:
+        Callable[[], None]: The step.
+    """
     def step() -> None:
         with torch.no_grad():
             encoder(inputs)
@@ -210,7 +257,14 @@ def sam_encoder_step(encoder: torch.nn.Module, inputs: torch.Tensor, sigma: floa
 
 
 def arch_label(model_cfg: dict) -> str:
-    """The arch's name, or ``'embed E, depth D'`` for a spec."""
+    """The arch's name, or ``'embed E, depth D'`` for a spec.
+
+    Args:
+        model_cfg (dict): A DADF model config.
+
+    Returns:
+        str: The label.
+    """
     arch = model_cfg['backbone'].get('arch', 'vit_h')
     if isinstance(arch, str):
         return arch
@@ -218,7 +272,14 @@ def arch_label(model_cfg: dict) -> str:
 
 
 def describe_fast(model_cfg: dict) -> str:
-    """The model config's fast keys as ``'noise_pass=..., attn_impl=..., ...'``."""
+    """The model config's fast keys as ``'noise_pass=..., attn_impl=..., ...'``.
+
+    Args:
+        model_cfg (dict): A DADF model config.
+
+    Returns:
+        str: The keys with their values (defaults where the config leaves them out).
+    """
     backbone = model_cfg['backbone']
     keys = [f"noise_pass={model_cfg.get('noise_pass', 'batched')}"]
     keys += [f'{k}={backbone.get(k, FAST_BACKBONE_DEFAULTS[k])}' for k in FAST_BACKBONE_KEYS]

@@ -45,7 +45,14 @@ MODES = ('train', 'infer')
 
 
 def allocator_for(target: str) -> AllocatorModel:
-    """The block model of ``target``'s allocator (a CPU allocation is its requested size)."""
+    """The block model of ``target``'s allocator (a CPU allocation is its requested size).
+
+    Args:
+        target (str): ``'cuda'`` or ``'cpu'``.
+
+    Returns:
+        AllocatorModel: CUDA's caching-allocator rounding, or no rounding for a CPU.
+    """
     if target == 'cuda':
         return AllocatorModel(block_round=CUDA_BLOCK_ROUND, segment_round=CUDA_SEGMENT_ROUND,
                               large_block=CUDA_LARGE_BLOCK)
@@ -59,7 +66,8 @@ class MemoryEstimate:
     Attributes:
         mode (str): ``'train'`` or ``'infer'``.
         target (str): ``'cuda'`` or ``'cpu'``.
-        parameters (int): all parameters; ``trainable_parameters`` of them need gradients.
+        parameters (int): all parameters.
+        trainable_parameters (int): the parameters that need gradients.
         buffers (int): module buffers (BatchNorm statistics, ...).
         inputs (int): the step's input tensors.
         gradients (int): parameter gradients after backward.
@@ -69,17 +77,24 @@ class MemoryEstimate:
         retained_after_forward (int): everything the forward allocated that is still alive
             when backward starts: saved activations, checkpointed blocks' inputs, outputs.
         peak (int): steady-state peak of live tensor memory (``max_memory_allocated``).
-        peak_phase (str), peak_op (str): where that peak was reached.
+        peak_phase (str): the phase where that peak was reached.
+        peak_op (str): the op that reached it.
         first_step_peak (int): the same for a first step (no optimizer state yet).
-        phase_peaks (dict): peak of live memory per phase, steady state.
-        largest_allocation (int): the largest single block allocated during the step, with
-            ``largest_allocation_op``, ``_shape``, ``_dtype`` and ``_phase``.
+        phase_peaks (dict[str, int]): peak of live memory per phase, steady state.
+        largest_allocation (int): the largest single block allocated during the step.
+        largest_allocation_op (str): the op that allocated it.
+        largest_allocation_shape (tuple[int, ...]): its tensor's shape.
+        largest_allocation_dtype (str): its tensor's dtype.
+        largest_allocation_phase (str): the phase it was allocated in.
         allocator_overhead (int): large blocks rounded to 2 MiB segments (CUDA), at the peak.
         device_context (int): the CUDA context (a stated constant), not in torch's counts.
-        attention_kernels (dict): fused-attention kernels chosen, with call counts.
-        notes (list): what the estimate had to assume (meta fallbacks, where they were hit).
-        description (dict): what was estimated (config, batch size, input size, keys).
-        seconds (float): time the estimate took.
+        attention_kernels (dict[str, int]): fused-attention kernels chosen, with call
+            counts. Defaults to an empty dict.
+        notes (list[str]): what the estimate had to assume (meta fallbacks, where they were
+            hit). Defaults to an empty list.
+        description (dict[str, Any]): what was estimated (config, batch size, input size,
+            keys). Defaults to an empty dict.
+        seconds (float): time the estimate took. Defaults to 0.0.
     """
     mode: str
     target: str
@@ -110,33 +125,51 @@ class MemoryEstimate:
 
     @property
     def resident(self) -> int:
-        """Parameters, buffers and inputs: alive before the step starts."""
+        """int: Parameters, buffers and inputs: alive before the step starts."""
         return self.parameters + self.buffers + self.inputs
 
     @property
     def total(self) -> int:
-        """What the device must hold: peak, allocator rounding and the CUDA context."""
+        """int: What the device must hold: peak, allocator rounding and the CUDA context."""
         return self.peak + self.allocator_overhead + self.device_context
 
     def gib(self, name: str) -> float:
-        """A byte field (or ``'total'``, ``'resident'``) in GiB."""
+        """A byte field (or ``'total'``, ``'resident'``) in GiB.
+
+        Args:
+            name (str): The field or property, e.g. ``'peak'``.
+
+        Returns:
+            float: Its value in GiB.
+        """
         return getattr(self, name) / GiB
 
     @property
     def peak_gib(self) -> float:
+        """float: :attr:`peak` in GiB."""
         return self.peak / GiB
 
     @property
     def total_gib(self) -> float:
+        """float: :attr:`total` in GiB."""
         return self.total / GiB
 
     def to_dict(self) -> Dict[str, Any]:
+        """The fields as plain values, for JSON.
+
+        Returns:
+            dict[str, Any]: Every field, and ``total``.
+        """
         out = asdict(self)
         out['total'] = self.total
         return out
 
     def format_table(self) -> str:
-        """The breakdown in GiB, one line per item, with the peak's components."""
+        """The breakdown in GiB, one line per item, with the peak's components.
+
+        Returns:
+            str: The table, lines joined by newlines.
+        """
         desc = ', '.join(f'{k}={v}' for k, v in self.description.items())
         rows: List[Tuple[str, str]] = [
             ('parameters', f'{self.gib("parameters"):9.3f}   trainable '
@@ -245,15 +278,16 @@ def estimate_step_memory(model: nn.Module,
         step (Callable[[], Any]): runs the forward pass; in training it returns the scalar
             loss to call ``backward`` on.
         mode (str): ``'train'`` (forward, backward, optimizer step) or ``'infer'``
-            (``model.eval()``, forward under ``no_grad``).
+            (``model.eval()``, forward under ``no_grad``). Defaults to 'train'.
         optimizer (torch.optim.Optimizer, optional): stepped after backward, its state
-            counted; ``None``: no optimizer.
+            counted; ``None``: no optimizer. Defaults to None.
         inputs (Any): the step's input tensors (nested containers allowed), counted as
-            resident.
+            resident. Defaults to ().
         target (str): ``'cuda'`` or ``'cpu'``: kernels and allocator to model.
+            Defaults to 'cuda'.
         autocast_dtype (torch.dtype, optional): run the forward under autocast of this
-            dtype (on meta: emulated, see :mod:`.target_emulation`).
-        description (dict, optional): copied into the result.
+            dtype (on meta: emulated, see :mod:`.target_emulation`). Defaults to None.
+        description (dict, optional): copied into the result. Defaults to None.
 
     Returns:
         MemoryEstimate: the breakdown.
@@ -362,7 +396,16 @@ def _config(cfg: Union[str, Any]) -> Any:
 
 
 def dadf_model_config(cfg: Any, *, img_size: Optional[int] = None) -> dict:
-    """The config's model, with no SAM file (nothing is read) and, if given, another size."""
+    """The config's model, with no SAM file (nothing is read) and, if given, another size.
+
+    Args:
+        cfg (Config): A loaded DADF config (not changed).
+        img_size (int, optional): Another input side, set on the backbone and the data
+            preprocessor. Defaults to None.
+
+    Returns:
+        dict: A deep copy of ``cfg.model`` with ``sam_checkpoint=None``.
+    """
     model = copy.deepcopy(cfg.model.to_dict() if hasattr(cfg.model, 'to_dict') else cfg.model)
     model['sam_checkpoint'] = None
     if img_size is not None:
@@ -373,7 +416,14 @@ def dadf_model_config(cfg: Any, *, img_size: Optional[int] = None) -> dict:
 
 
 def config_img_size(model_cfg: dict) -> int:
-    """Input side of a model config: the backbone's ``img_size``, else the preprocessor's."""
+    """Input side of a model config: the backbone's ``img_size``, else the preprocessor's.
+
+    Args:
+        model_cfg (dict): A DADF model config.
+
+    Returns:
+        int: The side in pixels (1024 when neither sets it).
+    """
     size = model_cfg.get('backbone', {}).get('img_size')
     if size is None:
         size = (model_cfg.get('data_preprocessor') or {}).get('size', (1024, 1024))[0]
@@ -383,7 +433,16 @@ def config_img_size(model_cfg: dict) -> int:
 def meta_batch(batch_size: int, img_size: int, device: Union[str, torch.device] = 'meta'
                ) -> Tuple[torch.Tensor, list]:
     """Inputs (B, 3, S, S) float32 and ``SegDataSample``s with a (1, S, S) long mask and
-    ``gt_label`` alternating 0 / 1, on ``device`` (meta: no memory)."""
+    ``gt_label`` alternating 0 / 1, on ``device`` (meta: no memory).
+
+    Args:
+        batch_size (int): The number of images B.
+        img_size (int): Their side S.
+        device (str | torch.device): Where the tensors are made. Defaults to 'meta'.
+
+    Returns:
+        tuple[Tensor, list[SegDataSample]]: The inputs and their samples.
+    """
     from mmengine.structures import PixelData
     from mmseg.structures import SegDataSample
     inputs = torch.zeros(batch_size, 3, img_size, img_size, device=device)
@@ -406,6 +465,16 @@ def build_optimizer(model: nn.Module, optim_wrapper_cfg: Optional[dict], *, targ
     the plain wrapper is built instead (the loss scaler's state is a few scalars). When the
     config does not choose ``foreach``, the target's default is set: the multi-tensor
     implementation on CUDA (with its temporaries), the per-tensor loop on a CPU.
+
+    Args:
+        model (nn.Module): The model whose parameters it optimises.
+        optim_wrapper_cfg (dict, optional): The config's ``optim_wrapper``; None for AdamW
+            (lr 1e-4, weight decay 0.01).
+        target (str): ``'cuda'`` or ``'cpu'``, for the ``foreach`` default.
+        notes (list[str]): Receives a line for each substitution made.
+
+    Returns:
+        torch.optim.Optimizer: The optimizer (not its wrapper).
     """
     from mmengine.optim import build_optim_wrapper
     cfg = copy.deepcopy(dict(optim_wrapper_cfg or dict(
@@ -444,7 +513,11 @@ def encoder_precision_on_meta(model: nn.Module) -> Iterator[None]:
     module with ``compute_dtype`` and ``precision`` gets an instance-level ``precision``
     that enters ``torch.autocast('cpu', dtype)`` (``enabled=False`` for float32) on meta,
     which :class:`TargetEmulation` applies to meta tensors, and checkpointing restores for
-    its recomputation. Removed on exit; the class is untouched."""
+    its recomputation. Removed on exit; the class is untouched.
+
+    Args:
+        model (nn.Module): The model whose encoders are patched while inside.
+    """
     patched = []
     for module in model.modules():
         dtype = getattr(module, 'compute_dtype', None)
@@ -484,12 +557,14 @@ def estimate_config_memory(cfg: Union[str, Any],
 
     Args:
         cfg (str | Config): a config file or a loaded mmengine ``Config``.
-        batch_size (int, optional): images per step (default: the train dataloader's).
+        batch_size (int, optional): images per step; None for the train dataloader's.
+            Defaults to None.
         img_size (int, optional): input side; overrides ``model.backbone.img_size`` and
-            ``model.data_preprocessor.size``.
-        mode (str): ``'train'`` or ``'infer'``.
-        target (str): ``'cuda'`` or ``'cpu'``.
+            ``model.data_preprocessor.size``. Defaults to None.
+        mode (str): ``'train'`` or ``'infer'``. Defaults to 'train'.
+        target (str): ``'cuda'`` or ``'cpu'``. Defaults to 'cuda'.
         progress (Callable[[str], None], optional): called with a line per stage.
+            Defaults to None.
 
     Returns:
         MemoryEstimate: the breakdown, ``description`` naming the config's keys.

@@ -50,7 +50,9 @@ def memory_fit_problem(cfg: Any, *, device_bytes: int, device_name: str = 'this 
         cfg (Config): the training config, as ``tools/train.py`` runs it.
         device_bytes (int): the memory of one GPU (one process uses one).
         device_name (str): how the message names the device. Defaults to 'this GPU'.
-        estimate (callable): the estimator (``estimate_config_memory``'s signature).
+        estimate (Callable[..., MemoryEstimate]): the estimator
+            (``estimate_config_memory``'s signature). Defaults to
+            :func:`estimate_config_memory`.
 
     Returns:
         str | None: the problem, or None.

@@ -39,12 +39,29 @@ _SKIPPED_FRAMES = (os.path.dirname(torch.__file__), os.path.dirname(__file__))
 
 
 def round_up(size: int, granularity: int) -> int:
+    """``size`` rounded up to a multiple of ``granularity``.
+
+    Args:
+        size (int): A size in bytes.
+        granularity (int): The rounding step, positive.
+
+    Returns:
+        int: The smallest multiple of ``granularity`` not below ``size``.
+    """
     return -(-size // granularity) * granularity
 
 
 @dataclass
 class Allocation:
-    """The largest single allocation seen: its size, the op, output shape and phase."""
+    """The largest single allocation seen: its size, the op, output shape and phase.
+
+    Attributes:
+        nbytes (int): Its size in bytes, block-rounded. Defaults to 0.
+        op (str): The op that made it, e.g. ``'mm'``. Defaults to ''.
+        shape (tuple[int, ...]): The output's shape. Defaults to ().
+        dtype (str): The output's dtype, e.g. ``'float32'``. Defaults to ''.
+        phase (str): The phase it happened in. Defaults to ''.
+    """
     nbytes: int = 0
     op: str = ''
     shape: Tuple[int, ...] = ()
@@ -55,7 +72,14 @@ class Allocation:
 @dataclass
 class PhaseStats:
     """Peaks of live tracked bytes (blocks, and segments) within one phase, and the op
-    that reached the first."""
+    that reached the first.
+
+    Attributes:
+        peak (int): The peak of live block bytes. Defaults to 0.
+        peak_op (str): The op at that peak (``'(start)'``: the phase's start).
+            Defaults to ''.
+        peak_reserved (int): The peak of live segment bytes. Defaults to 0.
+    """
     peak: int = 0
     peak_op: str = ''
     peak_reserved: int = 0
@@ -67,19 +91,38 @@ class AllocatorModel:
 
     Args:
         block_round (int): every block is rounded up to this (CUDA caching allocator: 512 B;
-            ``max_memory_allocated`` counts rounded blocks).
+            ``max_memory_allocated`` counts rounded blocks). Defaults to 1.
         segment_round (int): blocks above ``large_block`` are carved from segments rounded
             to this (CUDA: 2 MiB), giving a reserved-memory figure; 0 for none.
+            Defaults to 0.
         large_block (int): the size above which ``segment_round`` applies (CUDA: 1 MiB).
+            Defaults to 0.
     """
     block_round: int = 1
     segment_round: int = 0
     large_block: int = 0
 
     def block(self, nbytes: int) -> int:
+        """The block an allocation of ``nbytes`` takes.
+
+        Args:
+            nbytes (int): The requested size.
+
+        Returns:
+            int: ``nbytes`` rounded up to ``block_round``.
+        """
         return round_up(nbytes, self.block_round) if self.block_round > 1 else nbytes
 
     def segment(self, nbytes: int) -> int:
+        """The reserved memory an allocation of ``nbytes`` accounts for.
+
+        Args:
+            nbytes (int): The requested size.
+
+        Returns:
+            int: Its block, rounded up to ``segment_round`` when larger than
+            ``large_block``.
+        """
         block = self.block(nbytes)
         if self.segment_round and block > self.large_block:
             return round_up(block, self.segment_round)
@@ -91,9 +134,11 @@ class MemoryTracker(TorchDispatchMode):
 
     Args:
         devices (set[str] | None): device types whose storages count, e.g. ``{'meta'}``.
-        allocator (AllocatorModel): block rounding of the modelled device allocator.
+            Defaults to None.
+        allocator (AllocatorModel, optional): block rounding of the modelled device
+            allocator; None for no rounding. Defaults to None.
         meta_fallbacks (bool): answer ``.item()`` of meta tensors with a placeholder and
-            note where it was called (otherwise it raises, as meta does).
+            note where it was called (otherwise it raises, as meta does). Defaults to True.
     """
 
     def __init__(self, *, devices: Optional[Set[str]] = None,
@@ -117,13 +162,21 @@ class MemoryTracker(TorchDispatchMode):
 
     # phases ------------------------------------------------------------------------------
     def set_phase(self, name: str) -> None:
-        """Start a phase (``'forward'``, ``'backward'``, ...): its own peak is recorded."""
+        """Start a phase (``'forward'``, ``'backward'``, ...): its own peak is recorded.
+
+        Args:
+            name (str): The phase's name (a repeated name starts it afresh).
+        """
         self.phase = name
         self.phases[name] = PhaseStats(peak=self.live, peak_op='(start)',
                                        peak_reserved=self.live_reserved)
 
     def ignore(self, tensors: Iterable[torch.Tensor]) -> None:
-        """Mark storages that exist before tracking (parameters, inputs) as not new."""
+        """Mark storages that exist before tracking (parameters, inputs) as not new.
+
+        Args:
+            tensors (Iterable[Tensor]): The tensors; other items are skipped.
+        """
         for t in tensors:
             if isinstance(t, torch.Tensor):
                 self._remember(t.untyped_storage(), self._known)
@@ -211,7 +264,11 @@ class MemoryTracker(TorchDispatchMode):
 
     # saved tensors -----------------------------------------------------------------------
     def exclude_saved(self, tensors: Iterable[torch.Tensor]) -> None:
-        """Storages not to count as saved activations (parameters and buffers)."""
+        """Storages not to count as saved activations (parameters and buffers).
+
+        Args:
+            tensors (Iterable[Tensor]): The tensors.
+        """
         for t in tensors:
             self._remember(t.untyped_storage(), self._excluded_saved)
 
@@ -219,7 +276,12 @@ class MemoryTracker(TorchDispatchMode):
         """Hooks that record each tensor autograd saves (by storage) and keep it as is.
 
         The pack hook returns a detached alias: the saved tensor itself would hold its own
-        ``grad_fn``, a reference cycle that only the garbage collector frees."""
+        ``grad_fn``, a reference cycle that only the garbage collector frees.
+
+        Returns:
+            torch.autograd.graph.saved_tensors_hooks: The context manager to run the
+            forward pass in.
+        """
 
         def pack(t: torch.Tensor) -> torch.Tensor:
             if _has_storage(t):
@@ -232,7 +294,7 @@ class MemoryTracker(TorchDispatchMode):
 
     @property
     def saved_bytes(self) -> int:
-        """Bytes of the distinct storages saved for backward that are alive now."""
+        """int: Bytes of the distinct storages saved for backward that are alive now."""
         return sum(self.allocator.block(n) for n in self._saved.values())
 
 
@@ -253,7 +315,16 @@ def _has_storage(t: torch.Tensor) -> bool:
 
 def storage_bytes(tensors: Iterable[torch.Tensor],
                   allocator: Optional[AllocatorModel] = None) -> int:
-    """Bytes of the distinct storages of ``tensors`` (rounded as ``allocator`` says)."""
+    """Bytes of the distinct storages of ``tensors`` (rounded as ``allocator`` says).
+
+    Args:
+        tensors (Iterable[Tensor]): The tensors; other items are skipped.
+        allocator (AllocatorModel, optional): Block rounding; None for exact sizes.
+            Defaults to None.
+
+    Returns:
+        int: The sum of the storages' (rounded) sizes.
+    """
     seen: Dict[int, int] = {}
     keep = []  # holds each storage until the sum is done, so no id is reused meanwhile
     for t in tensors:

@@ -15,7 +15,15 @@ from torch.profiler import ProfilerActivity, profile
 
 
 def memory_events(prof: profile) -> List[Tuple[int, int]]:
-    """``(time_ns, signed bytes)`` of the CPU memory events of a finished profile."""
+    """``(time_ns, signed bytes)`` of the CPU memory events of a finished profile.
+
+    Args:
+        prof (profile): A profile run with ``profile_memory=True``, exited.
+
+    Returns:
+        list[tuple[int, int]]: The events in time order: allocations positive, frees
+        negative.
+    """
     events = []
     for event in prof.profiler.kineto_results.events():
         if event.name() == '[memory]' and event.device_type() == DeviceType.CPU:
@@ -25,7 +33,15 @@ def memory_events(prof: profile) -> List[Tuple[int, int]]:
 
 
 def running_peak(events: List[Tuple[int, int]]) -> Tuple[int, int]:
-    """Peak and final value of the running sum of ``events``' sizes."""
+    """Peak and final value of the running sum of ``events``' sizes.
+
+    Args:
+        events (list[tuple[int, int]]): ``(time_ns, signed bytes)`` in time order, as
+            :func:`memory_events` returns them.
+
+    Returns:
+        tuple[int, int]: The peak (at least 0) and the final running sum, in bytes.
+    """
     live = peak = 0
     for _, nbytes in events:
         live += nbytes

@@ -23,13 +23,21 @@ TimedStep = Tuple[Callable[[], None], int]
 
 
 def sync(device: torch.device) -> None:
-    """Wait for the device's queued work (CUDA); nothing on a CPU."""
+    """Wait for the device's queued work (CUDA); nothing on a CPU.
+
+    Args:
+        device (torch.device): The device.
+    """
     if device.type == 'cuda':
         torch.cuda.synchronize(device)
 
 
 def resident_bytes() -> int:
-    """The resident set of this process, in bytes (Linux)."""
+    """The resident set of this process, in bytes (Linux).
+
+    Returns:
+        int: The resident set size, from ``/proc/self/statm``.
+    """
     with open('/proc/self/statm') as f:
         return int(f.read().split()[1]) * os.sysconf('SC_PAGE_SIZE')
 
@@ -79,12 +87,23 @@ class PeakMemory:
 
 
 def is_oom(err: BaseException) -> bool:
-    """Whether ``err`` says the device ran out of memory."""
+    """Whether ``err`` says the device ran out of memory.
+
+    Args:
+        err (BaseException): The error a step raised.
+
+    Returns:
+        bool: True for a CUDA ``OutOfMemoryError`` or a message with ``'out of memory'``.
+    """
     return isinstance(err, torch.cuda.OutOfMemoryError) or 'out of memory' in str(err)
 
 
 def free_device_memory(device: torch.device) -> None:
-    """Collect garbage and, on CUDA, return cached blocks."""
+    """Collect garbage and, on CUDA, return cached blocks.
+
+    Args:
+        device (torch.device): The device.
+    """
     gc.collect()
     if device.type == 'cuda':
         torch.cuda.empty_cache()
@@ -163,14 +182,29 @@ def measure(steps: Dict[str, TimedStep], *, device: torch.device, warmup: int, i
 
 
 def count_flops_per_image(step: Callable[[], None], images: int) -> float:
-    """FLOPs of one call of ``step`` (``FlopCounterMode``) divided by ``images``."""
+    """FLOPs of one call of ``step`` (``FlopCounterMode``) divided by ``images``.
+
+    Args:
+        step (Callable[[], None]): The step; it runs once.
+        images (int): The number of images it processes.
+
+    Returns:
+        float: FLOPs per image.
+    """
     with FlopCounterMode(display=False) as counter:
         step()
     return counter.get_total_flops() / images
 
 
 def device_name(device: torch.device) -> str:
-    """The GPU's name, or the CPU's model name with torch's thread count."""
+    """The GPU's name, or the CPU's model name with torch's thread count.
+
+    Args:
+        device (torch.device): The device.
+
+    Returns:
+        str: E.g. ``'NVIDIA H100 80GB HBM3'`` or ``'AMD EPYC 7B13 (2 threads)'``.
+    """
     if device.type == 'cuda':
         return torch.cuda.get_device_name(device)
     try:
@@ -184,12 +218,29 @@ def device_name(device: torch.device) -> str:
 
 def fmt(value: Optional[float], spec: str = '.2f', *, oom: bool = False) -> str:
     """``value`` formatted with ``spec``; ``'OOM'`` if it ran out of memory, ``'-'`` if
-    None."""
+    None.
+
+    Args:
+        value (float, optional): The number.
+        spec (str): A format spec. Defaults to '.2f'.
+        oom (bool): The measurement ran out of memory. Defaults to False.
+
+    Returns:
+        str: The table cell.
+    """
     if oom:
         return 'OOM'
     return '-' if value is None else format(value, spec)
 
 
 def ratio(a: Optional[float], b: Optional[float]) -> str:
-    """``a / b`` as ``'1.25x'``, or ``'-'`` when either is missing or zero."""
+    """``a / b`` as ``'1.25x'``, or ``'-'`` when either is missing or zero.
+
+    Args:
+        a (float, optional): The numerator.
+        b (float, optional): The denominator.
+
+    Returns:
+        str: The table cell.
+    """
     return f'{a / b:.2f}x' if a and b else '-'

@@ -80,10 +80,15 @@ class TargetEmulation(TorchFunctionMode):
 
     Args:
         target (str): ``'cuda'`` or ``'cpu'``: whose attention kernels to choose.
+            Defaults to 'cuda'.
         autocast (bool): emulate autocast on meta (from the CPU autocast state).
-
-    ``backends`` counts the attention kernels chosen (recomputations in backward
-    excluded).
+            Defaults to True.
+        backends (dict[str, int], optional): counts the attention kernels chosen, by
+            kernel (recomputations in backward excluded); filled in place. None for a new
+            dict. Defaults to None.
+        cover_checkpoints (bool): also emulate inside the recomputations of
+            non-reentrant activation checkpoints (``torch.utils.checkpoint`` is patched
+            while the mode is active). Defaults to True.
     """
 
     def __init__(self, *, target: str = 'cuda', autocast: bool = True,
@@ -113,7 +118,12 @@ class TargetEmulation(TorchFunctionMode):
                 self._original_checkpoint = None
 
     def recomputation(self) -> 'TargetEmulation':
-        """The same emulation for a recomputation in backward (its kernels not counted)."""
+        """The same emulation for a recomputation in backward (its kernels not counted).
+
+        Returns:
+            TargetEmulation: A mode of the same target and autocast, with its own counts and
+            without checkpoint patching.
+        """
         return TargetEmulation(target=self.target, autocast=self.autocast,
                                cover_checkpoints=False)
 
@@ -161,7 +171,19 @@ class TargetEmulation(TorchFunctionMode):
     def choose(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
                mask: Optional[torch.Tensor], dropout_p: float, enable_gqa: bool) -> str:
         """The kernel ``target`` runs: ``'flash'``, ``'efficient'``, ``'cpu_flash'`` or
-        ``'math'``."""
+        ``'math'``.
+
+        Args:
+            q (Tensor): The query (B, heads, L, E).
+            k (Tensor): The key (B, heads, S, E).
+            v (Tensor): The value (B, heads, S, Ev).
+            mask (Tensor, optional): The attention mask, None for none.
+            dropout_p (float): The dropout probability (does not change the choice).
+            enable_gqa (bool): Grouped-query attention (only the math kernel has it).
+
+        Returns:
+            str: The kernel's name.
+        """
         if q.dim() != 4 or k.dim() != 4 or v.dim() != 4 or enable_gqa:
             return 'math'
         head, head_v = q.shape[-1], v.shape[-1]
@@ -181,8 +203,28 @@ class TargetEmulation(TorchFunctionMode):
             return 'efficient'
         return 'math'
 
-    def attention(self, query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False,
-                  scale=None, enable_gqa=False):
+    def attention(self, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
+                  attn_mask: Optional[torch.Tensor] = None, dropout_p: float = 0.0,
+                  is_causal: bool = False, scale: Optional[float] = None,
+                  enable_gqa: bool = False) -> torch.Tensor:
+        """``F.scaled_dot_product_attention`` through the aten op of the kernel
+        :meth:`choose` picks (it has meta kernels and a derivative, so autograd saves what
+        that kernel saves); the choice is counted in ``backends``.
+
+        Args:
+            query (Tensor): The query (B, heads, L, E).
+            key (Tensor): The key (B, heads, S, E).
+            value (Tensor): The value (B, heads, S, Ev).
+            attn_mask (Tensor, optional): The attention mask (boolean or additive).
+                Defaults to None.
+            dropout_p (float): The dropout probability. Defaults to 0.0.
+            is_causal (bool): Causal masking. Defaults to False.
+            scale (float, optional): The scale; None for ``1 / sqrt(E)``. Defaults to None.
+            enable_gqa (bool): Grouped-query attention. Defaults to False.
+
+        Returns:
+            Tensor: The attention output (B, heads, L, Ev).
+        """
         backend = self.choose(query, key, value, attn_mask, dropout_p, enable_gqa)
         self.backends[backend] = self.backends.get(backend, 0) + 1
         if backend == 'flash':

@@ -76,10 +76,10 @@ def file_digests(path: str, *, progress: bool = False) -> Dict[str, str]:
 
     Args:
         path (str): the file.
-        progress (bool): show a progress bar.
+        progress (bool): show a progress bar. Defaults to False.
 
     Returns:
-        dict: the two hex digests.
+        dict[str, str]: the two hex digests.
     """
     md5, sha256 = hashlib.md5(usedforsecurity=False), hashlib.sha256()
     with open(path, 'rb') as f, _progress_bar(osp.getsize(path), 0,
@@ -93,7 +93,16 @@ def file_digests(path: str, *, progress: bool = False) -> Dict[str, str]:
 
 def mismatch(path: str, spec: CheckpointFile, *, progress: bool = False) -> Optional[str]:
     """Why ``path`` is not ``spec``'s file, or ``None`` when its size, MD5 and SHA-256 all
-    match the published ones."""
+    match the published ones.
+
+    Args:
+        path (str): The file to check.
+        spec (CheckpointFile): The published file.
+        progress (bool): Show a progress bar while hashing. Defaults to False.
+
+    Returns:
+        str | None: The first difference found (size, then SHA-256, then MD5), or None.
+    """
     size = osp.getsize(path)
     if size != spec.size:
         return f'its size is {size} bytes, the published file has {spec.size}'
@@ -110,6 +119,7 @@ def verify_checkpoint(spec: CheckpointFile, folder: str, *, progress: bool = Fal
     Args:
         spec (CheckpointFile): the published file.
         folder (str): where it should be.
+        progress (bool): show a progress bar while hashing. Defaults to False.
 
     Returns:
         str: its path, when it is there and verified.
@@ -161,10 +171,11 @@ def download_checkpoint(spec: CheckpointFile, folder: str, *, url: Optional[str]
     Args:
         spec (CheckpointFile): the published file.
         folder (str): where it goes (created if missing).
-        url (str, optional): another address of the same file (a mirror); default
-            ``spec.url``.
+        url (str, optional): another address of the same file (a mirror); None for
+            ``spec.url``. Defaults to None.
         timeout (float): seconds without data before the download is given up.
-        progress (bool): show progress bars.
+            Defaults to 60.0.
+        progress (bool): show progress bars. Defaults to True.
 
     Returns:
         str: the verified file's path.

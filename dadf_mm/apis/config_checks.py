@@ -27,7 +27,14 @@ class ConfigOptionError(KeyError):
 
 
 def registered_class(type_name: Any) -> Optional[type]:
-    """The class a config's ``type`` names in mmseg's registries (``None``: unknown)."""
+    """The class a config's ``type`` names in mmseg's registries (``None``: unknown).
+
+    Args:
+        type_name (Any): A config's ``type``: a registered name, or a class itself.
+
+    Returns:
+        type | None: The class, or None when no registry knows the name.
+    """
     if inspect.isclass(type_name):
         return type_name
     if not isinstance(type_name, str):
@@ -45,7 +52,15 @@ def registered_class(type_name: Any) -> Optional[type]:
 
 def constructor_keywords(cls: type) -> Dict[str, inspect.Parameter]:
     """Keyword arguments of ``cls(...)``: its ``__init__``'s and, where that passes
-    ``**kwargs`` on, its base classes'."""
+    ``**kwargs`` on, its base classes'.
+
+    Args:
+        cls (type): The class.
+
+    Returns:
+        dict[str, inspect.Parameter]: Name -> parameter (the nearest class's where several
+        define it), without ``self``, ``*args`` and ``**kwargs``.
+    """
     found: Dict[str, inspect.Parameter] = {}
     for klass in cls.__mro__:
         init = klass.__dict__.get('__init__')
@@ -82,7 +97,16 @@ def _expected_type(old: Any) -> Optional[str]:
 
 def check_value(dotted: str, old: Any, new: Any) -> None:
     """Refuse ``new`` where the config (or the constructor's default) has a number or a
-    flag and ``new`` is a word, or an integer is needed and ``new`` has a fraction."""
+    flag and ``new`` is a word, or an integer is needed and ``new`` has a fraction.
+
+    Args:
+        dotted (str): The option's key, e.g. ``'train_cfg.max_iters'``, for the message.
+        old (Any): The value the config (or the constructor's default) has.
+        new (Any): The value given on the command line.
+
+    Raises:
+        ConfigOptionError: ``new`` cannot be of the type ``old`` needs.
+    """
     expected = _expected_type(old)
     wrong = expected is not None and (
         isinstance(new, str) or isinstance(new, (list, tuple, dict))
@@ -148,7 +172,18 @@ def check_cfg_options(cfg: Config, options: Mapping[str, Any]) -> None:
 def apply_cfg_options(cfg: Config, options: Dict[str, Any], allow_new_keys: bool = False
                       ) -> None:
     """Check, then merge ``--cfg-options`` into ``cfg`` (``--allow-new-keys`` skips the
-    key check, not the value check of existing keys)."""
+    key check, not the value check of existing keys).
+
+    Args:
+        cfg (Config): The loaded config, changed in place.
+        options (dict[str, Any]): ``--cfg-options`` as parsed by mmengine's DictAction.
+        allow_new_keys (bool): Accept keys nothing reads (``--allow-new-keys``).
+            Defaults to False.
+
+    Raises:
+        ConfigOptionError: A key nothing reads (unless allowed) or a value of the wrong
+            type.
+    """
     if not options:
         return
     if allow_new_keys:

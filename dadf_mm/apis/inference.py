@@ -1,159 +1,48 @@
-"""Forgery inference on images, folders and videos (what ``tools/infer.py`` runs).
+"""Forgery inference on images, folders and videos (what ``tools/infer.py`` runs): the
+inferencer (:mod:`.inferencer`), pictures of its predictions on whole frames, and the mask
+and probability-map files.
 
 Images are taken as face crops unless ``detect_faces`` is set; video frames always go
 through the face detector and tracker the dataset converters use, so a video is cropped
 the way the training data was.
 """
+import os
 import os.path as osp
-from dataclasses import dataclass, field
-from typing import Iterable, List, Optional, Sequence, Union
+from typing import Iterable, List, Optional, Tuple
 
 import cv2
 import numpy as np
-import torch
-from mmcv.transforms import Compose
-from mmengine.config import Config
 
-from ..engine import check_checkpoint_fits
-from ..preprocessing import (
-    FaceTracker,
-    build_face_detector,
-    crop_square,
-    sample_frames,
-    square_box,
-    track_faces,
-)
-from .config_checks import apply_cfg_options
+from ..visualization import Verdict, draw_banner, layout_banner, tint
+from .inferencer import IMAGE_SUFFIXES, ForgeryInferencer, default_device
+from .inferencer_results import ForgeryPrediction, VideoPrediction
 
+VIDEO_SUFFIXES = ('.mp4', '.avi', '.mov', '.mkv', '.webm', '.m4v')
+#: a probability map's 16-bit PNG holds ``round(probability * PROBABILITY_SCALE)``
+PROBABILITY_SCALE = 65535
 
-@dataclass
-class ForgeryPrediction:
-    """One face: fake probability, binary mask and per-pixel probability at the input's
-    size, and where in the original picture the face was (``box`` = x1, y1, side)."""
-
-    name: str
-    fake_probability: float
-    mask: np.ndarray
-    probability_map: np.ndarray
-    box: Optional[tuple] = None
-    info: dict = field(default_factory=dict)
-
-    @property
-    def forged_area(self) -> float:
-        return float(self.mask.mean()) if self.mask.size else 0.0
-
-
-class ForgeryInferencer:
-    """A DADF model from a config and checkpoint, ready for numpy BGR images.
-
-    Args:
-        config: config path or :class:`Config`.
-        checkpoint: a trained DADF checkpoint (``None`` keeps the config's own weights).
-        device: ``'cpu'``, ``'cuda'``, ``'cuda:1'`` ...
-        threshold: the fake-probability threshold of the decision.
-        batch_size: faces per forward pass.
-        cfg_options: ``--cfg-options``, checked as the other tools check them.
-        allow_partial_checkpoint: load a checkpoint that lacks some of the model's weights.
-        allow_new_keys: let ``cfg_options`` add keys nothing reads.
-
-    Raises:
-        CheckpointFileError: the checkpoint is unreadable or holds another model's weights.
-    """
-
-    def __init__(self, config: Union[str, Config], checkpoint: Optional[str] = None, *,
-                 device: str = 'cpu', threshold: float = 0.5, batch_size: int = 4,
-                 cfg_options: Optional[dict] = None, allow_partial_checkpoint: bool = False,
-                 allow_new_keys: bool = False) -> None:
-        from mmengine.runner import load_checkpoint
-        from mmseg.apis import init_model
-        from mmseg.utils import register_all_modules
-        register_all_modules(init_default_scope=True)
-        cfg = Config.fromfile(config) if isinstance(config, str) else config
-        apply_cfg_options(cfg, cfg_options or {}, allow_new_keys)
-        cfg.model.sam_checkpoint = None  # the trained checkpoint holds SAM's weights
-        self.model = init_model(cfg, None, device=device)
-        if checkpoint is not None:
-            # mmengine loads non-strictly and mmseg then needs a 'meta' entry: refuse a
-            # file of another model (a SAM checkpoint ...) with what it is instead
-            check_checkpoint_fits(self.model, checkpoint, allow_partial=allow_partial_checkpoint)
-            loaded = load_checkpoint(self.model, checkpoint, map_location='cpu')
-            meta = loaded.get('meta', {}) if isinstance(loaded, dict) else {}
-            if meta.get('dataset_meta'):
-                self.model.dataset_meta = meta['dataset_meta']
-        self.device = device
-        self.threshold = threshold
-        self.batch_size = batch_size
-        size = tuple(cfg.model.data_preprocessor.get('size') or (1024, 1024))
-        self.input_size = size
-        self.pipeline = Compose([
-            dict(type='Resize', scale=(size[1], size[0]), keep_ratio=False),
-            dict(type='PackSegInputs'),
-        ])
-
-    @torch.no_grad()
-    def predict(self, images: Sequence[np.ndarray], names: Sequence[str]
-                ) -> List[ForgeryPrediction]:
-        """Predict face crops (BGR uint8); ``names`` seed the noisy view per image."""
-        out: List[ForgeryPrediction] = []
-        for start in range(0, len(images), self.batch_size):
-            chunk = list(zip(images[start:start + self.batch_size],
-                             names[start:start + self.batch_size]))
-            batch = [self.pipeline(dict(img=img, img_path=name, img_shape=img.shape[:2],
-                                        ori_shape=img.shape[:2])) for img, name in chunk]
-            data = dict(inputs=[b['inputs'] for b in batch],
-                        data_samples=[b['data_samples'] for b in batch])
-            for (img, name), result in zip(chunk, self.model.test_step(data)):
-                prob = result.seg_logits.data[0].float().cpu().numpy()
-                out.append(ForgeryPrediction(
-                    name=name, fake_probability=float(result.pred_score),
-                    mask=result.pred_sem_seg.data[0].cpu().numpy().astype(np.uint8),
-                    probability_map=prob))
-        return out
-
-    def predict_image(self, image: np.ndarray, name: str, *, detect_faces: bool = False,
-                      detector=None, margin: float = 1.3) -> ForgeryPrediction:
-        """One image; with ``detect_faces`` its largest face is cropped first."""
-        if not detect_faces:
-            return self.predict([image], [name])[0]
-        detector = detector or build_face_detector()
-        faces = detector(image)
-        if not faces:
-            raise ValueError(f'no face found in {name}; pass it as a face crop '
-                             '(without --detect-faces) or use a stronger --detector')
-        face = max(faces, key=lambda d: d.area)
-        cx, cy = face.center
-        box = square_box(cx, cy, max(face.width, face.height), margin=margin)
-        pred = self.predict([crop_square(image, box)], [name])[0]
-        pred.box = box
-        return pred
-
-    def predict_video(self, path: str, *, num_frames: int = 32, detector=None,
-                      margin: float = 1.3) -> List[ForgeryPrediction]:
-        """``num_frames`` evenly spaced frames of a video, each cropped to the tracked face.
-
-        Frames where no face was ever found raise ``ValueError`` naming the video."""
-        sampled = sample_frames(path, num_frames)
-        detector = detector or build_face_detector()
-        tracked = track_faces([detector(frame) for frame in sampled.frames], FaceTracker())
-        if all(face is None for face in tracked):
-            raise ValueError(f'no face found in any sampled frame of {path}')
-        crops, names, boxes = [], [], []
-        for index, frame, face in zip(sampled.indices, sampled.frames, tracked):
-            box = square_box(face.center_x, face.center_y, face.size, margin=margin)
-            crops.append(crop_square(frame, box))
-            names.append(f'{path}#frame{index:06d}')
-            boxes.append(box)
-        preds = self.predict(crops, names)
-        for pred, box, index, frame in zip(preds, boxes, sampled.indices, sampled.frames):
-            pred.box = box
-            pred.info = dict(frame=index, frame_image=frame)
-        return preds
+__all__ = [
+    'ForgeryInferencer', 'ForgeryPrediction', 'VideoPrediction', 'IMAGE_SUFFIXES',
+    'VIDEO_SUFFIXES', 'PROBABILITY_SCALE', 'decided_mask', 'default_device', 'list_inputs',
+    'output_name', 'paste_into', 'read_probability_map', 'render', 'write_mask',
+    'write_probability_map',
+]
 
 
 def paste_into(frame_shape: tuple, pred: ForgeryPrediction) -> np.ndarray:
-    """The face's probability map placed back into a zero map of the whole frame."""
+    """The face's probability map placed back into a zero map of the whole frame.
+
+    Args:
+        frame_shape (tuple): the frame's shape (H, W[, C]).
+        pred (ForgeryPrediction): the face's prediction (``box`` None: the whole frame).
+
+    Returns:
+        np.ndarray: H x W float32 probabilities.
+    """
     full = np.zeros(frame_shape[:2], dtype=np.float32)
     if pred.box is None:
+        if pred.probability_map.shape[:2] == tuple(frame_shape[:2]):
+            return pred.probability_map.astype(np.float32)
         return cv2.resize(pred.probability_map, (frame_shape[1], frame_shape[0]))
     x1, y1, side = pred.box
     face = cv2.resize(pred.probability_map, (side, side), interpolation=cv2.INTER_LINEAR)
@@ -164,44 +53,143 @@ def paste_into(frame_shape: tuple, pred: ForgeryPrediction) -> np.ndarray:
     return full
 
 
-def render(image: np.ndarray, pred: ForgeryPrediction, threshold: float = 0.5):
-    """(overlay, heat map) pictures of a prediction on the full image."""
+def decided_mask(probability: np.ndarray, is_fake: bool) -> np.ndarray:
+    """The mask a decision goes with (as ``DADF.predict`` with ``mask_from_fake_only``).
+
+    Args:
+        probability (np.ndarray): H x W per-pixel fake probabilities.
+        is_fake (bool): the decision.
+
+    Returns:
+        np.ndarray: H x W uint8, 1 where ``probability > 0.5`` on a face judged fake; all 0
+        on one judged real.
+    """
+    if not is_fake:
+        return np.zeros(probability.shape[:2], np.uint8)
+    return (probability > 0.5).astype(np.uint8)
+
+
+def render(image: np.ndarray, pred: ForgeryPrediction, threshold: float = 0.5, *,
+           truth: Optional[int] = None, alpha: float = 0.5) -> Tuple[np.ndarray, np.ndarray]:
+    """(overlay, heat map) pictures of a prediction on the whole image, both BGR uint8 at
+    the image's size.
+
+    The overlay tints the forged region red (pixels above 0.5, on a face judged fake at
+    ``threshold``, so picture and decision agree), frames the face box (red fake, green
+    real) and writes a banner across the top: ``FAKE 0.91`` / ``real 0.12``, grey; with
+    ``truth`` also the truth and the verdict, green when right and red when wrong
+    (``FAKE 0.91 | truth: real | WRONG``). The heat map blends the per-pixel probability
+    (JET colour map) with the image.
+
+    Args:
+        image (np.ndarray): the BGR picture the prediction was made on (the whole frame
+            when the face was cropped from it).
+        pred (ForgeryPrediction): the prediction.
+        threshold (float): the decision's threshold. Defaults to 0.5.
+        truth (int, optional): 1 fake, 0 real, when known. Defaults to None.
+        alpha (float): opacity of the red tint. Defaults to 0.5.
+
+    Returns:
+        tuple[np.ndarray, np.ndarray]: the overlay and the heat map.
+    """
     prob = paste_into(image.shape, pred)
-    mask = prob > 0.5
-    overlay = image.copy()
-    red = np.zeros_like(image)
-    red[..., 2] = 255
-    overlay[mask] = (0.5 * image[mask] + 0.5 * red[mask]).astype(np.uint8)
+    verdict = Verdict(pred.fake_probability, threshold, truth)
+    mask = decided_mask(prob, verdict.is_fake)
+    overlay = tint(np.ascontiguousarray(image[..., ::-1]), mask, alpha)  # RGB from here
     if pred.box is not None:
         x1, y1, side = pred.box
-        colour = (0, 0, 255) if pred.fake_probability > threshold else (0, 200, 0)
+        colour = (255, 0, 0) if verdict.is_fake else (0, 200, 0)
         cv2.rectangle(overlay, (x1, y1), (x1 + side, y1 + side), colour, 2)
-    label = f'{"FAKE" if pred.fake_probability > threshold else "real"} ' \
-            f'{pred.fake_probability:.2f}'
-    cv2.putText(overlay, label, (4, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 2)
-    cv2.putText(overlay, label, (4, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1)
+    draw_banner(overlay, layout_banner(image.shape[1], verdict.parts()), verdict.colour())
+    overlay = np.ascontiguousarray(overlay[..., ::-1])
     heat = cv2.applyColorMap(np.clip(prob * 255, 0, 255).astype(np.uint8), cv2.COLORMAP_JET)
     heat = cv2.addWeighted(image, 0.4, heat, 0.6, 0)
     return overlay, heat
 
 
-IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.webp', '.tif', '.tiff')
-VIDEO_SUFFIXES = ('.mp4', '.avi', '.mov', '.mkv', '.webm', '.m4v')
+def _write(path: str, picture: np.ndarray) -> None:
+    os.makedirs(osp.dirname(path) or '.', exist_ok=True)
+    if not cv2.imwrite(path, picture):
+        raise OSError(f'could not write {path}')
+
+
+def write_mask(path: str, mask: np.ndarray) -> None:
+    """A binary mask as an 8-bit PNG: 255 forged, 0 not (the converters' mask format).
+
+    Args:
+        path (str): the PNG to write (its folder is made).
+        mask (np.ndarray): H x W, 1 forged.
+
+    Raises:
+        OSError: the file could not be written.
+    """
+    _write(path, np.where(mask == 1, 255, 0).astype(np.uint8))
+
+
+def write_probability_map(path: str, probability: np.ndarray) -> None:
+    """A probability map as a 16-bit grey PNG holding
+    ``round(probability * PROBABILITY_SCALE)`` (65535 = 1.0; resolution 1.5e-5); read it
+    back with :func:`read_probability_map`.
+
+    Args:
+        path (str): the PNG to write (its folder is made).
+        probability (np.ndarray): H x W values in [0, 1].
+
+    Raises:
+        OSError: the file could not be written.
+    """
+    scaled = np.rint(np.clip(probability, 0, 1) * PROBABILITY_SCALE).astype(np.uint16)
+    _write(path, scaled)
+
+
+def read_probability_map(path: str) -> np.ndarray:
+    """A map written by :func:`write_probability_map`.
+
+    Args:
+        path (str): the 16-bit PNG.
+
+    Returns:
+        np.ndarray: H x W float32 probabilities.
+
+    Raises:
+        ValueError: the file is missing or not a 16-bit PNG.
+    """
+    data = cv2.imread(path, cv2.IMREAD_UNCHANGED)
+    if data is None or data.dtype != np.uint16:
+        raise ValueError(f'{path} is not a 16-bit probability map written by tools/infer.py')
+    return data.astype(np.float32) / PROBABILITY_SCALE
 
 
 def output_name(path: str, frame: Optional[int] = None) -> str:
-    """The name of an input's pictures (without ``.png``): the file name with its extension,
-    so ``dup.png`` and ``dup.jpg`` (one folder) never share one; a video frame adds
-    ``.frame<N>`` (``clip.mp4.frame000012``), which no image's name ends with."""
+    """The name of an input's output files (without ``.png``).
+
+    Args:
+        path (str): the input.
+        frame (int, optional): a video frame's index. Defaults to None.
+
+    Returns:
+        str: the file name with its extension, so ``dup.png`` and ``dup.jpg`` (one folder)
+        never share one; a video frame adds ``.frame<N>`` (``clip.mp4.frame000012``), which
+        no image's name ends with.
+    """
     name = osp.basename(path)
     return name if frame is None else f'{name}.frame{frame:06d}'
 
 
 def list_inputs(path: str) -> Iterable[str]:
-    """An image, a video, or a folder of them (sorted)."""
+    """The inputs a path names.
+
+    Args:
+        path (str): an image, a video, or a folder of them.
+
+    Returns:
+        list[str]: the path, or the folder's images and videos (sorted).
+
+    Raises:
+        FileNotFoundError: the path does not exist.
+    """
     if osp.isdir(path):
-        import os
-        names = sorted(os.listdir(path))
+        names: List[str] = sorted(os.listdir(path))
         return [osp.join(path, n) for n in names
                 if n.lower().endswith(IMAGE_SUFFIXES + VIDEO_SUFFIXES)]
     if not osp.exists(path):

@@ -60,7 +60,15 @@ def iter_models(root: Optional[str] = None) -> Iterator[dict]:
 
 def model_names(entry: dict) -> List[str]:
     """A model entry's name and aliases, lower case (names are matched case-insensitively,
-    as mmengine does)."""
+    as mmengine does).
+
+    Args:
+        entry (dict): A metafile's model entry (``Name``, optional ``Alias``: one name or a
+            list).
+
+    Returns:
+        list[str]: The name, then the aliases, lower case.
+    """
     aliases = entry.get('Alias') or []
     if isinstance(aliases, str):
         aliases = [aliases]

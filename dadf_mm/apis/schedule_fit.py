@@ -14,7 +14,15 @@ from mmengine.logging import print_log
 
 
 def run_length(cfg: Config) -> Optional[Tuple[str, int]]:
-    """``('iter', max_iters)`` or ``('epoch', max_epochs)`` of the training loop."""
+    """``('iter', max_iters)`` or ``('epoch', max_epochs)`` of the training loop.
+
+    Args:
+        cfg (Config): The config.
+
+    Returns:
+        tuple[str, int] | None: The loop's unit and length; None when ``train_cfg`` sets
+        neither ``max_iters`` (iteration-based) nor ``max_epochs``.
+    """
     train_cfg = cfg.get('train_cfg') or {}
     if 'max_iters' in train_cfg and (train_cfg.get('type') == 'IterBasedTrainLoop'
                                      or train_cfg.get('by_epoch') is False):
@@ -36,7 +44,8 @@ def fit_schedule_to_run(cfg: Config, planned: Optional[Tuple[str, int]]) -> List
 
     Args:
         cfg (Config): the config after ``--cfg-options``.
-        planned (tuple | None): :func:`run_length` of the config before the options.
+        planned (tuple[str, int] | None): :func:`run_length` of the config before the
+            options.
 
     Returns:
         list[str]: one description per scheduler changed (empty: nothing changed).

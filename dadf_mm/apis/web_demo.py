@@ -37,9 +37,11 @@ class PageResult:
         heatmap (np.ndarray): RGB picture of the per-pixel fake probability.
         details (str): a Markdown summary.
         frame_scores (list[tuple[int, float]]): ``(frame index, fake probability)`` of
-            every sampled frame, in frame order; empty for an image.
+            every sampled frame, in frame order; empty for an image. Defaults to an
+            empty list.
         top_frames (list[tuple[np.ndarray, str]]): RGB overlays of the ``top_k``
             highest-scoring frames with their captions, highest first; empty for an image.
+            Defaults to an empty list.
     """
 
     score: float
@@ -52,11 +54,20 @@ class PageResult:
 
     @property
     def is_video(self) -> bool:
+        """bool: Whether the result is a video's (it has frame scores)."""
         return bool(self.frame_scores)
 
 
 def verdict(score: float, threshold: float) -> str:
-    """``'FAKE (s > t)'`` or ``'real (s <= t)'``, the decision ``tools/infer.py`` makes."""
+    """``'FAKE (s > t)'`` or ``'real (s <= t)'``, the decision ``tools/infer.py`` makes.
+
+    Args:
+        score (float): The fake probability.
+        threshold (float): The threshold of the decision.
+
+    Returns:
+        str: E.g. ``'FAKE (0.7312 > 0.50)'``.
+    """
     if score > threshold:
         return f'FAKE ({score:.4f} > {threshold:.2f})'
     return f'real ({score:.4f} <= {threshold:.2f})'
@@ -76,7 +87,7 @@ def analyse_image(inferencer: ForgeryInferencer, image_bgr: np.ndarray, *, name:
         name (str): its name; it seeds the noisy view, so the same name gives the score
             :meth:`ForgeryInferencer.predict_image` gives.
         threshold (float): the fake-probability threshold of the decision.
-        detect_faces (bool): crop the largest face first.
+        detect_faces (bool): crop the largest face first. Defaults to False.
 
     Returns:
         PageResult: the score, verdict and pictures.
@@ -102,8 +113,8 @@ def analyse_video(inferencer: ForgeryInferencer, path: str, *, threshold: float,
         inferencer (ForgeryInferencer): the model.
         path (str): the video file.
         threshold (float): the fake-probability threshold of the decision.
-        num_frames (int): frames sampled from the video.
-        top_k (int): how many of the highest-scoring frames to show.
+        num_frames (int): frames sampled from the video. Defaults to 16.
+        top_k (int): how many of the highest-scoring frames to show. Defaults to 4.
 
     Returns:
         PageResult: the mean score of the frames, the overlay and heat map of the
@@ -146,10 +157,11 @@ def analyse_file(inferencer: ForgeryInferencer, path: str, *, threshold: float,
         path (str): the file.
         threshold (float): the fake-probability threshold of the decision.
         detect_faces (bool): crop an image's largest face first (video frames always are).
-        num_frames (int): frames sampled from a video.
-        top_k (int): how many of a video's highest-scoring frames to show.
-        name (str, optional): an image's name (it seeds the noisy view); default the
-            file's base name.
+            Defaults to False.
+        num_frames (int): frames sampled from a video. Defaults to 16.
+        top_k (int): how many of a video's highest-scoring frames to show. Defaults to 4.
+        name (str, optional): an image's name (it seeds the noisy view); None for the
+            file's base name. Defaults to None.
 
     Returns:
         PageResult: what the page shows.
@@ -207,7 +219,15 @@ def resolve_checkpoint(path: str) -> str:
 
 def frame_curve(result: PageResult, threshold: float):
     """The per-frame scores as a long pandas table for a line plot: columns ``frame``,
-    ``fake probability`` and ``series`` (``'frame score'`` and the ``'threshold'``)."""
+    ``fake probability`` and ``series`` (``'frame score'`` and the ``'threshold'``).
+
+    Args:
+        result (PageResult): A video's result (an image's gives an empty table).
+        threshold (float): The threshold, drawn as a line from the first to the last frame.
+
+    Returns:
+        pandas.DataFrame: The rows of both series.
+    """
     import pandas as pd
     rows = [dict(frame=f, **{'fake probability': s}, series='frame score')
             for f, s in result.frame_scores]
@@ -228,7 +248,15 @@ PAGE_INTRO = (
 
 def for_display(image: np.ndarray, *, min_side: int = 384) -> np.ndarray:
     """``image`` enlarged by a whole factor (nearest neighbour, so no pixel is invented)
-    until its shorter side is at least ``min_side``; larger pictures are left as they are."""
+    until its shorter side is at least ``min_side``; larger pictures are left as they are.
+
+    Args:
+        image (np.ndarray): An (H, W, 3) picture.
+        min_side (int): The shorter side to reach. Defaults to 384.
+
+    Returns:
+        np.ndarray: The enlarged picture, or ``image`` itself.
+    """
     factor = -(-min_side // max(min(image.shape[:2]), 1))
     if factor <= 1:
         return image
@@ -244,10 +272,13 @@ def build_page(inferencer: ForgeryInferencer, *, threshold: float = 0.5,
     Args:
         inferencer (ForgeryInferencer): the model; the page runs one analysis at a time.
         threshold (float): the fake-probability threshold of the decision.
-        num_frames (int): frames sampled from a video.
+            Defaults to 0.5.
+        num_frames (int): frames sampled from a video. Defaults to 16.
         top_k (int): how many of a video's highest-scoring frames the gallery shows.
+            Defaults to 4.
         detect_faces (bool): whether the "crop the largest face" box starts ticked.
-        title (str): the page's title.
+            Defaults to False.
+        title (str): the page's title. Defaults to 'DADF forgery analysis'.
 
     Pictures smaller than 384 px are shown enlarged (:func:`for_display`).
 
@@ -313,7 +344,8 @@ def launch_page(page, *, host: str = '127.0.0.1', port: int = 7860) -> str:
     Args:
         page (gradio.Blocks): from :func:`build_page`.
         host (str): the address to bind; the default reaches only this machine.
-        port (int): the port.
+            Defaults to '127.0.0.1'.
+        port (int): the port. Defaults to 7860.
 
     Returns:
         str: the page's local URL.

@@ -117,6 +117,7 @@ def read_annotations(path: str, video_id_from: str = 'folder') -> List[dict]:
         path (str): the list.
         video_id_from (str): a record without ``video_id`` is in the video of its
             ``'folder'`` (frames) or is its own video, ``'image'`` (still images).
+            Defaults to 'folder'.
 
     Returns:
         list[dict]: normalised records (see the module docstring), in file order.
@@ -143,7 +144,15 @@ def read_annotations(path: str, video_id_from: str = 'folder') -> List[dict]:
 
 
 def write_annotations(path: str, records: Iterable[dict]) -> int:
-    """Writes records as JSON Lines (atomically); returns how many were written."""
+    """Writes records as JSON Lines (atomically); returns how many were written.
+
+    Args:
+        path (str): The list to write (its folder is created; an existing file is replaced).
+        records (Iterable[dict]): The records, each JSON-serialisable.
+
+    Returns:
+        int: The number of records written.
+    """
     os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
     tmp = f'{path}.tmp'
     count = 0

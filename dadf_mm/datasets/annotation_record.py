@@ -79,7 +79,7 @@ def normalise_record(record: object, where: str, video_id_from: str = 'folder') 
         record (object): the record as read; must be a mapping.
         where (str): its place, e.g. ``'list.jsonl, line 3'``, for the messages.
         video_id_from (str): how to name a video without ``video_id`` (see
-            :func:`default_video_id`).
+            :func:`default_video_id`). Defaults to 'folder'.
 
     Returns:
         dict: the record with ``label`` 0/1, ``mask_path`` (or None), ``method`` and

@@ -23,7 +23,7 @@ def one_line(err: BaseException, limit: int = 160) -> str:
 
     Args:
         err (BaseException): the error to describe.
-        limit (int): at most this many characters of its message.
+        limit (int): at most this many characters of its message. Defaults to 160.
 
     Returns:
         str: ``'<type>: <message>'`` on one line.

@@ -13,7 +13,14 @@ SPLIT_DIR = osp.join(osp.dirname(__file__), 'splits')
 
 
 def ffpp_split_pairs(split: str) -> List[Tuple[str, str]]:
-    """The ``(target, source)`` pairs of an official split."""
+    """The ``(target, source)`` pairs of an official split.
+
+    Args:
+        split (str): ``'train'``, ``'val'`` or ``'test'``.
+
+    Returns:
+        list[tuple[str, str]]: The pairs of video ids, in the file's order.
+    """
     if split not in SPLITS:
         raise ValueError(f'FF++ split must be one of {SPLITS}, got {split!r}')
     with open(osp.join(SPLIT_DIR, f'ffpp_{split}.json')) as f:
@@ -24,6 +31,12 @@ def ffpp_split_videos(split: str) -> Tuple[List[str], List[str]]:
     """Real and fake video ids of a split.
 
     E.g. ``(['071', '054', ...], ['071_054', '054_071', ...])``.
+
+    Args:
+        split (str): ``'train'``, ``'val'`` or ``'test'``.
+
+    Returns:
+        tuple[list[str], list[str]]: The sorted real and fake video ids.
     """
     pairs = ffpp_split_pairs(split)
     real = sorted({i for pair in pairs for i in pair})

@@ -29,13 +29,14 @@ class ForgeryFolderDataset(BaseSegDataset):
     """A user's own images, masks and labels, listed in a JSONL / JSON / CSV file.
 
     Args:
-        ann_file: the annotation list, relative to ``data_root`` unless absolute.
-        methods: keep only fakes of these methods (real images are always kept);
-            ``None`` keeps everything.
-        with_masks: ``False`` marks every sample ``has_mask=False`` (detection only).
-        video_id_from: a record without ``video_id`` belongs to the video of its
-            ``'folder'`` (video frames, the default) or is its own video, ``'image'``
-            (still images).
+        ann_file (str): the annotation list, relative to ``data_root`` unless absolute.
+        methods (Sequence[str], optional): keep only fakes of these methods (real images
+            are always kept); ``None`` keeps everything. Defaults to None.
+        with_masks (bool): ``False`` marks every sample ``has_mask=False`` (detection
+            only). Defaults to True.
+        video_id_from (str): a record without ``video_id`` belongs to the video of its
+            ``'folder'`` (video frames) or is its own video, ``'image'`` (still images).
+            Defaults to 'folder'.
         **kwargs: the rest of mmseg's ``BaseSegDataset`` (``data_root``, ``pipeline``,
             ``data_prefix``, ``test_mode``, ...).
     """
@@ -60,6 +61,18 @@ class ForgeryFolderDataset(BaseSegDataset):
         super().__init__(ann_file=ann_file, **kwargs)
 
     def load_data_list(self) -> List[dict]:
+        """Read and check the annotation list.
+
+        Returns:
+            list[dict]: One data info per kept record: mmseg's ``img_path``,
+            ``seg_map_path`` (None without a mask file), ``label_map``,
+            ``reduce_zero_label``, ``seg_fields``, and ``gt_label``, ``method``,
+            ``video_id``, ``has_mask``.
+
+        Raises:
+            MissingDataFileError: The annotation list does not exist.
+            ForgeryDataError: The list is malformed or keeps no sample.
+        """
         if not osp.exists(self.ann_file):
             raise MissingDataFileError(
                 f'{type(self).__name__}: annotation file {self.ann_file} does not exist; '
@@ -100,9 +113,12 @@ class FFPPDataset(ForgeryFolderDataset):
     """FaceForensics++ face crops made by ``tools/dataset_converters/ffpp.py``.
 
     Args:
-        methods: fake methods to keep; real (``original``) frames are always kept.
-        compression: ``'c23'`` (HQ), ``'c40'`` (LQ) or ``'raw'``.
-        split: ``'train'``, ``'val'`` or ``'test'`` (the official splits).
+        methods (Sequence[str]): fake methods to keep; real (``original``) frames are
+            always kept. Defaults to ``('Deepfakes', 'Face2Face', 'FaceSwap',
+            'NeuralTextures')``.
+        compression (str): ``'c23'`` (HQ), ``'c40'`` (LQ) or ``'raw'``. Defaults to 'c23'.
+        split (str): ``'train'``, ``'val'`` or ``'test'`` (the official splits).
+            Defaults to 'train'.
         **kwargs: as :class:`ForgeryFolderDataset`; ``ann_file`` defaults to
             ``annotations/ffpp_<compression>_<split>.jsonl``.
     """
@@ -130,6 +146,14 @@ class FMLDDataset(ForgeryFolderDataset):
     FMLD ships images and masks, not videos, so its list is written by the user in the
     format of :mod:`.annotation_file` (``method`` e.g. ``'StyleGAN'``, ``'StarGAN'``), and
     a record without ``video_id`` is its own video (``video_id_from='image'``).
+
+    Args:
+        split (str): ``'train'``, ``'val'`` or ``'test'``: the list read. Defaults to
+            'train'.
+        methods (Sequence[str], optional): fake methods to keep; ``None`` keeps every
+            sample. Defaults to None.
+        **kwargs: as :class:`ForgeryFolderDataset`; ``ann_file`` defaults to
+            ``annotations/fmld_<split>.jsonl``.
     """
 
     HOW_TO_MAKE = ('write annotations/fmld_<split>.jsonl under data_root, one record per image '
@@ -146,7 +170,13 @@ class FMLDDataset(ForgeryFolderDataset):
 
 @DATASETS.register_module()
 class DFDDataset(ForgeryFolderDataset):
-    """DeepFakeDetection crops made by ``tools/dataset_converters/dfd.py``; detection only."""
+    """DeepFakeDetection crops made by ``tools/dataset_converters/dfd.py``; detection only.
+
+    Args:
+        compression (str): ``'c23'`` or ``'c40'``: the list read. Defaults to 'c23'.
+        **kwargs: as :class:`ForgeryFolderDataset`; ``ann_file`` defaults to
+            ``annotations/dfd_<compression>_test.jsonl`` and ``with_masks`` to False.
+    """
 
     HOW_TO_MAKE = ('run python tools/dataset_converters/dfd.py <FaceForensics++ download> '
                    '<data_root> --compression <c23|c40>')
@@ -163,7 +193,10 @@ class DFTIMITDataset(ForgeryFolderDataset):
     """DeepfakeTIMIT (+ VidTIMIT reals) crops made by ``dftimit.py``; detection only.
 
     Args:
-        quality: ``'hq'`` or ``'lq'`` fakes (the real videos are the same in both).
+        quality (str): ``'hq'`` or ``'lq'`` fakes (the real videos are the same in both).
+            Defaults to 'hq'.
+        **kwargs: as :class:`ForgeryFolderDataset`; ``ann_file`` defaults to
+            ``annotations/dftimit_<quality>_test.jsonl`` and ``with_masks`` to False.
     """
 
     HOW_TO_MAKE = ('run python tools/dataset_converters/dftimit.py <DeepfakeTIMIT> <VidTIMIT> '

@@ -51,7 +51,14 @@ def _default_cache() -> str:
 
 
 def source_images(split: str) -> Dict[str, np.ndarray]:
-    """The split's source images, BGR uint8, by name (``'lfw_017'``, ``'astronaut'``)."""
+    """The split's source images, BGR uint8, by name (``'lfw_017'``, ``'astronaut'``).
+
+    Args:
+        split (str): ``'train'``, ``'val'`` or ``'test'``.
+
+    Returns:
+        dict[str, np.ndarray]: Name -> (H, W, 3) image.
+    """
     if split not in LFW_SPLITS:
         raise ValueError(f"split must be 'train', 'val' or 'test', got {split!r}")
     try:
@@ -101,7 +108,28 @@ def make_samples(split: str, num_samples: int, img_size: int,
                  jpeg_quality: Optional[int] = None
                  ) -> List[Tuple[str, np.ndarray, Optional[np.ndarray], int]]:
     """``(source name, image, mask or None, label)`` for every sample, deterministic in seed
-    (the options are those of :class:`SyntheticForgeryDataset`)."""
+    (the options are those of :class:`SyntheticForgeryDataset`).
+
+    Args:
+        split (str): ``'train'``, ``'val'`` or ``'test'``.
+        num_samples (int): The number of samples.
+        img_size (int): Their side.
+        seed (int): Fixes every crop and forgery.
+        offset_range (tuple[float, float]): Colour offset range of the blended copy.
+            Defaults to (8.0, 24.0).
+        gain_range (tuple[float, float]): Gain range of the blended copy.
+            Defaults to (0.9, 1.1).
+        traces (Sequence[str]): Low-level traces to draw from; empty for none.
+            Defaults to ().
+        noise_std (float): Std of every view's sensor noise; 0 for none. Defaults to 0.0.
+        jpeg_quality (int, optional): JPEG quality of every final image; None for none.
+            Defaults to None.
+
+    Returns:
+        list[tuple[str, np.ndarray, np.ndarray | None, int]]: Per sample: the source's
+        name, the BGR uint8 image, the 0/1 uint8 mask (None for a real image) and the
+        label (0 real, 1 fake).
+    """
     sources = source_images(split)
     names = sorted(sources)
     samples = []
@@ -129,7 +157,21 @@ def write_synthetic_split(folder: str, split: str, num_samples: int, img_size: i
                           seed: int, offset_range: Tuple[float, float] = DEFAULT_OFFSETS,
                           **options) -> str:
     """Writes images, masks (0/255) and ``annotations.jsonl`` into ``folder`` (atomically);
-    ``options`` are :func:`make_samples`'s keyword options."""
+    ``options`` are :func:`make_samples`'s keyword options.
+
+    Args:
+        folder (str): The split's folder; left as it is when it already holds a list.
+        split (str): ``'train'``, ``'val'`` or ``'test'``.
+        num_samples (int): The number of samples.
+        img_size (int): Their side.
+        seed (int): Fixes every crop and forgery.
+        offset_range (tuple[float, float]): Colour offset range of the blended copy.
+            Defaults to (8.0, 24.0).
+        **options: :func:`make_samples`'s keyword options.
+
+    Returns:
+        str: The path of the folder's ``annotations.jsonl``.
+    """
     ann_file = osp.join(folder, 'annotations.jsonl')
     if osp.isfile(ann_file):
         return ann_file
@@ -163,20 +205,26 @@ class SyntheticForgeryDataset(ForgeryFolderDataset):
     """Half real, half self-blended fake images made from scikit-image's sample images.
 
     Args:
-        split: ``'train'``, ``'val'`` or ``'test'``; their source images are disjoint.
-        num_samples: images in the dataset (even: real/fake pairs of one source view).
-        img_size: side of the square images.
-        seed: fixes every crop and forgery.
-        cache_dir: where the images are written (default ``data_root`` if given, else
-            ``$XDG_CACHE_HOME/dadf_mm/synthetic``).
-        offset_range: size range, in grey levels, of the colour offset of the blended
-            copy; larger is easier to detect (the CPU demo uses (30, 60)).
-        gain_range: range of the blended copy's per-channel gain.
-        traces: low-level traces (``'resample'``, ``'recompress'``, ``'noise'``), one of
-            which, drawn per fake, is left in the blended copy; ``()`` for none.
-        noise_std: standard deviation (grey levels) of the Gaussian noise every view gets
-            before blending; 0 for none.
-        jpeg_quality: JPEG quality every final image is compressed at; None for none.
+        split (str): ``'train'``, ``'val'`` or ``'test'``; their source images are
+            disjoint. Defaults to 'train'.
+        num_samples (int): images in the dataset (even: real/fake pairs of one source
+            view). Defaults to 200.
+        img_size (int): side of the square images, at least 16. Defaults to 128.
+        seed (int): fixes every crop and forgery. Defaults to 0.
+        cache_dir (str, optional): where the images are written (None: ``data_root`` if
+            given, else ``$XDG_CACHE_HOME/dadf_mm/synthetic``). Defaults to None.
+        offset_range (tuple[float, float]): size range, in grey levels, of the colour
+            offset of the blended copy; larger is easier to detect (the CPU demo uses
+            (30, 60)). Defaults to (8.0, 24.0).
+        gain_range (tuple[float, float]): range of the blended copy's per-channel gain.
+            Defaults to (0.9, 1.1).
+        traces (Sequence[str]): low-level traces (``'resample'``, ``'recompress'``,
+            ``'noise'``), one of which, drawn per fake, is left in the blended copy;
+            ``()`` for none. Defaults to ().
+        noise_std (float): standard deviation (grey levels) of the Gaussian noise every
+            view gets before blending; 0 for none. Defaults to 0.0.
+        jpeg_quality (int, optional): JPEG quality every final image is compressed at;
+            None for none. Defaults to None.
         **kwargs: as :class:`ForgeryFolderDataset` (``pipeline``, ``test_mode``, ...).
     """
 
@@ -237,6 +285,12 @@ class SyntheticForgeryDataset(ForgeryFolderDataset):
         return tag
 
     def load_data_list(self) -> List[dict]:
+        """Write the split's files unless they exist, then read them.
+
+        Returns:
+            list[dict]: The data infos, as :meth:`ForgeryFolderDataset.load_data_list`
+            returns them.
+        """
         write_synthetic_split(self.folder, self.split, self.num_samples, self.img_size, self.seed,
                               self.offset_range, **self.options)
         return super().load_data_list()

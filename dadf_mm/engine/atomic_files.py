@@ -17,12 +17,23 @@ TMP_MARK = '.tmp-'
 
 
 def temporary_name(path: str) -> str:
-    """A hidden name next to ``path`` that no checkpoint pattern (``*.pth``) matches."""
+    """A hidden name next to ``path`` that no checkpoint pattern (``*.pth``) matches.
+
+    Args:
+        path (str): The final file name.
+
+    Returns:
+        str: ``<folder>/.<name>.tmp-<pid>``.
+    """
     return osp.join(osp.dirname(path), f'.{osp.basename(path)}{TMP_MARK}{os.getpid()}')
 
 
 def sync_folder(folder: str) -> None:
-    """fsync a folder so that renames in it are on disk (a no-op where unsupported)."""
+    """fsync a folder so that renames in it are on disk (a no-op where unsupported).
+
+    Args:
+        folder (str): The folder; ``''`` is the current one.
+    """
     try:
         fd = os.open(folder or '.', os.O_RDONLY)
     except OSError:
@@ -59,17 +70,34 @@ def write_bytes_atomically(data: bytes, path: str) -> None:
 
 
 def write_text_atomically(text: str, path: str) -> None:
-    """:func:`write_bytes_atomically` for text (UTF-8)."""
+    """:func:`write_bytes_atomically` for text (UTF-8).
+
+    Args:
+        text (str): The new content.
+        path (str): The final name; its folder is created if needed.
+    """
     write_bytes_atomically(text.encode('utf-8'), path)
 
 
 def save_torch_atomically(obj: Any, path: str) -> None:
-    """``torch.save(obj, path)`` that never leaves a partial ``path``."""
+    """``torch.save(obj, path)`` that never leaves a partial ``path``.
+
+    Args:
+        obj (Any): What to save.
+        path (str): The final name; its folder is created if needed.
+    """
     with io.BytesIO() as buffer:
         torch.save(obj, buffer)
         write_bytes_atomically(buffer.getvalue(), path)
 
 
 def stray_temporary_files(folder: str) -> List[str]:
-    """Temporary files a killed writer left in ``folder``."""
+    """Temporary files a killed writer left in ``folder``.
+
+    Args:
+        folder (str): The folder to look in.
+
+    Returns:
+        list[str]: Their paths, sorted.
+    """
     return sorted(glob.glob(osp.join(glob.escape(folder), f'.*{TMP_MARK}*')))

@@ -84,6 +84,7 @@ def read_checkpoint(path: str, *, mmap: bool = True) -> Any:
         path (str): the checkpoint.
         mmap (bool): map zip-format files instead of reading them (cheap: a check of the
             keys and shapes reads no tensor data). Legacy files are read whole.
+            Defaults to True.
 
     Returns:
         Any: what the file holds (tensors on the CPU).

@@ -17,7 +17,15 @@ SAM_PREFIXES = ('image_encoder.', 'prompt_encoder.', 'mask_decoder.')
 
 def checkpoint_state_dict(checkpoint: Any) -> Dict[str, torch.Tensor]:
     """The weights of a checkpoint as mmengine's ``load_checkpoint`` finds them: under
-    ``state_dict`` (or ``model``) if present, with a DDP ``module.`` prefix removed."""
+    ``state_dict`` (or ``model``) if present, with a DDP ``module.`` prefix removed.
+
+    Args:
+        checkpoint (Any): What the checkpoint file holds.
+
+    Returns:
+        dict[str, Tensor]: Key -> tensor (entries that are no tensor are dropped; empty
+        when the checkpoint holds no mapping).
+    """
     state = checkpoint
     for wrapper in ('state_dict', 'model'):
         if isinstance(state, Mapping) and isinstance(state.get(wrapper), Mapping):
@@ -45,7 +53,14 @@ def _few(keys: List[str], n: int = 2) -> str:
 
 
 def describe_checkpoint(state: Mapping[str, torch.Tensor]) -> str:
-    """What a state dict looks like, with the fix for using it."""
+    """What a state dict looks like, with the fix for using it.
+
+    Args:
+        state (Mapping[str, Tensor]): The checkpoint's weights.
+
+    Returns:
+        str: A clause for an error message, e.g. ``'this is a SAM checkpoint: ...'``.
+    """
     if not state:
         return 'it holds no weights'
     if any(k.startswith(SAM_PREFIXES) for k in state):
@@ -62,7 +77,7 @@ def check_checkpoint_fits(model: nn.Module, path: str, *, allow_partial: bool = 
         model (nn.Module): the built model (not wrapped).
         path (str): the checkpoint.
         allow_partial (bool): only refuse a file that matches no key at all (the user
-            opted into partial loading).
+            opted into partial loading). Defaults to False.
 
     Returns:
         dict: ``missing``, ``unexpected`` and ``mismatched`` key lists.

@@ -18,13 +18,29 @@ from mmengine.logging.history_buffer import HistoryBuffer
 
 
 def history_buffer_getattr(obj: object, name: str) -> Callable:
-    """``getattr`` as mmengine's pickles use it, restricted to HistoryBuffer statistics."""
+    """``getattr`` as mmengine's pickles use it, restricted to HistoryBuffer statistics.
+
+    Args:
+        obj (object): The object looked up; only ``HistoryBuffer`` is served.
+        name (str): The attribute; only a registered statistics method is served.
+
+    Returns:
+        Callable: The statistics method (e.g. ``HistoryBuffer.mean``).
+    """
     if obj is HistoryBuffer and name in HistoryBuffer._statistics_methods:
         return HistoryBuffer._statistics_methods[name]
     raise pickle_error(f'getattr({obj!r}, {name!r})')
 
 
 def pickle_error(what: str) -> Exception:
+    """The error torch's weights-only unpickler raises for a refused global.
+
+    Args:
+        what (str): The refused lookup, e.g. ``"getattr(<class 'dict'>, 'pop')"``.
+
+    Returns:
+        Exception: An ``UnpicklingError`` naming it.
+    """
     return torch.serialization.pickle.UnpicklingError(
         f'refused to unpickle {what}: only HistoryBuffer statistics methods may be looked up '
         'by name in a weights-only checkpoint')

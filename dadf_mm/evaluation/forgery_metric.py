@@ -70,16 +70,21 @@ class ForgeryMetric(BaseMetric):
     by (``img_path``, ``sample_idx``) and a repeated identity is dropped and logged.
 
     Args:
-        localization: ``True`` measures localisation on every sample (a sample marked
-            ``has_mask=False`` is then an error); ``False`` measures detection only;
-            ``'auto'`` measures localisation on the samples whose metainfo does not
-            say ``has_mask=False`` and states once in the log when none has a mask.
-        per_method: add the per-method breakdown described above.
-        score_threshold: the fake decision for ACC is ``pred_score > score_threshold``.
-        ignore_index: ground-truth value of pixels left out of localisation.
-        collect_device: see ``mmengine.evaluator.BaseMetric``.
-        collect_dir: see ``mmengine.evaluator.BaseMetric``.
-        prefix: prefix of every key; none by default.
+        localization (bool | str): ``True`` measures localisation on every sample (a
+            sample marked ``has_mask=False`` is then an error); ``False`` measures
+            detection only; ``'auto'`` measures localisation on the samples whose
+            metainfo does not say ``has_mask=False`` and states once in the log when none
+            has a mask. Defaults to 'auto'.
+        per_method (bool): add the per-method breakdown described above.
+            Defaults to False.
+        score_threshold (float): the fake decision for ACC is
+            ``pred_score > score_threshold``. Defaults to 0.5.
+        ignore_index (int): ground-truth value of pixels left out of localisation.
+            Defaults to 255.
+        collect_device (str): see ``mmengine.evaluator.BaseMetric``. Defaults to 'cpu'.
+        collect_dir (str, optional): see ``mmengine.evaluator.BaseMetric``.
+            Defaults to None.
+        prefix (str, optional): prefix of every key; None for none. Defaults to None.
     """
 
     default_prefix: Optional[str] = ''
@@ -186,7 +191,14 @@ class ForgeryMetric(BaseMetric):
 
     # ------------------------------------------------------------------ evaluate
     def evaluate(self, size: int) -> dict:
-        """``BaseMetric.evaluate``, remembering ``size`` to check the sample count."""
+        """``BaseMetric.evaluate``, remembering ``size`` to check the sample count.
+
+        Args:
+            size (int): The length of the evaluated dataset.
+
+        Returns:
+            dict: The metrics, key -> value in % (see the class docstring).
+        """
         self._expected_size = size
         return super().evaluate(size)
 

@@ -16,6 +16,14 @@ class ForgeryPredictionWriter(BaseMetric):
     ``fake_probability``, ``is_fake`` (probability > ``threshold``) and ``forged_area``
     (the share of pixels predicted forged). Correct under several processes: results are
     gathered by mmengine and written once, by rank 0, in dataset order.
+
+    Args:
+        out_file (str): The JSON-lines file to write (its folder is created).
+        threshold (float): The probability above which an image is called fake.
+            Defaults to 0.5.
+        collect_device (str): Device used to gather the results across processes, ``'cpu'``
+            or ``'gpu'``. Defaults to 'cpu'.
+        prefix (str, optional): Prefix of the (empty) metric names. Defaults to None.
     """
 
     def __init__(self, *, out_file: str, threshold: float = 0.5,

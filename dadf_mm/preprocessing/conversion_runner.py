@@ -29,7 +29,11 @@ from .video_conversion import (
 
 
 def add_conversion_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options every converter shares."""
+    """The options every converter shares.
+
+    Args:
+        parser (argparse.ArgumentParser): The converter's parser; the options are added.
+    """
     parser.add_argument('--num-frames', type=int, default=32,
                         help='evenly spaced frames per video (default 32)')
     parser.add_argument('--margin', type=float, default=1.3,
@@ -45,6 +49,17 @@ def add_conversion_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def options_from_args(args: argparse.Namespace) -> ConversionOptions:
+    """The run's options from the parsed command line.
+
+    Args:
+        args (argparse.Namespace): Parsed :func:`add_conversion_arguments` options.
+
+    Returns:
+        ConversionOptions: The options.
+
+    Raises:
+        SystemExit: A count or size below 1, or a margin that is not positive.
+    """
     if args.num_frames < 1 or args.margin <= 0 or args.workers < 1 or (args.size or 1) < 1:
         raise SystemExit('--num-frames, --workers and --size must be >= 1, --margin > 0')
     return ConversionOptions(num_frames=args.num_frames, margin=args.margin, size=args.size,
@@ -82,7 +97,21 @@ def run_jobs(jobs: Sequence[VideoJob],
              detector: Optional[str] = None,
              desc: str = 'videos') -> List[VideoResult]:
     """Converts every job with a progress bar; one complete with ``options`` is skipped, one
-    converted with other options is redone (``result.extra['redone']`` says why)."""
+    converted with other options is redone (``result.extra['redone']`` says why).
+
+    Args:
+        jobs (Sequence[VideoJob]): The videos.
+        root (str): The output root.
+        options (ConversionOptions): The run's options.
+        workers (int): Parallel processes; 1 converts in this process. Defaults to 1.
+        detector (str, optional): The face detector's spec; None for the Haar detector.
+            Defaults to None.
+        desc (str): The progress bar's label. Defaults to 'videos'.
+
+    Returns:
+        list[VideoResult]: One result per job (skipped ones first, then in completion
+        order).
+    """
     jobs = list(jobs)
     todo = [job for job in jobs if completion(job, root, options) is not None]
     pending = set(todo)
@@ -122,7 +151,16 @@ def run_jobs(jobs: Sequence[VideoJob],
 
 
 def video_records(job: VideoJob, root: str) -> List[dict]:
-    """One annotation record per written frame of a complete video."""
+    """One annotation record per written frame of a complete video.
+
+    Args:
+        job (VideoJob): The video.
+        root (str): The output root (record paths are relative to it).
+
+    Returns:
+        list[dict]: Records with ``img_path``, ``mask_path``, ``label``, ``method``,
+        ``video_id`` and ``frame``.
+    """
     meta = read_video_meta(job, root)
     rel = osp.relpath(job.output_dir(root), root)
     return [
@@ -137,7 +175,19 @@ def write_split_lists(root: str, splits: Dict[str, Sequence[VideoJob]],
                       file_names: Dict[str, str],
                       options: Optional[ConversionOptions] = None) -> Dict[str, dict]:
     """Writes ``annotations/<file_names[split]>`` for every split from its videos complete
-    with ``options``; videos converted with other options are left out and counted."""
+    with ``options``; videos converted with other options are left out and counted.
+
+    Args:
+        root (str): The output root.
+        splits (dict[str, Sequence[VideoJob]]): Split name -> its videos.
+        file_names (dict[str, str]): Split name -> annotation file name.
+        options (ConversionOptions, optional): The run's options; None: any complete video
+            counts. Defaults to None.
+
+    Returns:
+        dict[str, dict]: Per split: ``file``, ``frames``, ``videos``, ``videos_listed``,
+        ``videos_other_options`` and ``methods`` (videos per method).
+    """
     summary = {}
     for split, jobs in splits.items():
         why = {job: completion(job, root, options) for job in jobs}
@@ -156,7 +206,19 @@ def write_split_lists(root: str, splits: Dict[str, Sequence[VideoJob]],
 def finish_report(name: str, root: str, results: Sequence[VideoResult],
                   annotations: Dict[str, dict], started: float,
                   missing: Sequence[str] = ()) -> dict:
-    """Prints the run's report and saves it as ``<root>/reports/<name>.json``."""
+    """Prints the run's report and saves it as ``<root>/reports/<name>.json``.
+
+    Args:
+        name (str): The report's name.
+        root (str): The output root.
+        results (Sequence[VideoResult]): The run's results.
+        annotations (dict[str, dict]): :func:`write_split_lists`'s summary.
+        started (float): The run's start, as ``time.time()``.
+        missing (Sequence[str]): Listed videos absent from the download. Defaults to ().
+
+    Returns:
+        dict: The report as saved.
+    """
     counts = Counter(r.status for r in results)
     failures = [dict(source=r.job.source, method=r.job.method, video_id=r.job.video_id,
                      reason=r.reason) for r in results if r.status == 'failed']
@@ -200,11 +262,18 @@ def convert_dataset(name: str, root: str, splits: Dict[str, Sequence[VideoJob]],
     """A converter's whole run: convert, write the split lists, report.
 
     Args:
-        name: the report's name (``reports/<name>.json``).
-        splits: split name -> every video the split lists (present in the download or not).
-        file_names: split name -> annotation file name under ``<root>/annotations``.
-        args: parsed :func:`add_conversion_arguments` options.
-        run: the videos to convert now (default: every video of every split, once).
+        name (str): the report's name (``reports/<name>.json``).
+        root (str): the output root.
+        splits (dict[str, Sequence[VideoJob]]): split name -> every video the split lists
+            (present in the download or not).
+        file_names (dict[str, str]): split name -> annotation file name under
+            ``<root>/annotations``.
+        args (argparse.Namespace): parsed :func:`add_conversion_arguments` options.
+        run (Sequence[VideoJob], optional): the videos to convert now (None: every video
+            of every split, once). Defaults to None.
+
+    Returns:
+        dict: The report (see :func:`finish_report`).
     """
     started = time.time()
     options = options_from_args(args)
@@ -224,7 +293,14 @@ def convert_dataset(name: str, root: str, splits: Dict[str, Sequence[VideoJob]],
 
 def check_detector_or_exit(spec: Optional[str]) -> None:
     """Fails early on a bad --detector: imports a plugged-in factory (without calling it,
-    so that CUDA is first used inside the workers) or builds the Haar detector."""
+    so that CUDA is first used inside the workers) or builds the Haar detector.
+
+    Args:
+        spec (str, optional): The ``--detector`` value.
+
+    Raises:
+        SystemExit: The detector cannot be imported or built.
+    """
     try:
         factory = resolve_detector_factory(spec)
         if factory is HaarFaceDetector:

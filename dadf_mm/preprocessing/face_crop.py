@@ -11,6 +11,15 @@ def square_box(center_x: float, center_y: float, size: float, *, margin: float =
     """The square of side ``round(size * margin)`` centred on the face.
 
     ``size`` is the face side (e.g. the larger of a detection's width and height).
+
+    Args:
+        center_x (float): The face centre's x, in pixels.
+        center_y (float): The face centre's y, in pixels.
+        size (float): The face side, in pixels; positive.
+        margin (float): The crop side per face side; positive. Defaults to 1.3.
+
+    Returns:
+        SquareBox: ``(x1, y1, side)`` in integer pixels; it may reach outside the frame.
     """
     if size <= 0 or margin <= 0:
         raise ValueError(f'face size and margin must be positive, got {size}, {margin}')
@@ -28,10 +37,16 @@ def crop_square(image: np.ndarray,
     """Cuts ``box`` out of ``image``; parts outside the frame are filled with zeros.
 
     Args:
-        image: (H, W) or (H, W, C) array.
-        box: ``(x1, y1, side)`` from :func:`square_box`.
-        out_size: resize the crop to ``out_size`` x ``out_size`` (``None`` keeps ``side``).
-        is_mask: resize with nearest-neighbour instead of area/linear interpolation.
+        image (np.ndarray): (H, W) or (H, W, C) array.
+        box (SquareBox): ``(x1, y1, side)`` from :func:`square_box`.
+        out_size (int, optional): resize the crop to ``out_size`` x ``out_size`` (``None``
+            keeps ``side``). Defaults to None.
+        is_mask (bool): resize with nearest-neighbour instead of area/linear
+            interpolation. Defaults to False.
+
+    Returns:
+        np.ndarray: The crop, (S, S) or (S, S, C) with S ``out_size`` or ``side``, of
+        ``image``'s dtype.
     """
     x1, y1, side = box
     h, w = image.shape[:2]

@@ -23,7 +23,16 @@ HAAR_CASCADE = 'haarcascade_frontalface_alt2.xml'
 
 @dataclass(frozen=True)
 class FaceDetection:
-    """An axis-aligned face box in pixel coordinates (x2, y2 exclusive) with a score."""
+    """An axis-aligned face box in pixel coordinates (x2, y2 exclusive) with a score.
+
+    Attributes:
+        x1 (float): The left edge.
+        y1 (float): The top edge.
+        x2 (float): The right edge (exclusive).
+        y2 (float): The bottom edge (exclusive).
+        score (float): The detector's confidence (the Haar detector: its neighbour count).
+            Defaults to 1.0.
+    """
 
     x1: float
     y1: float
@@ -33,18 +42,22 @@ class FaceDetection:
 
     @property
     def width(self) -> float:
+        """float: ``x2 - x1``."""
         return self.x2 - self.x1
 
     @property
     def height(self) -> float:
+        """float: ``y2 - y1``."""
         return self.y2 - self.y1
 
     @property
     def area(self) -> float:
+        """float: The box's area (0 for an empty box)."""
         return max(self.width, 0.0) * max(self.height, 0.0)
 
     @property
     def center(self) -> tuple:
+        """tuple[float, float]: The box's centre (x, y)."""
         return (self.x1 + self.x2) / 2, (self.y1 + self.y2) / 2
 
 
@@ -66,12 +79,16 @@ class HaarFaceDetector:
     """Frontal-face Haar cascade from OpenCV, scored by its neighbour count.
 
     Args:
-        cascade: file name under ``cv2.data.haarcascades`` or a path to a cascade XML.
-        scale_factor: image pyramid step of ``detectMultiScale``.
-        min_neighbors: overlapping raw detections needed to keep a face.
-        min_size_ratio: smallest face side as a fraction of the frame's shorter side.
-        max_side: frames larger than this (longer side, pixels) are downscaled for
+        cascade (str): file name under ``cv2.data.haarcascades`` or a path to a cascade
+            XML. Defaults to 'haarcascade_frontalface_alt2.xml'.
+        scale_factor (float): image pyramid step of ``detectMultiScale``. Defaults to 1.1.
+        min_neighbors (int): overlapping raw detections needed to keep a face.
+            Defaults to 4.
+        min_size_ratio (float): smallest face side as a fraction of the frame's shorter
+            side. Defaults to 0.08.
+        max_side (int): frames larger than this (longer side, pixels) are downscaled for
             detection; boxes are returned in the original frame's coordinates.
+            Defaults to 640.
     """
 
     def __init__(self,
@@ -114,7 +131,15 @@ class HaarFaceDetector:
 
 
 def as_detections(raw: Sequence) -> List[FaceDetection]:
-    """Converts a plugged-in detector's output (FaceDetection or 4/5-number rows)."""
+    """Converts a plugged-in detector's output (FaceDetection or 4/5-number rows).
+
+    Args:
+        raw (Sequence): The detector's boxes: :class:`FaceDetection` objects, or rows
+            ``(x1, y1, x2, y2[, score])`` (tuples or arrays).
+
+    Returns:
+        list[FaceDetection]: The boxes, in their order.
+    """
     out = []
     for item in raw:
         if isinstance(item, FaceDetection):
@@ -139,7 +164,16 @@ class _CheckedDetector:
 
 def resolve_detector_factory(spec: Optional[str] = None) -> Callable[[], Callable]:
     """The factory that ``spec`` names (``None``/``'haar'`` or ``'module:factory'``),
-    imported but not called, so that a GPU detector is first made inside each worker."""
+    imported but not called, so that a GPU detector is first made inside each worker.
+
+    Args:
+        spec (str, optional): ``None`` or ``'haar'`` for :class:`HaarFaceDetector`, else
+            ``'package.module:factory'``. Defaults to None.
+
+    Returns:
+        Callable[[], Callable]: The factory; called without arguments it returns a
+        detector.
+    """
     if spec is None or spec == 'haar':
         return HaarFaceDetector
     module_name, sep, attr = str(spec).partition(':')
@@ -156,7 +190,15 @@ def resolve_detector_factory(spec: Optional[str] = None) -> Callable[[], Callabl
 
 def build_face_detector(spec: Optional[Union[str, Callable]] = None) -> FaceDetector:
     """Builds a detector from ``None``/``'haar'`` (OpenCV Haar), ``'module:factory'`` or a
-    detector callable."""
+    detector callable.
+
+    Args:
+        spec (str | Callable, optional): ``None``/``'haar'``, ``'module:factory'``, or a
+            detector itself. Defaults to None.
+
+    Returns:
+        FaceDetector: A callable ``frame_bgr -> list[FaceDetection]``.
+    """
     if callable(spec):
         return _CheckedDetector(spec)
     factory = resolve_detector_factory(spec)

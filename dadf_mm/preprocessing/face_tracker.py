@@ -14,7 +14,15 @@ from .face_detector import FaceDetection
 
 @dataclass(frozen=True)
 class TrackedFace:
-    """A square face region: centre and side in pixels; ``detected`` is False when held."""
+    """A square face region: centre and side in pixels; ``detected`` is False when held.
+
+    Attributes:
+        center_x (float): The centre's x.
+        center_y (float): The centre's y.
+        size (float): The square's side.
+        detected (bool): Whether a detection updated it in this frame (False: the last
+            box held). Defaults to True.
+    """
 
     center_x: float
     center_y: float
@@ -23,7 +31,15 @@ class TrackedFace:
 
 
 def box_iou(a: FaceDetection, b: FaceDetection) -> float:
-    """Intersection over union of two boxes."""
+    """Intersection over union of two boxes.
+
+    Args:
+        a (FaceDetection): The first box.
+        b (FaceDetection): The second box.
+
+    Returns:
+        float: The IoU in [0, 1].
+    """
     iw = min(a.x2, b.x2) - max(a.x1, b.x1)
     ih = min(a.y2, b.y2) - max(a.y1, b.y1)
     if iw <= 0 or ih <= 0:
@@ -47,12 +63,14 @@ class FaceTracker:
     """Online tracker of one face.
 
     Args:
-        center_smoothing: weight of the past in the exponential smoothing of the centre
-            (0 = follow each detection, 1 = never move).
-        size_smoothing: the same for the face side; faces change size slower than they move.
-        min_iou: a detection must overlap the track at least this much to update it.
-        max_missed: after this many frames in a row without a matching detection the
-            tracker takes the largest face present instead of holding.
+        center_smoothing (float): weight of the past in the exponential smoothing of the
+            centre, in [0, 1) (0 = follow each detection). Defaults to 0.5.
+        size_smoothing (float): the same for the face side; faces change size slower than
+            they move. Defaults to 0.7.
+        min_iou (float): a detection must overlap the track at least this much to update
+            it. Defaults to 0.2.
+        max_missed (int): after this many frames in a row without a matching detection the
+            tracker takes the largest face present instead of holding. Defaults to 4.
     """
 
     def __init__(self,
@@ -73,12 +91,25 @@ class FaceTracker:
         self.missed = 0
 
     def reset(self, start: Optional[FaceDetection] = None) -> None:
-        """Forgets the track; with ``start`` the next frames follow that face."""
+        """Forgets the track; with ``start`` the next frames follow that face.
+
+        Args:
+            start (FaceDetection, optional): The face to follow; None to wait for the
+                next detections. Defaults to None.
+        """
         self.state = _as_face(start) if start is not None else None
         self.missed = 0
 
     def update(self, detections: Sequence[FaceDetection]) -> Optional[TrackedFace]:
-        """Takes one frame's detections; returns the smoothed face (None before the first)."""
+        """Takes one frame's detections; returns the smoothed face (None before the first).
+
+        Args:
+            detections (Sequence[FaceDetection]): The frame's faces (may be empty).
+
+        Returns:
+            TrackedFace | None: The track after this frame; None while no face has been
+            detected yet.
+        """
         if self.state is None or (self.missed >= self.max_missed and detections):
             if not detections:
                 return None
@@ -119,6 +150,14 @@ def track_faces(detections: Sequence[Sequence[FaceDetection]],
     The track starts from the face of the first detecting frame that recurs in most
     frames; frames before it take its first box. Returns one face per frame, or all
     ``None`` when nothing was ever detected.
+
+    Args:
+        detections (Sequence[Sequence[FaceDetection]]): The faces of each frame.
+        tracker (FaceTracker, optional): The tracker to run (reset here); None for a
+            default :class:`FaceTracker`. Defaults to None.
+
+    Returns:
+        list[TrackedFace | None]: One face per frame.
     """
     tracker = tracker or FaceTracker()
     first = next((i for i, frame in enumerate(detections) if frame), None)

@@ -25,7 +25,13 @@ class FrameReadError(RuntimeError):
 
 @dataclass
 class SampledFrames:
-    """Frames read from one source: ``frames[k]`` is frame number ``indices[k]``."""
+    """Frames read from one source: ``frames[k]`` is frame number ``indices[k]``.
+
+    Attributes:
+        total (int): The source's true frame count (frames that decode, or frame files).
+        indices (list[int]): The frame numbers read, in the order asked for.
+        frames (list[np.ndarray]): The frames, BGR (H, W, 3) uint8 as OpenCV reads them.
+    """
 
     total: int
     indices: List[int]
@@ -34,7 +40,16 @@ class SampledFrames:
 
 def evenly_spaced_indices(total: int, num: int) -> List[int]:
     """``num`` distinct frame numbers at the centres of ``num`` equal segments of
-    ``range(total)``; all frames when ``total <= num``."""
+    ``range(total)``; all frames when ``total <= num``.
+
+    Args:
+        total (int): The number of frames.
+        num (int): The number of frames wanted.
+
+    Returns:
+        list[int]: Increasing frame numbers (empty when ``total`` or ``num`` is not
+        positive).
+    """
     if total <= 0 or num <= 0:
         return []
     if num >= total:
@@ -85,7 +100,18 @@ def _reported_count(path: str) -> int:
 
 
 def read_frames(source: str, indices: Sequence[int]) -> SampledFrames:
-    """The frames ``indices`` of ``source`` (those that exist) and its true frame count."""
+    """The frames ``indices`` of ``source`` (those that exist) and its true frame count.
+
+    Args:
+        source (str): A video file or a folder of frame images.
+        indices (Sequence[int]): The frame numbers to read.
+
+    Returns:
+        SampledFrames: The frames of ``indices`` that exist, in their order.
+
+    Raises:
+        FrameReadError: The video or a frame image cannot be read.
+    """
     if osp.isdir(source):
         files = _frame_files(source)
         kept = [i for i in indices if 0 <= i < len(files)]
@@ -102,7 +128,19 @@ def read_frames(source: str, indices: Sequence[int]) -> SampledFrames:
 
 
 def sample_frames(source: str, num_frames: int = 32) -> SampledFrames:
-    """``num_frames`` evenly spaced frames of a video file or frame folder."""
+    """``num_frames`` evenly spaced frames of a video file or frame folder.
+
+    Args:
+        source (str): A video file or a folder of frame images.
+        num_frames (int): The number of frames wanted (all when the source has fewer).
+            Defaults to 32.
+
+    Returns:
+        SampledFrames: The frames, spaced by the true frame count.
+
+    Raises:
+        FrameReadError: The source is missing, empty or cannot be read.
+    """
     if not osp.exists(source):
         raise FrameReadError(f'unreadable video: {source} does not exist')
     if osp.isdir(source):

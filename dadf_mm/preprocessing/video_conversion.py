@@ -38,7 +38,18 @@ VIDEO_META = 'video.json'
 
 @dataclass(frozen=True)
 class VideoJob:
-    """One source video and where its crops go."""
+    """One source video and where its crops go.
+
+    Attributes:
+        source (str): The video file (or frame folder).
+        method (str): The manipulation method, e.g. ``'Deepfakes'``; ``'original'`` for a
+            real video.
+        video_id (str): The video's id, e.g. ``'071_054'``.
+        label (int): 0 real, 1 fake.
+        group (str): The output group, e.g. the compression ``'c23'``.
+        mask_source (str, optional): The mask video of a fake; None for none.
+            Defaults to None.
+    """
 
     source: str
     method: str
@@ -48,6 +59,14 @@ class VideoJob:
     mask_source: Optional[str] = None
 
     def output_dir(self, root: str) -> str:
+        """The video's output folder.
+
+        Args:
+            root (str): The converter's output root.
+
+        Returns:
+            str: ``<root>/<group>/<method>/<video_id>``.
+        """
         return osp.join(root, self.group, self.method, self.video_id)
 
 
@@ -56,11 +75,14 @@ class ConversionOptions:
     """What every video of a run shares.
 
     Args:
-        num_frames: evenly spaced frames per video.
-        margin: crop side as a multiple of the tracked face side.
-        size: resize every crop to ``size`` x ``size``; ``None`` keeps its own size.
-        mask_threshold: a mask pixel is forged when its grey value exceeds this.
-        detector: the face detector's spec (``'haar'`` or ``'package.module:factory'``).
+        num_frames (int): evenly spaced frames per video. Defaults to 32.
+        margin (float): crop side as a multiple of the tracked face side. Defaults to 1.3.
+        size (int, optional): resize every crop to ``size`` x ``size``; ``None`` keeps its
+            own size. Defaults to None.
+        mask_threshold (int): a mask pixel is forged when its grey value exceeds this.
+            Defaults to 127.
+        detector (str): the face detector's spec (``'haar'`` or
+            ``'package.module:factory'``). Defaults to 'haar'.
     """
 
     num_frames: int = 32
@@ -72,7 +94,16 @@ class ConversionOptions:
 
 @dataclass
 class VideoResult:
-    """What happened to one job: ``status`` is 'done', 'skipped' or 'failed'."""
+    """What happened to one job: ``status`` is 'done', 'skipped' or 'failed'.
+
+    Attributes:
+        job (VideoJob): The job.
+        status (str): ``'done'``, ``'skipped'`` or ``'failed'``.
+        reason (str): Why it failed. Defaults to ''.
+        frames (int): The frames written. Defaults to 0.
+        extra (dict): ``held_frames`` (frames whose box was held, not detected) and
+            ``redone`` (why an earlier output was replaced). Defaults to an empty dict.
+    """
 
     job: VideoJob
     status: str
@@ -93,7 +124,7 @@ def completion(job: VideoJob, root: str, options: Optional[ConversionOptions] = 
         root (str): the converter's output root.
         options (ConversionOptions, optional): this run's options; a video converted with
             other options, or with masks where the job has none (or the reverse), is not
-            complete. None: any complete output counts.
+            complete. None: any complete output counts. Defaults to None.
 
     Returns:
         str | None: :data:`NOT_CONVERTED`, ``'video.json unreadable (...)'``,
@@ -120,7 +151,17 @@ def completion(job: VideoJob, root: str, options: Optional[ConversionOptions] = 
 
 
 def is_complete(job: VideoJob, root: str, options: Optional[ConversionOptions] = None) -> bool:
-    """Whether ``job``'s output exists (and, given ``options``, was made with them)."""
+    """Whether ``job``'s output exists (and, given ``options``, was made with them).
+
+    Args:
+        job (VideoJob): The video.
+        root (str): The converter's output root.
+        options (ConversionOptions, optional): This run's options; None: any complete
+            output counts. Defaults to None.
+
+    Returns:
+        bool: True when :func:`completion` finds nothing to redo.
+    """
     return completion(job, root, options) is None
 
 
@@ -130,7 +171,18 @@ def _fail(job: VideoJob, reason: str) -> VideoResult:
 
 def convert_video(job: VideoJob, root: str, options: ConversionOptions,
                   detector: FaceDetector) -> VideoResult:
-    """Converts one video unless its output is already complete."""
+    """Converts one video unless its output is already complete.
+
+    Args:
+        job (VideoJob): The video.
+        root (str): The converter's output root.
+        options (ConversionOptions): This run's options.
+        detector (FaceDetector): The face detector.
+
+    Returns:
+        VideoResult: ``'skipped'`` (complete with these options), ``'failed'`` with the
+        reason (unreadable video or mask, mismatched mask, no face), or ``'done'``.
+    """
     out_dir = job.output_dir(root)
     why = completion(job, root, options)
     if why is None:
@@ -210,5 +262,15 @@ def _write_png(path: str, image: np.ndarray) -> None:
 
 
 def read_video_meta(job: VideoJob, root: str) -> dict:
+    """The ``video.json`` of a converted video.
+
+    Args:
+        job (VideoJob): The video.
+        root (str): The converter's output root.
+
+    Returns:
+        dict: Its source, method, video id, label, frame count, ``has_masks``, the options
+        and ``frames`` (per written frame: number, file, box, ``detected``).
+    """
     with open(osp.join(job.output_dir(root), VIDEO_META)) as f:
         return json.load(f)

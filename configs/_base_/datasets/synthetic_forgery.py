@@ -10,8 +10,11 @@ train_pipeline = [
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackForgeryInputs'),
 ]
+# any image size in, the model's input size out; the ground truth stays at the image's own
+# size (LoadForgeryAnnotations after Resize), where mmseg compares the predicted mask
 test_pipeline = [
     dict(type='LoadForgeryImage'),
+    dict(type='Resize', scale=crop_size, keep_ratio=False),
     dict(type='LoadForgeryAnnotations'),
     dict(type='PackForgeryInputs'),
 ]

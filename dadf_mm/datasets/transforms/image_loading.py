@@ -40,7 +40,16 @@ def read_bytes(get: Callable[[], bytes], what: str) -> bytes:
 
 
 def undecodable(what: str, data: bytes, err: Optional[BaseException]) -> ForgeryDataError:
-    """The error for a file whose bytes are no image (``err``: the decoder's, if any)."""
+    """The error for a file whose bytes are no image.
+
+    Args:
+        what (str): The file as the message names it, e.g. ``'image a.png'``.
+        data (bytes): The file's content (its size goes into the message).
+        err (BaseException, optional): The decoder's error, if it raised one.
+
+    Returns:
+        ForgeryDataError: The error to raise, naming the file and the fix.
+    """
     cause = f'; {one_line(err)}' if err is not None else ''
     return ForgeryDataError(f'{what} cannot be decoded as an image ({len(data)} bytes{cause}); '
                             f'{FIX}')

@@ -26,12 +26,17 @@ class LoadForgeryAnnotations(BaseTransform):
     may be 0/255 (forged where grey value > ``threshold``), 0/1 label maps (forged where
     1) or colour (the brightest channel counts).
 
+    A sample without annotation info (neither ``seg_map_path`` nor ``gt_label`` among its
+    keys: an image given to ``mmseg.apis.inference_model`` or an inferencer) passes through
+    unchanged: no ground truth is invented for it, so its packed data sample has no
+    ``gt_sem_seg``. Every dataset sample carries ``seg_map_path`` (``None`` without a file).
+
     Errors (:class:`~dadf_mm.datasets.errors.ForgeryDataError`), each naming the files: a
     missing, empty or undecodable mask, a mask whose size differs from its image's, and a
     real image (``gt_label`` 0) whose mask marks forged pixels.
 
-    Required keys: ``ori_shape`` (or ``img``), ``img_path``, ``seg_map_path``; optional
-    ``gt_label``.
+    Required keys: ``ori_shape`` (or ``img``), ``img_path``, ``seg_map_path`` or
+    ``gt_label`` (else the sample passes through).
     Added keys: ``gt_seg_map`` (uint8, H x W), ``seg_fields``.
 
     Args:
@@ -67,6 +72,8 @@ class LoadForgeryAnnotations(BaseTransform):
         return (mask > cut).astype(np.uint8)
 
     def transform(self, results: dict) -> dict:
+        if 'seg_map_path' not in results and 'gt_label' not in results:
+            return results  # an inference input: its truth is unknown, none is made up
         if 'ori_shape' not in results and 'img' not in results:
             raise KeyError('LoadForgeryAnnotations needs the image: put it after '
                            'LoadForgeryImage (or LoadImageFromFile)')

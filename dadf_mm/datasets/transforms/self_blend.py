@@ -31,7 +31,14 @@ TRACES = ('resample', 'recompress', 'noise')
 @dataclass
 class SelfBlendResult:
     """``image`` the forgery, ``mask`` 0/1 uint8, ``soft_mask`` float32 in [0, 1],
-    ``blended`` the perturbed copy that was blended in."""
+    ``blended`` the perturbed copy that was blended in.
+
+    Attributes:
+        image (np.ndarray): The forgery, uint8, shaped like the source.
+        mask (np.ndarray): The binary forgery mask (H, W), uint8 0/1.
+        soft_mask (np.ndarray): The blending weight (H, W), float32 in [0, 1].
+        blended (np.ndarray): The perturbed copy, uint8, shaped like the source.
+    """
 
     image: np.ndarray
     mask: np.ndarray
@@ -46,7 +53,17 @@ def _odd(value: float) -> int:
 def random_region(shape: Tuple[int, int], rng: np.random.Generator,
                   center: Optional[Tuple[float, float]] = None) -> np.ndarray:
     """A filled ellipse or convex hull (float32 0/1) around ``center`` (default: the image
-    centre, where a face crop has its face)."""
+    centre, where a face crop has its face).
+
+    Args:
+        shape (tuple[int, int]): The image's (H, W).
+        rng (np.random.Generator): The source of randomness.
+        center (tuple[float, float], optional): The region's centre (x, y) before a small
+            random shift; None for the image centre. Defaults to None.
+
+    Returns:
+        np.ndarray: The region (H, W), float32 0/1.
+    """
     h, w = shape
     side = min(h, w)
     cx, cy = center if center is not None else (w / 2, h / 2)
@@ -68,7 +85,15 @@ def random_region(shape: Tuple[int, int], rng: np.random.Generator,
 
 
 def jpeg_round_trip(image: np.ndarray, quality: int) -> np.ndarray:
-    """``image`` (uint8) encoded as JPEG at ``quality`` (1-100) and decoded again."""
+    """``image`` (uint8) encoded as JPEG at ``quality`` (1-100) and decoded again.
+
+    Args:
+        image (np.ndarray): The image, uint8.
+        quality (int): The JPEG quality, 1-100.
+
+    Returns:
+        np.ndarray: The decoded image, uint8, shaped like ``image``.
+    """
     ok, data = cv2.imencode('.jpg', image, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
     if not ok:
         raise RuntimeError(f'OpenCV could not encode a {image.shape} image as JPEG')
@@ -78,7 +103,16 @@ def jpeg_round_trip(image: np.ndarray, quality: int) -> np.ndarray:
 def add_trace(image: np.ndarray, rng: np.random.Generator, trace: str) -> np.ndarray:
     """``image`` (uint8) with one of :data:`TRACES`: ``'resample'`` scales it down by
     0.25-0.5 (area) and back up (bilinear); ``'recompress'`` is a JPEG round trip at quality
-    10-30; ``'noise'`` adds Gaussian noise of standard deviation 4-8 grey levels."""
+    10-30; ``'noise'`` adds Gaussian noise of standard deviation 4-8 grey levels.
+
+    Args:
+        image (np.ndarray): The image, uint8.
+        rng (np.random.Generator): The source of randomness.
+        trace (str): ``'resample'``, ``'recompress'`` or ``'noise'``.
+
+    Returns:
+        np.ndarray: The traced image, uint8, shaped like ``image``.
+    """
     h, w = image.shape[:2]
     if trace == 'resample':
         scale = rng.uniform(0.25, 0.5)
@@ -100,7 +134,20 @@ def perturb(image: np.ndarray, rng: np.random.Generator, *,
     """A colour- and geometry-perturbed copy: per-channel gain (from ``gain_range``) and
     offset (its size drawn from ``offset_range`` grey levels, at least 8 by default so the
     copy always differs; one for all channels of a grey image), optional blur, slight zoom
-    and shift, then ``trace`` (:func:`add_trace`) if given."""
+    and shift, then ``trace`` (:func:`add_trace`) if given.
+
+    Args:
+        image (np.ndarray): The image, uint8 (H, W) or (H, W, C).
+        rng (np.random.Generator): The source of randomness.
+        offset_range (tuple[float, float]): Range of the offset's size, in grey levels.
+            Defaults to (8.0, 24.0).
+        gain_range (tuple[float, float]): Range of the per-channel gain.
+            Defaults to (0.9, 1.1).
+        trace (str, optional): A trace of :data:`TRACES`; None for none. Defaults to None.
+
+    Returns:
+        np.ndarray: The perturbed copy, uint8, shaped like ``image``.
+    """
     img = image.astype(np.float32)
     channels = img.shape[2] if img.ndim == 3 else 1
     gain = rng.uniform(*gain_range, channels)
@@ -131,7 +178,22 @@ def self_blend(image: np.ndarray,
                trace: Optional[str] = None) -> SelfBlendResult:
     """Makes a forgery of ``image`` (uint8, H x W or H x W x C) by self-blending;
     ``offset_range`` and ``gain_range`` set how strong the colour change of the blended
-    copy is, ``trace`` adds a low-level trace to it (:func:`add_trace`)."""
+    copy is, ``trace`` adds a low-level trace to it (:func:`add_trace`).
+
+    Args:
+        image (np.ndarray): The real image, uint8 (H, W) or (H, W, C).
+        rng (np.random.Generator): The source of randomness.
+        center (tuple[float, float], optional): Centre (x, y) of the blended region; None
+            for the image centre. Defaults to None.
+        mask_threshold (float): Soft-mask value above which a pixel is forged in the
+            binary mask. Defaults to 0.25.
+        offset_range (tuple[float, float]): See :func:`perturb`. Defaults to (8.0, 24.0).
+        gain_range (tuple[float, float]): See :func:`perturb`. Defaults to (0.9, 1.1).
+        trace (str, optional): See :func:`add_trace`; None for none. Defaults to None.
+
+    Returns:
+        SelfBlendResult: The forgery, its masks and the blended copy.
+    """
     if image.dtype != np.uint8:
         raise TypeError(f'self_blend expects a uint8 image, got {image.dtype}')
     h, w = image.shape[:2]
@@ -157,13 +219,15 @@ class SelfBlendForgery(BaseTransform):
     fake samples pass unchanged.
 
     Args:
-        prob: chance that a real sample becomes fake.
-        mask_threshold: soft-mask value above which a pixel is forged in ``gt_seg_map``.
-        method: the ``method`` name given to the made fakes.
-        seed: ``None`` draws from numpy's global generator (seeded by mmengine's
-            ``randomness`` config, different in each dataloader worker); an int gives
-            this transform its own generator.
-        offset_range: size range, in grey levels, of the blended copy's colour offset.
+        prob (float): chance that a real sample becomes fake. Defaults to 0.5.
+        mask_threshold (float): soft-mask value above which a pixel is forged in
+            ``gt_seg_map``. Defaults to 0.25.
+        method (str): the ``method`` name given to the made fakes. Defaults to 'synthetic'.
+        seed (int, optional): ``None`` draws from numpy's global generator (seeded by
+            mmengine's ``randomness`` config, different in each dataloader worker); an int
+            gives this transform its own generator. Defaults to None.
+        offset_range (tuple[float, float]): size range, in grey levels, of the blended
+            copy's colour offset. Defaults to (8.0, 24.0).
     """
 
     def __init__(self,

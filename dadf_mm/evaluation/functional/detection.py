@@ -44,7 +44,16 @@ def binary_accuracy(scores: Sequence[float],
                     labels: Sequence[int],
                     *,
                     threshold: float = 0.5) -> float:
-    """Fraction of samples whose decision ``score > threshold`` equals the label."""
+    """Fraction of samples whose decision ``score > threshold`` equals the label.
+
+    Args:
+        scores (Sequence[float]): Fake probabilities, one per sample.
+        labels (Sequence[int]): Labels, 1 fake and 0 real, one per sample.
+        threshold (float): Fake above this score. Defaults to 0.5.
+
+    Returns:
+        float: The accuracy in [0, 1].
+    """
     scores, labels = _scores_and_labels(scores, labels)
     return float(np.mean((scores > threshold) == (labels == 1)))
 
@@ -57,6 +66,14 @@ def roc_curve(scores: Sequence[float],
     (0, 0) for the threshold +inf. No point is dropped (unlike scikit-learn's default
     ``drop_intermediate=True``), so the EER sees every operating point.
     Both classes must be present.
+
+    Args:
+        scores (Sequence[float]): Fake probabilities, one per sample.
+        labels (Sequence[int]): Labels, 1 fake and 0 real, one per sample.
+
+    Returns:
+        tuple[np.ndarray, np.ndarray, np.ndarray]: ``fpr``, ``tpr`` and ``thresholds``,
+        each (K + 1,) float64 for K distinct scores.
     """
     scores, labels = _scores_and_labels(scores, labels)
     num_fake = int(labels.sum())
@@ -81,6 +98,13 @@ def roc_auc(scores: Sequence[float], labels: Sequence[int]) -> float:
 
     Equals P(score_fake > score_real) + 0.5 P(score_fake == score_real).
     NaN with a warning when only one class is present.
+
+    Args:
+        scores (Sequence[float]): Fake probabilities, one per sample.
+        labels (Sequence[int]): Labels, 1 fake and 0 real, one per sample.
+
+    Returns:
+        float: The AUC in [0, 1], or NaN.
     """
     scores, labels = _scores_and_labels(scores, labels)
     if not _has_both_classes(labels, 'AUC'):
@@ -94,6 +118,13 @@ def equal_error_rate(scores: Sequence[float], labels: Sequence[int]) -> float:
 
     Points are taken in order of decreasing threshold and the first minimum wins.
     NaN with a warning when only one class is present.
+
+    Args:
+        scores (Sequence[float]): Fake probabilities, one per sample.
+        labels (Sequence[int]): Labels, 1 fake and 0 real, one per sample.
+
+    Returns:
+        float: The EER in [0, 1], or NaN.
     """
     scores, labels = _scores_and_labels(scores, labels)
     if not _has_both_classes(labels, 'EER'):
@@ -111,14 +142,16 @@ def aggregate_videos(
     """Video scores as the mean score of their frames.
 
     Args:
-        scores: one score per frame.
-        labels: one label per frame; all frames of a video must agree.
-        video_keys: one identity per frame. Frames with equal keys form a video, so a
+        scores (Sequence[float]): one score per frame.
+        labels (Sequence[int]): one label per frame; all frames of a video must agree.
+        video_keys (Sequence[Hashable]): one identity per frame. Frames with equal keys form a video, so a
             key must hold everything that tells videos apart (FF++ reuses a video
             id under every method: use e.g. ``(method, video_id)``).
 
     Returns:
-        ``(keys, video_scores, video_labels)`` with keys in order of first appearance.
+        tuple[list[Hashable], np.ndarray, np.ndarray]: ``(keys, video_scores,
+        video_labels)`` with keys in order of first appearance; the scores float64 and the
+        labels int64, one per video.
     """
     scores, labels = _scores_and_labels(scores, labels)
     if len(video_keys) != scores.size:

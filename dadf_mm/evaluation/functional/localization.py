@@ -19,10 +19,10 @@ class MaskCounts(NamedTuple):
     """Pixel counts of one image (or arrays of them, one entry per image).
 
     Attributes:
-        valid: N, pixels whose ground truth is not ``ignore_index``.
-        pred: |P|, valid pixels predicted forged.
-        gt: |G|, valid pixels forged in the ground truth.
-        inter: |I| = |P and G|.
+        valid (ArrayLike): N, pixels whose ground truth is not ``ignore_index``.
+        pred (ArrayLike): |P|, valid pixels predicted forged.
+        gt (ArrayLike): |G|, valid pixels forged in the ground truth.
+        inter (ArrayLike): |I| = |P and G|.
     """
 
     valid: ArrayLike
@@ -32,20 +32,29 @@ class MaskCounts(NamedTuple):
 
     @property
     def union(self) -> ArrayLike:
-        """|U| = |P or G|."""
+        """ArrayLike: |U| = |P or G|."""
         return np.asarray(self.pred) + np.asarray(self.gt) - np.asarray(self.inter)
 
     @property
     def true_positive(self) -> ArrayLike:
+        """ArrayLike: TP = |I|."""
         return np.asarray(self.inter)
 
     @property
     def true_negative(self) -> ArrayLike:
+        """ArrayLike: TN = N - |U|."""
         return np.asarray(self.valid) - self.union
 
     @classmethod
     def stack(cls, counts: 'list[MaskCounts]') -> 'MaskCounts':
-        """One ``MaskCounts`` of int64 arrays from a list of per-image counts."""
+        """One ``MaskCounts`` of int64 arrays from a list of per-image counts.
+
+        Args:
+            counts (list[MaskCounts]): The counts of each image.
+
+        Returns:
+            MaskCounts: Four int64 arrays, one entry per image.
+        """
         table = np.asarray(counts, dtype=np.int64).reshape(-1, 4)
         return cls(*table.T)
 
@@ -58,11 +67,15 @@ def mask_counts(pred: np.ndarray,
     """Counts of one image from its prediction and ground-truth masks.
 
     Args:
-        pred: predicted mask, any shape, 0/1 labels or probabilities.
-        gt: ground-truth mask of the same shape, 0 pristine, 1 forged,
+        pred (np.ndarray): predicted mask, any shape, 0/1 labels or probabilities.
+        gt (np.ndarray): ground-truth mask of the same shape, 0 pristine, 1 forged,
             ``ignore_index`` ignored.
-        threshold: a pixel is forged where its value is strictly above this.
-        ignore_index: ground-truth value of pixels left out.
+        threshold (float): a pixel is forged where its value is strictly above this.
+            Defaults to 0.5.
+        ignore_index (int): ground-truth value of pixels left out. Defaults to 255.
+
+    Returns:
+        MaskCounts: The four counts, as ints.
     """
     pred = np.asarray(pred)
     gt = np.asarray(gt)
@@ -86,7 +99,14 @@ def _check_valid(counts: MaskCounts) -> None:
 
 
 def pbca(counts: MaskCounts) -> np.ndarray:
-    """Pixel-level binary classification accuracy, (TP + TN) / N. Higher is better."""
+    """Pixel-level binary classification accuracy, (TP + TN) / N. Higher is better.
+
+    Args:
+        counts (MaskCounts): Counts of one image, or arrays of them.
+
+    Returns:
+        np.ndarray: The PBCA of each image, float64 in [0, 1].
+    """
     _check_valid(counts)
     c = _as_float(counts)
     return (c.true_positive + c.true_negative) / c.valid
@@ -98,6 +118,12 @@ def iinc(counts: MaskCounts) -> np.ndarray:
     IINC = 1 / (3 - |U|/N) * { 0 if P and G are both empty;
                                1 if exactly one of them is empty;
                                2 - |I|/|P| - |I|/|G| otherwise }.
+
+    Args:
+        counts (MaskCounts): Counts of one image, or arrays of them.
+
+    Returns:
+        np.ndarray: The IINC of each image, float64 in [0, 1].
     """
     _check_valid(counts)
     c = _as_float(counts)
@@ -112,7 +138,14 @@ def iinc(counts: MaskCounts) -> np.ndarray:
 
 
 def pixel_f1(counts: MaskCounts) -> np.ndarray:
-    """F1 of the forged class, 2|I| / (|P| + |G|); NaN where P and G are both empty."""
+    """F1 of the forged class, 2|I| / (|P| + |G|); NaN where P and G are both empty.
+
+    Args:
+        counts (MaskCounts): Counts of one image, or arrays of them.
+
+    Returns:
+        np.ndarray: The F1 of each image, float64 in [0, 1] or NaN.
+    """
     c = _as_float(counts)
     denominator = c.pred + c.gt
     with np.errstate(invalid='ignore', divide='ignore'):
@@ -120,7 +153,14 @@ def pixel_f1(counts: MaskCounts) -> np.ndarray:
 
 
 def pixel_iou(counts: MaskCounts) -> np.ndarray:
-    """IoU of the forged class, |I| / |U|; NaN where P and G are both empty."""
+    """IoU of the forged class, |I| / |U|; NaN where P and G are both empty.
+
+    Args:
+        counts (MaskCounts): Counts of one image, or arrays of them.
+
+    Returns:
+        np.ndarray: The IoU of each image, float64 in [0, 1] or NaN.
+    """
     c = _as_float(counts)
     union = c.union
     with np.errstate(invalid='ignore', divide='ignore'):

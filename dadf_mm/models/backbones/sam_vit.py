@@ -49,27 +49,41 @@ class SAMViT(BaseModule):
     """SAM ViT-B/L/H image encoder with Multiscale Adapters and a task head.
 
     Args:
-        arch: ``'vit_b'``, ``'vit_l'``, ``'vit_h'`` or a dict with ``embed_dim``, ``depth``,
-            ``num_heads``, ``global_attn_indexes`` (a SAM-architecture model of any size).
-        img_size: input size (square). Position embeddings are resized on load if not 1024.
-        adapter: keyword arguments of :class:`MultiscaleAdapter` (``variant`` 'A'-'D',
-            ``inner_channels``, ``skip``, ``norm_cfg``), or ``None`` for no adapters;
-            ``type='PromptLayer'`` (with ``reduction``) puts the SAM+Prompt baseline's
-            learnable prompt layers there instead.
-        task_head: add the identity-initialised 1x1 task head ``T``.
-        attn_impl: ``'sdpa'`` (fused, bias materialised as a mask), ``'sdpa_folded'``
+        arch (str | dict): ``'vit_b'``, ``'vit_l'``, ``'vit_h'`` or a dict with
+            ``embed_dim``, ``depth``, ``num_heads``, ``global_attn_indexes`` (a
+            SAM-architecture model of any size). Defaults to 'vit_h'.
+        img_size (int): input size (square), a multiple of ``patch_size``. Position
+            embeddings are resized on load if not 1024. Defaults to 1024.
+        patch_size (int): patch size of the patch embedding (SAM's 16). Defaults to 16.
+        window_size (int): window size of the windowed-attention blocks (SAM's 14).
+            Defaults to 14.
+        out_channels (int): channels of SAM's neck and of the output (SAM's 256).
+            Defaults to 256.
+        adapter (dict, optional): keyword arguments of :class:`MultiscaleAdapter`
+            (``variant`` 'A'-'D', ``inner_channels``, ``skip``, ``norm_cfg``), or ``None``
+            for no adapters; ``type='PromptLayer'`` (with ``reduction``) puts the
+            SAM+Prompt baseline's learnable prompt layers there instead. Defaults to
+            ``dict(variant='A', inner_channels=256)``.
+        task_head (bool): add the identity-initialised 1x1 task head ``T``.
+            Defaults to True.
+        attn_impl (str): ``'sdpa'`` (fused, bias materialised as a mask), ``'sdpa_folded'``
             (fused, bias folded into the dot product: no (N, HW, HW) tensor) or
-            ``'reference'`` (SAM's explicit softmax).
-        grad_checkpointing: recompute activations of blocks in backward: ``True`` for
-            all, an int for the first N blocks, ``False`` for none.
-        compute_dtype: ``'float32'`` (default; also inside an outer autocast such as
+            ``'reference'`` (SAM's explicit softmax). Defaults to 'sdpa'.
+        grad_checkpointing (bool | int): recompute activations of blocks in backward:
+            ``True`` for all, an int for the first N blocks, ``False`` for none.
+            Defaults to False.
+        frozen (bool): freeze SAM's own parameters (the paper's setting). Defaults to True.
+        lora (dict, optional): ``dict(rank=4, alpha=4)`` adds low-rank updates to every
+            block's frozen ``qkv`` projection (the SAM+LoRA baseline), ``None`` for none.
+            Defaults to None.
+        compute_dtype (str): ``'float32'`` (also inside an outer autocast such as
             mmengine's ``AmpOptimWrapper``), ``'bfloat16'`` or ``'float16'``: the encoder
             runs under ``torch.autocast`` of that dtype. The output is always float32.
-        compile: ``torch.compile`` every block and adapter (``True``, or a dict of
-            ``torch.compile`` keyword arguments); ``False`` for eager.
-        frozen: freeze SAM's own parameters (the paper's setting).
-        lora: ``dict(rank=4, alpha=4)`` adds low-rank updates to every block's frozen
-            ``qkv`` projection (the SAM+LoRA baseline), ``None`` for none.
+            Defaults to 'float32'.
+        compile (bool | dict): ``torch.compile`` every block and adapter (``True``, or a
+            dict of ``torch.compile`` keyword arguments); ``False`` for eager.
+            Defaults to False.
+        init_cfg (dict, optional): mmengine init config. Defaults to None.
     """
 
     def __init__(
@@ -161,11 +175,20 @@ class SAMViT(BaseModule):
             self.compile_blocks(**(dict(compile) if isinstance(compile, dict) else {}))
 
     def sam_modules(self) -> Tuple[nn.Module, ...]:
-        """The modules whose weights come from SAM (frozen by default)."""
+        """The modules whose weights come from SAM (frozen by default).
+
+        Returns:
+            tuple[nn.Module, ...]: The patch embedding, the blocks and SAM's neck.
+        """
         return (self.patch_embed, self.blocks, self.neck)
 
     def set_grad_checkpointing(self, enable: Union[bool, int] = True) -> None:
-        """Recompute the activations of all (``True``) or the first N blocks in backward."""
+        """Recompute the activations of all (``True``) or the first N blocks in backward.
+
+        Args:
+            enable (bool | int): ``True`` for all blocks, ``False`` for none, an int for the
+                first N (clipped to the depth). Defaults to True.
+        """
         if isinstance(enable, bool):
             self.grad_checkpointing_blocks = self.depth if enable else 0
         else:
@@ -175,28 +198,50 @@ class SAMViT(BaseModule):
         """``torch.compile`` each adapter and block in place (parameter names unchanged).
 
         Blocks of one kind (windowed, global) share a compiled graph, so compiling costs
-        a few graphs, not one per block."""
+        a few graphs, not one per block.
+
+        Args:
+            **options: Keyword arguments of ``torch.compile``.
+        """
         modules = list(self.blocks) + list(self.adapters or [])
         for module in modules:
             module.compile(**options)
         self.compiled = True
 
     def set_attn_impl(self, impl: str) -> None:
-        """Switch every block's attention path (one of ``ATTENTION_IMPLS``)."""
+        """Switch every block's attention path (one of ``ATTENTION_IMPLS``).
+
+        Args:
+            impl (str): ``'sdpa'``, ``'sdpa_folded'`` or ``'reference'``.
+        """
         if impl not in ATTENTION_IMPLS:
             raise ValueError(f'attention impl must be one of {ATTENTION_IMPLS}, got {impl!r}')
         for block in self.blocks:
             block.attn.impl = impl
 
     def sam_state_shapes(self) -> Dict[str, torch.Size]:
-        """Shapes of the parameters that a SAM image-encoder state dict provides."""
+        """Shapes of the parameters that a SAM image-encoder state dict provides.
+
+        Returns:
+            dict[str, torch.Size]: Key -> shape, without the adapters, the task head and
+            the LoRA updates.
+        """
         own = ('adapters.', 'task_head.')
         return {k: v.shape for k, v in self.state_dict().items()
                 if not k.startswith(own) and '.lora_' not in k}
 
     def load_sam_weights(self, state: Dict[str, torch.Tensor], *, source: str = '<state dict>'
                          ) -> None:
-        """Load SAM's ``image_encoder.*`` weights (prefix removed), resizing positions."""
+        """Load SAM's ``image_encoder.*`` weights (prefix removed), resizing positions.
+
+        Args:
+            state (dict[str, Tensor]): The image encoder's entries of a SAM state dict.
+            source (str): Where they come from, for error messages.
+                Defaults to '<state dict>'.
+
+        Raises:
+            SAMCheckpointError: The state dict is of another architecture.
+        """
         expected = self.sam_state_shapes()
         check_state_dict(expected=expected, found=state, path=source, part='image encoder',
                          arch=self.arch_name, resizable=[
@@ -206,7 +251,15 @@ class SAMViT(BaseModule):
     def precision(self, device_type: str) -> ContextManager:
         """The numeric context the encoder runs in: for float32, autocast off and TF32 off
         (:func:`~..utils.exact_float32`); else autocast of ``compute_dtype``, the user's
-        TF32 settings untouched."""
+        TF32 settings untouched.
+
+        Args:
+            device_type (str): The input's device type, e.g. ``'cuda'``; ``'meta'`` gets no
+                context.
+
+        Returns:
+            ContextManager: The context to run the encoder in.
+        """
         if device_type == 'meta':
             return nullcontext()
         if self.compute_dtype == 'float32':
@@ -272,6 +325,17 @@ class SAMViT(BaseModule):
         With ``step``, the adapters' ReLUs pass the exact difference over
         ``step * tangent`` instead of their derivative (what two views ``step`` apart see
         at a kink); the smooth layers keep their derivative.
+
+        Args:
+            x (Tensor): Normalised images (B, 3, S, S).
+            tangent (Tensor): The input direction (B, 3, S, S), e.g. the noise.
+            step (float, optional): The ReLU difference step; None for derivatives only.
+                Defaults to None.
+
+        Returns:
+            tuple[Tensor, Tensor]: ``F(x)`` and ``J_F(x) tangent``, each
+            (B, out_channels, S/patch_size, S/patch_size) float32 (float64 for a float64
+            model).
         """
         with self.precision(x.device.type):
             x, tangent = self.patch_embed(x, tangent)

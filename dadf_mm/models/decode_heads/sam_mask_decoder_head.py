@@ -35,16 +35,25 @@ class SAMMaskDecoderHead(BaseDecodeHead):
     """Prompt-free SAM mask decoder with a real/fake classification branch.
 
     Args:
-        in_channels: channels of ``F_final`` (SAM's 256).
-        with_cls: add the classification branch.
-        cls_in: what the classification branch reads (see module docstring).
-        cls_hidden: hidden width of the FC-ReLU-FC classifier.
-        cls_norm: ``'layer'`` layer-normalises a pooled embedding or feature before the
-            classifier (its scale follows the decoder's activations and would otherwise
-            set how fast the branch learns under Adam); ``None`` feeds it as it is. The
-            ``'mask'`` input (mean and max probability) is always fed as it is.
-        loss_cls_weight: lambda_2 of eq. 8.
-        loss_decode: mmseg loss config(s) for ``L_seg`` on the single-channel logits.
+        in_channels (int): channels of ``F_final`` (SAM's 256). Defaults to 256.
+        with_cls (bool): add the classification branch. Defaults to True.
+        cls_in (str): what the classification branch reads (see module docstring).
+            Defaults to 'gated_embedding'.
+        cls_hidden (int): hidden width of the FC-ReLU-FC classifier. Defaults to 256.
+        cls_norm (str, optional): ``'layer'`` layer-normalises a pooled embedding or
+            feature before the classifier (its scale follows the decoder's activations and
+            would otherwise set how fast the branch learns under Adam); ``None`` feeds it
+            as it is. The ``'mask'`` input (mean and max probability) is always fed as it
+            is. Defaults to 'layer'.
+        loss_cls_weight (float): lambda_2 of eq. 8. Defaults to 0.1.
+        loss_decode (dict | list[dict]): mmseg loss config(s) for ``L_seg`` on the
+            single-channel logits. Defaults to a sigmoid ``CrossEntropyLoss`` named
+            ``'loss_seg'`` (weight 1.0, averaged over non-ignored pixels).
+        threshold (float): probability above which a pixel is predicted forged (mmseg's
+            binary-head threshold). Defaults to 0.5.
+        ignore_index (int): label value ignored by the losses. Defaults to 255.
+        align_corners (bool): ``align_corners`` of the logits' resizing. Defaults to False.
+        init_cfg (dict, optional): mmengine init config. Defaults to None.
     """
 
     def __init__(self,
@@ -90,7 +99,19 @@ class SAMMaskDecoderHead(BaseDecodeHead):
     def load_sam_weights(self, prompt_encoder: Dict[str, torch.Tensor],
                          mask_decoder: Dict[str, torch.Tensor], *, source: str = '<state dict>'
                          ) -> None:
-        """Load ``mask_decoder.*`` and the prompt encoder's PE and ``no_mask_embed``."""
+        """Load ``mask_decoder.*`` and the prompt encoder's PE and ``no_mask_embed``.
+
+        Args:
+            prompt_encoder (dict[str, Tensor]): SAM's ``prompt_encoder.*`` entries, prefix
+                removed.
+            mask_decoder (dict[str, Tensor]): SAM's ``mask_decoder.*`` entries, prefix
+                removed.
+            source (str): Where they come from, for error messages.
+                Defaults to '<state dict>'.
+
+        Raises:
+            SAMCheckpointError: A key is missing or of another shape.
+        """
         expected = {k: v.shape for k, v in self.mask_decoder.state_dict().items()}
         check_state_dict(expected=expected, found=mask_decoder, resizable=(), path=source,
                          part='mask decoder', arch='sam')
@@ -109,7 +130,15 @@ class SAMMaskDecoderHead(BaseDecodeHead):
     def image_pe(self, h: int, w: int) -> torch.Tensor:
         """SAM's dense positional encoding of an (h, w) grid, (C, h, w), as
         ``PositionEmbeddingRandom.forward`` computes it, in the dtype of its matrix (SAM
-        makes the grid in float32, which a float64 copy of the model cannot multiply)."""
+        makes the grid in float32, which a float64 copy of the model cannot multiply).
+
+        Args:
+            h (int): The grid's height.
+            w (int): The grid's width.
+
+        Returns:
+            Tensor: The encoding (C, h, w).
+        """
         matrix = self.pe_layer.positional_encoding_gaussian_matrix
         y = (torch.arange(h, device=matrix.device, dtype=matrix.dtype) + 0.5) / h
         x = (torch.arange(w, device=matrix.device, dtype=matrix.dtype) + 0.5) / w
@@ -145,9 +174,24 @@ class SAMMaskDecoderHead(BaseDecodeHead):
         return self.loss_by_feat((mask_logits, cls_logits), batch_data_samples,
                                  gt_labels=gt_labels)
 
-    def loss_by_feat(self, seg_logits, batch_data_samples: Sequence[SegDataSample], *,
+    def loss_by_feat(self, seg_logits: Tuple[torch.Tensor, Optional[torch.Tensor]],
+                     batch_data_samples: Sequence[SegDataSample], *,
                      gt_labels: Optional[torch.Tensor] = None) -> Dict[str, torch.Tensor]:
-        """``L_seg`` (pixel losses at label size, fp32) and ``lambda_2 * L_cls`` (BCE)."""
+        """``L_seg`` (pixel losses at label size, fp32) and ``lambda_2 * L_cls`` (BCE).
+
+        Args:
+            seg_logits (tuple[Tensor, Tensor | None]): Mask logits (B, 1, 4h, 4w) and fake
+                logits (B,) (None without the branch), as :meth:`forward` returns them.
+            batch_data_samples (Sequence[SegDataSample]): The samples, with
+                ``gt_sem_seg``.
+            gt_labels (Tensor, optional): Image labels (B,), 0 real and 1 fake; needed with
+                the classification branch. Defaults to None.
+
+        Returns:
+            dict[str, Tensor]: The loss of each ``loss_decode`` (by its ``loss_name``),
+            ``acc_seg`` (pixel accuracy, %), and with the branch ``loss_cls`` and
+            ``acc_cls`` (%).
+        """
         mask_logits, cls_logits = seg_logits
         seg_label = self._stack_batch_gt(batch_data_samples)
         mask_logits = resize(at_least_float32(mask_logits), size=seg_label.shape[2:],
@@ -178,6 +222,16 @@ class SAMMaskDecoderHead(BaseDecodeHead):
 
     def predict_by_feat(self, seg_logits: torch.Tensor, batch_img_metas: List[dict]
                         ) -> torch.Tensor:
+        """Mask logits resized to the batch's (padded) input size.
+
+        Args:
+            seg_logits (Tensor): Mask logits (B, 1, 4h, 4w).
+            batch_img_metas (list[dict]): The images' metas (``pad_shape`` or
+                ``img_shape`` of the first is used).
+
+        Returns:
+            Tensor: The logits (B, 1, H, W), float32.
+        """
         size = batch_img_metas[0].get('pad_shape', batch_img_metas[0]['img_shape'])
         return resize(seg_logits.float(), size=size, mode='bilinear',
                       align_corners=self.align_corners)

@@ -32,6 +32,14 @@ def get_rel_pos(q_size: int, k_size: int, rel_pos: torch.Tensor) -> torch.Tensor
 
     ``rel_pos`` (L, C) is linearly resized when ``L != 2 * max(q_size, k_size) - 1``,
     exactly as SAM does at run time. Returns (q_size, k_size, C).
+
+    Args:
+        q_size (int): Query positions along the axis.
+        k_size (int): Key positions along the axis.
+        rel_pos (Tensor): The relative position table (L, C).
+
+    Returns:
+        Tensor: The embedding of each (query, key) offset, (q_size, k_size, C).
     """
     max_rel_dist = int(2 * max(q_size, k_size) - 1)
     if rel_pos.shape[0] != max_rel_dist:
@@ -43,7 +51,15 @@ def get_rel_pos(q_size: int, k_size: int, rel_pos: torch.Tensor) -> torch.Tensor
 
 
 def resize_rel_pos(rel_pos: torch.Tensor, length: int) -> torch.Tensor:
-    """Linearly resize a (L, C) relative position table to (length, C)."""
+    """Linearly resize a (L, C) relative position table to (length, C).
+
+    Args:
+        rel_pos (Tensor): The table (L, C).
+        length (int): The new length.
+
+    Returns:
+        Tensor: The resized table (length, C).
+    """
     resized = F.interpolate(
         rel_pos.reshape(1, rel_pos.shape[0], -1).permute(0, 2, 1), size=length, mode='linear')
     return resized.reshape(-1, length).permute(1, 0)
@@ -57,7 +73,19 @@ def rel_pos_terms(
     k_size: Tuple[int, int],
 ) -> Tuple[torch.Tensor, torch.Tensor]:
     """The per-query terms of the decomposed bias: ``rel_h`` (N, q_h, q_w, k_h) and
-    ``rel_w`` (N, q_h, q_w, k_w), for an unscaled ``q`` of shape (N, q_h * q_w, C)."""
+    ``rel_w`` (N, q_h, q_w, k_w), for an unscaled ``q`` of shape (N, q_h * q_w, C).
+
+    Args:
+        q (Tensor): The unscaled queries (N, q_h * q_w, C).
+        rel_pos_h (Tensor): The relative position table along the height (L_h, C).
+        rel_pos_w (Tensor): The relative position table along the width (L_w, C).
+        q_size (tuple[int, int]): The query grid (q_h, q_w).
+        k_size (tuple[int, int]): The key grid (k_h, k_w).
+
+    Returns:
+        tuple[Tensor, Tensor]: ``rel_h`` (N, q_h, q_w, k_h) and ``rel_w``
+        (N, q_h, q_w, k_w), in ``q``'s dtype.
+    """
     q_h, q_w = q_size
     k_h, k_w = k_size
     rh = get_rel_pos(q_h, k_h, rel_pos_h).to(q.dtype)
@@ -79,6 +107,16 @@ def decomposed_rel_pos_bias(
     """The additive attention bias of MViTv2's decomposed relative positions.
 
     ``q`` is (N, q_h * q_w, C) and unscaled. Returns (N, q_h * q_w, k_h * k_w).
+
+    Args:
+        q (Tensor): The unscaled queries (N, q_h * q_w, C).
+        rel_pos_h (Tensor): The relative position table along the height (L_h, C).
+        rel_pos_w (Tensor): The relative position table along the width (L_w, C).
+        q_size (tuple[int, int]): The query grid (q_h, q_w).
+        k_size (tuple[int, int]): The key grid (k_h, k_w).
+
+    Returns:
+        Tensor: The bias (N, q_h * q_w, k_h * k_w).
     """
     rel_h, rel_w = rel_pos_terms(q, rel_pos_h, rel_pos_w, q_size, k_size)
     bias = rel_h[:, :, :, :, None] + rel_w[:, :, :, None, :]
@@ -93,6 +131,17 @@ def folded_query_key(q: torch.Tensor, k: torch.Tensor, rel_h: Optional[torch.Ten
     ``q``, ``k`` are (N, L, C); ``rel_h`` (N, q_h, q_w, k_h) and ``rel_w`` (N, q_h, q_w, k_w)
     are the terms of :func:`rel_pos_terms` (``None``: no bias). Key j = (j_h, j_w) gets the
     one-hot indicators of its row j_h and column j_w, the query its ``rel_h``, ``rel_w``.
+
+    Args:
+        q (Tensor): The unscaled queries (N, L, C).
+        k (Tensor): The keys (N, L, C).
+        rel_h (Tensor, optional): The height terms (N, q_h, q_w, k_h); None for no bias.
+        rel_w (Tensor, optional): The width terms (N, q_h, q_w, k_w); None for no bias.
+        scale (float): The attention scale.
+
+    Returns:
+        tuple[Tensor, Tensor]: The query and key, each (N, L, C + k_h + k_w); without a
+        bias ``q * scale`` and ``k`` (N, L, C).
     """
     if rel_h is None:
         return q * scale, k
@@ -114,6 +163,17 @@ def folded_rel_pos_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
 
     Head dims are zero-padded to a multiple of 8 and ``v`` to the query's width, as the
     flash kernels need equal head dims.
+
+    Args:
+        q (Tensor): The unscaled queries (N, L, C).
+        k (Tensor): The keys (N, L, C).
+        v (Tensor): The values (N, L, C).
+        rel_h (Tensor): The height terms of :func:`rel_pos_terms` (N, q_h, q_w, k_h).
+        rel_w (Tensor): The width terms of :func:`rel_pos_terms` (N, q_h, q_w, k_w).
+        scale (float): The attention scale.
+
+    Returns:
+        Tensor: The attention output (N, L, C).
     """
     dim = q.shape[-1]
     q_aug, k_aug = folded_query_key(q, k, rel_h, rel_w, scale)
@@ -132,6 +192,16 @@ class RelPosAttention(nn.Module):
 
     Parameter names (``qkv``, ``proj``, ``rel_pos_h``, ``rel_pos_w``) match
     ``segment_anything.modeling.image_encoder.Attention`` so SAM checkpoints load as they are.
+
+    Args:
+        dim (int): Token channels.
+        num_heads (int): Attention heads.
+        qkv_bias (bool): Whether the qkv projection has a bias. Defaults to True.
+        use_rel_pos (bool): Add the decomposed relative position bias. Defaults to True.
+        input_size (tuple[int, int], optional): Token grid size (H, W) the relative
+            position tables are made for; needed with ``use_rel_pos``. Defaults to None.
+        impl (str): ``'sdpa'``, ``'sdpa_folded'`` or ``'reference'`` (see the module
+            docstring). Defaults to 'sdpa'.
     """
 
     def __init__(
@@ -193,7 +263,15 @@ class RelPosAttention(nn.Module):
 
     def forward_jvp(self, x: torch.Tensor, tangent: torch.Tensor
                     ) -> Tuple[torch.Tensor, torch.Tensor]:
-        """The output and its derivative along ``tangent`` (explicit softmax attention)."""
+        """The output and its derivative along ``tangent`` (explicit softmax attention).
+
+        Args:
+            x (Tensor): The token grid (B, H, W, C).
+            tangent (Tensor): The direction (B, H, W, C).
+
+        Returns:
+            tuple[Tensor, Tensor]: The output and its derivative, each (B, H, W, C).
+        """
         b, h, w, _ = x.shape
 
         def heads(t: torch.Tensor) -> Tuple[torch.Tensor, ...]:

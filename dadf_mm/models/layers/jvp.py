@@ -31,7 +31,15 @@ Pair = Tuple[torch.Tensor, torch.Tensor]
 
 
 def linear_jvp(linear: nn.Linear, tangent: torch.Tensor) -> torch.Tensor:
-    """Derivative of an affine ``nn.Linear`` (or a LoRA-augmented one): ``W t``."""
+    """Derivative of an affine ``nn.Linear`` (or a LoRA-augmented one): ``W t``.
+
+    Args:
+        linear (nn.Linear): The layer; a :class:`~.lora.LoRALinear` adds its update.
+        tangent (Tensor): The input direction (..., in_features).
+
+    Returns:
+        Tensor: The output direction (..., out_features).
+    """
     # contiguous: without a bias, a strided 4-d input makes torch broadcast W per row block
     tangent = tangent.contiguous()
     out = F.linear(tangent, linear.weight)
@@ -42,14 +50,33 @@ def linear_jvp(linear: nn.Linear, tangent: torch.Tensor) -> torch.Tensor:
 
 
 def conv_jvp(conv: nn.Conv2d, tangent: torch.Tensor) -> torch.Tensor:
-    """Derivative of a convolution: the convolution without its bias."""
+    """Derivative of a convolution: the convolution without its bias.
+
+    Args:
+        conv (nn.Conv2d): The convolution.
+        tangent (Tensor): The input direction (B, C_in, H, W).
+
+    Returns:
+        Tensor: The output direction (B, C_out, H', W').
+    """
     return conv._conv_forward(tangent, conv.weight, None)
 
 
 def layer_norm_jvp(x: torch.Tensor, tangent: torch.Tensor, weight: Optional[torch.Tensor],
                    eps: float, dim: int = -1) -> torch.Tensor:
     """Derivative of a layer norm over ``dim``: ``w * r * (t_c - x_hat * mean(x_hat t_c))``
-    with ``t_c = t - mean(t)``, ``r = 1 / sqrt(var(x) + eps)``, in float32 at least."""
+    with ``t_c = t - mean(t)``, ``r = 1 / sqrt(var(x) + eps)``, in float32 at least.
+
+    Args:
+        x (Tensor): The norm's input.
+        tangent (Tensor): The input direction, shaped like ``x``.
+        weight (Tensor, optional): The norm's scale ``w``; None for none.
+        eps (float): The norm's epsilon.
+        dim (int): The normalised dimension. Defaults to -1.
+
+    Returns:
+        Tensor: The output direction, shaped like ``x``, in float32 or float64.
+    """
     dtype = torch.promote_types(x.dtype, torch.float32)
     x, tangent = x.to(dtype), tangent.to(dtype)
     centred = x - x.mean(dim, keepdim=True)
@@ -67,7 +94,16 @@ def layer_norm_jvp(x: torch.Tensor, tangent: torch.Tensor, weight: Optional[torc
 def gelu_jvp(x: torch.Tensor, tangent: torch.Tensor, approximate: str = 'none'
              ) -> torch.Tensor:
     """Derivative of GELU at ``x`` along ``tangent``: ``gelu'(x) t``. GELU acts elementwise,
-    so its Jacobian is diagonal and the JVP is its backward kernel applied to ``t``."""
+    so its Jacobian is diagonal and the JVP is its backward kernel applied to ``t``.
+
+    Args:
+        x (Tensor): The activation's input.
+        tangent (Tensor): The input direction, shaped like ``x``.
+        approximate (str): ``'none'`` or ``'tanh'``, as ``nn.GELU``. Defaults to 'none'.
+
+    Returns:
+        Tensor: The output direction, shaped like ``x``, in ``tangent``'s dtype.
+    """
     return torch.ops.aten.gelu_backward(tangent, x.to(tangent.dtype), approximate=approximate)
 
 
@@ -77,7 +113,16 @@ def relu_difference(x: torch.Tensor, tangent: torch.Tensor, step: float) -> torc
     ReLU is piecewise linear: its derivative is exact except where ``x + step * t`` crosses
     the kink, and there the two views of RGA see a partial difference, which this is. A
     network with many ReLUs (the adapters) otherwise drifts from the two-view ``S`` by a
-    few percent (``S`` correlation 0.99 instead of 1 on a ViT-B with active adapters)."""
+    few percent (``S`` correlation 0.99 instead of 1 on a ViT-B with active adapters).
+
+    Args:
+        x (Tensor): The ReLU's input.
+        tangent (Tensor): The input direction ``t``, shaped like ``x``.
+        step (float): The step along ``t`` (RGA's noise scale).
+
+    Returns:
+        Tensor: The difference quotient, shaped like ``x``, in ``tangent``'s dtype.
+    """
     dtype = torch.promote_types(x.dtype, torch.float32)
     x, t = x.to(dtype), tangent.to(dtype)
     return ((torch.relu(x + step * t) - torch.relu(x)) / step).to(tangent.dtype)
@@ -87,7 +132,18 @@ def activation_jvp(act: nn.Module, x: torch.Tensor, tangent: torch.Tensor,
                    step: Optional[float] = None) -> torch.Tensor:
     """Derivative of an elementwise activation module at its input ``x``; with ``step``,
     ReLU gives the difference over that step (:func:`relu_difference`). Call it before an
-    in-place activation overwrites ``x``: ``x`` itself is not kept for backward."""
+    in-place activation overwrites ``x``: ``x`` itself is not kept for backward.
+
+    Args:
+        act (nn.Module): ``nn.GELU`` or ``nn.ReLU``.
+        x (Tensor): The activation's input.
+        tangent (Tensor): The input direction, shaped like ``x``.
+        step (float, optional): For ReLU, the step of :func:`relu_difference`; None for
+            the derivative. Defaults to None.
+
+    Returns:
+        Tensor: The output direction, shaped like ``x``.
+    """
     if isinstance(act, nn.GELU):
         return gelu_jvp(x, tangent, act.approximate)
     if isinstance(act, nn.ReLU):
@@ -99,7 +155,16 @@ def activation_jvp(act: nn.Module, x: torch.Tensor, tangent: torch.Tensor,
 
 
 def batch_norm_jvp(bn: _BatchNorm, x: torch.Tensor, tangent: torch.Tensor) -> Pair:
-    """BatchNorm and its derivative with the normalising statistics held fixed."""
+    """BatchNorm and its derivative with the normalising statistics held fixed.
+
+    Args:
+        bn (_BatchNorm): The norm layer (its running statistics update in training).
+        x (Tensor): The input (B, C, ...).
+        tangent (Tensor): The input direction, shaped like ``x``.
+
+    Returns:
+        tuple[Tensor, Tensor]: ``bn(x)`` and the output direction, both shaped like ``x``.
+    """
     out = bn(x)
     dtype = torch.promote_types(x.dtype, torch.float32)
     if bn.training or bn.running_var is None:  # batch statistics (differentiable)
@@ -116,7 +181,18 @@ def batch_norm_jvp(bn: _BatchNorm, x: torch.Tensor, tangent: torch.Tensor) -> Pa
 def conv_module_jvp(module: nn.Module, x: torch.Tensor, tangent: torch.Tensor,
                     step: Optional[float] = None) -> Pair:
     """mmcv's ``ConvModule`` (conv -> BatchNorm -> ReLU, or a subset) and its derivative
-    (``step``: see :func:`activation_jvp`)."""
+    (``step``: see :func:`activation_jvp`).
+
+    Args:
+        module (nn.Module): An mmcv ``ConvModule`` of order conv, norm, act (BatchNorm
+            and ReLU/GELU where present).
+        x (Tensor): The input (B, C_in, H, W).
+        tangent (Tensor): The input direction, shaped like ``x``.
+        step (float, optional): The ReLU difference step. Defaults to None.
+
+    Returns:
+        tuple[Tensor, Tensor]: The output and its direction, each (B, C_out, H', W').
+    """
     if tuple(module.order) != ('conv', 'norm', 'act'):
         raise NotImplementedError(f'ConvModule order {module.order} has no written JVP')
     x, tangent = module.conv(x), conv_jvp(module.conv, tangent)
@@ -153,6 +229,19 @@ def softmax_attention_jvp(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
     (global blocks at 1024 px) runs in chunks of at most ``max_elements`` probabilities;
     when gradients are needed each chunk is checkpointed, so that training keeps only
     ``q, k, v`` and their tangents, not the (N, L, L) tensors.
+
+    Args:
+        q (Tensor): The scaled (and bias-augmented) queries (N, L, C').
+        k (Tensor): The keys (N, L, C').
+        v (Tensor): The values (N, L, C).
+        tq (Tensor): The query direction (N, L, C').
+        tk (Tensor): The key direction (N, L, C_k), C_k <= C'.
+        tv (Tensor): The value direction (N, L, C).
+        max_elements (int, optional): Most probabilities per chunk; None for
+            :data:`ATTENTION_JVP_CHUNK_ELEMENTS`. Defaults to None.
+
+    Returns:
+        tuple[Tensor, Tensor]: The output and its direction, each (N, L, C).
     """
     n, length = q.shape[0], q.shape[1]
     limit = ATTENTION_JVP_CHUNK_ELEMENTS if max_elements is None else max_elements

@@ -11,6 +11,14 @@ class LoRALinear(nn.Linear):
 
     A subclass of ``nn.Linear`` so the frozen weight keeps its name (``weight``, ``bias``)
     and SAM checkpoints load into it unchanged; the update adds ``lora_A``, ``lora_B``.
+
+    Args:
+        in_features (int): Input features of the linear layer.
+        out_features (int): Output features of the linear layer.
+        rank (int): Rank ``r`` of the update ``B A``. Defaults to 4.
+        alpha (float): Scale numerator: the update is multiplied by ``alpha / rank``.
+            Defaults to 4.0.
+        bias (bool): Whether the layer has a (frozen) bias. Defaults to True.
     """
 
     def __init__(self, in_features: int, out_features: int, *, rank: int = 4,
@@ -28,7 +36,16 @@ class LoRALinear(nn.Linear):
     @classmethod
     def from_linear(cls, linear: nn.Linear, *, rank: int = 4, alpha: float = 4.0
                     ) -> 'LoRALinear':
-        """A LoRA layer holding ``linear``'s parameters (shared, not copied)."""
+        """A LoRA layer holding ``linear``'s parameters (shared, not copied).
+
+        Args:
+            linear (nn.Linear): The layer whose weight and bias become the frozen part.
+            rank (int): Rank of the update. Defaults to 4.
+            alpha (float): Scale numerator of the update. Defaults to 4.0.
+
+        Returns:
+            LoRALinear: The layer, equal to ``linear`` until ``lora_B`` is trained.
+        """
         lora = cls(linear.in_features, linear.out_features, rank=rank, alpha=alpha,
                    bias=linear.bias is not None)
         lora.weight = linear.weight

@@ -39,7 +39,18 @@ ADAPTER_VARIANTS: Dict[str, List[str]] = {
 
 
 class MultiscaleAdapter(nn.Module):
-    """Multiscale Adapter on a (B, H, W, C) token grid; identity at initialisation."""
+    """Multiscale Adapter on a (B, H, W, C) token grid; identity at initialisation.
+
+    Args:
+        dim (int): Channels C of the token grid.
+        inner_channels (int): Channels of ``c`` and of the branches. Defaults to 256.
+        variant (str): ``'A'``, ``'B'``, ``'C'`` or ``'D'`` (see the module docstring).
+            Defaults to 'A'.
+        skip (str): ``'conv'``: the skip ``Conv'''`` (identity-initialised 1x1
+            convolution); ``'identity'``: a plain residual. Defaults to 'conv'.
+        norm_cfg (dict): Norm layer of the branch convolutions. Defaults to
+            ``dict(type='BN')``.
+    """
 
     def __init__(
         self,
@@ -97,6 +108,18 @@ class MultiscaleAdapter(nn.Module):
 
     def forward_jvp(self, x: torch.Tensor, tangent: torch.Tensor,
                     step: Optional[float] = None) -> Tuple[torch.Tensor, torch.Tensor]:
+        """``R(x)`` and its derivative along ``tangent``, by forward-mode differentiation.
+
+        Args:
+            x (Tensor): The token grid (B, H, W, C).
+            tangent (Tensor): The direction (B, H, W, C).
+            step (float, optional): With a step, the ReLUs pass the difference over
+                ``step * tangent`` instead of their derivative (see
+                :func:`~.jvp.relu_difference`). Defaults to None.
+
+        Returns:
+            tuple[Tensor, Tensor]: ``R(x)`` and its derivative, each (B, H, W, C).
+        """
         x, tangent = x.permute(0, 3, 1, 2), tangent.permute(0, 3, 1, 2)
         inner, t_inner = conv_module_jvp(self.input_proj, x, tangent, step)
         outs, t_outs = [], []

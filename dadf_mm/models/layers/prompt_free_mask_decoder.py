@@ -12,7 +12,17 @@ from segment_anything.modeling import MaskDecoder, TwoWayTransformer
 
 
 class PromptFreeMaskDecoder(MaskDecoder):
-    """SAM's ``MaskDecoder`` (same parameters and keys) for prompt-free batched images."""
+    """SAM's ``MaskDecoder`` (same parameters and keys) for prompt-free batched images.
+
+    Args:
+        transformer_dim (int): Channels of the image embedding and tokens. Defaults to 256.
+        num_multimask_outputs (int): Masks of the multimask output. Defaults to 3.
+        transformer_depth (int): Layers of the two-way transformer. Defaults to 2.
+        transformer_mlp_dim (int): Hidden channels of its MLPs. Defaults to 2048.
+        transformer_heads (int): Its attention heads. Defaults to 8.
+        iou_head_depth (int): Layers of the IoU prediction head. Defaults to 3.
+        iou_head_hidden_dim (int): Hidden channels of the IoU head. Defaults to 256.
+    """
 
     def __init__(self, *, transformer_dim: int = 256, num_multimask_outputs: int = 3,
                  transformer_depth: int = 2, transformer_mlp_dim: int = 2048,
@@ -40,6 +50,19 @@ class PromptFreeMaskDecoder(MaskDecoder):
         (B, N, C) (N may be 0), dense prompts broadcastable to the embeddings. As in SAM,
         ``multimask_output=False`` gives the first mask token's mask (M = 1), ``True`` the
         other three; only the selected masks are computed.
+
+        Args:
+            image_embeddings (Tensor): The image embeddings (B, C, h, w).
+            image_pe (Tensor): The positional encoding (1, C, h, w).
+            sparse_prompt_embeddings (Tensor): Sparse prompts (B, N, C); N may be 0.
+            dense_prompt_embeddings (Tensor): Dense prompts, broadcastable to
+                ``image_embeddings``.
+            multimask_output (bool): Whether to return the three multimask masks instead
+                of the single one. Defaults to False.
+
+        Returns:
+            tuple[Tensor, Tensor, Tensor]: The mask logits (B, M, 4h, 4w), the IoU
+            predictions (B, M) and the upscaled mask embedding (B, C/8, 4h, 4w).
         """
         b = image_embeddings.shape[0]
         output_tokens = torch.cat([self.iou_token.weight, self.mask_tokens.weight], dim=0)

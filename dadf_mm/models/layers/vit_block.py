@@ -17,7 +17,16 @@ MaybePair = Union[torch.Tensor, Tuple[torch.Tensor, torch.Tensor]]
 
 
 def window_partition(x: torch.Tensor, window_size: int) -> Tuple[torch.Tensor, Tuple[int, int]]:
-    """Split (B, H, W, C) into (B * nW, ws, ws, C) windows, padding H and W up to ws."""
+    """Split (B, H, W, C) into (B * nW, ws, ws, C) windows, padding H and W up to ws.
+
+    Args:
+        x (Tensor): The token grid (B, H, W, C).
+        window_size (int): The window size ws.
+
+    Returns:
+        tuple[Tensor, tuple[int, int]]: The windows (B * nW, ws, ws, C) and the padded
+        size (Hp, Wp).
+    """
     b, h, w, c = x.shape
     pad_h = (window_size - h % window_size) % window_size
     pad_w = (window_size - w % window_size) % window_size
@@ -31,7 +40,17 @@ def window_partition(x: torch.Tensor, window_size: int) -> Tuple[torch.Tensor, T
 
 def window_unpartition(windows: torch.Tensor, window_size: int, pad_hw: Tuple[int, int],
                        hw: Tuple[int, int]) -> torch.Tensor:
-    """Inverse of :func:`window_partition`, dropping the padding."""
+    """Inverse of :func:`window_partition`, dropping the padding.
+
+    Args:
+        windows (Tensor): The windows (B * nW, ws, ws, C).
+        window_size (int): The window size ws.
+        pad_hw (tuple[int, int]): The padded size (Hp, Wp).
+        hw (tuple[int, int]): The size (H, W) before padding.
+
+    Returns:
+        Tensor: The token grid (B, H, W, C).
+    """
     hp, wp = pad_hw
     h, w = hw
     b = windows.shape[0] // (hp * wp // window_size // window_size)
@@ -43,7 +62,13 @@ def window_unpartition(windows: torch.Tensor, window_size: int, pad_hw: Tuple[in
 
 
 class PatchEmbed(nn.Module):
-    """Image to (B, H/p, W/p, C) patch tokens; ``proj`` as in SAM."""
+    """Image to (B, H/p, W/p, C) patch tokens; ``proj`` as in SAM.
+
+    Args:
+        patch_size (int): The patch size p (kernel and stride). Defaults to 16.
+        in_chans (int): Input channels. Defaults to 3.
+        embed_dim (int): Token channels C. Defaults to 768.
+    """
 
     def __init__(self, *, patch_size: int = 16, in_chans: int = 3, embed_dim: int = 768) -> None:
         super().__init__()
@@ -56,7 +81,24 @@ class PatchEmbed(nn.Module):
 
 
 class ViTBlock(nn.Module):
-    """Pre-norm transformer block with window or global attention (SAM's ``Block``)."""
+    """Pre-norm transformer block with window or global attention (SAM's ``Block``).
+
+    Args:
+        dim (int): Token channels.
+        num_heads (int): Attention heads.
+        mlp_ratio (float): MLP hidden channels per token channel. Defaults to 4.0.
+        qkv_bias (bool): Whether the qkv projection has a bias. Defaults to True.
+        norm_layer (Type[nn.Module]): Norm layer class. Defaults to ``nn.LayerNorm``.
+        act_layer (Type[nn.Module]): Activation class of the MLP. Defaults to ``nn.GELU``.
+        use_rel_pos (bool): Add decomposed relative position terms to the attention.
+            Defaults to True.
+        window_size (int): Window size of windowed attention; 0 for global attention.
+            Defaults to 0.
+        input_size (tuple[int, int], optional): Token grid size (H, W) of global
+            attention, for the relative positions. Defaults to None.
+        attn_impl (str): Attention implementation, see
+            :class:`~.attention.RelPosAttention`. Defaults to 'sdpa'.
+    """
 
     def __init__(
         self,
@@ -101,7 +143,15 @@ class ViTBlock(nn.Module):
 
     def forward_jvp(self, x: torch.Tensor, tangent: torch.Tensor
                     ) -> Tuple[torch.Tensor, torch.Tensor]:
-        """The block's output and its derivative along ``tangent``."""
+        """The block's output and its derivative along ``tangent``.
+
+        Args:
+            x (Tensor): The token grid (B, H, W, C).
+            tangent (Tensor): The direction (B, H, W, C).
+
+        Returns:
+            tuple[Tensor, Tensor]: The output and its derivative, each (B, H, W, C).
+        """
         shortcut, t_shortcut = x, tangent
         x, tangent = self.norm1(x), self._norm_jvp(self.norm1, x, tangent)
         if self.window_size > 0:

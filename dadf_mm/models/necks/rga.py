@@ -88,7 +88,14 @@ class RGANeck(BaseModule):
                     nn.init.zeros_(conv.bias)
 
     def attention(self, logits: torch.Tensor) -> torch.Tensor:
-        """alpha of eq. 6 on (B, C, H, W) logits."""
+        """alpha of eq. 6 on (B, C, H, W) logits.
+
+        Args:
+            logits (Tensor): The enhanced signal ``phi_S(S)`` (B, C, H, W).
+
+        Returns:
+            Tensor: The attention (B, C, H, W); a uniform map is 1 for the softmaxes.
+        """
         b, c, h, w = logits.shape
         if self.attn_act == 'spatial_softmax':
             return logits.flatten(2).softmax(-1).view(b, c, h, w) * (h * w)
@@ -97,7 +104,14 @@ class RGANeck(BaseModule):
         return logits.sigmoid()
 
     def signal(self, diff: torch.Tensor) -> torch.Tensor:
-        """``S = |F_gau - F|``, divided by its mean over each image with ``s_norm='image'``."""
+        """``S = |F_gau - F|``, divided by its mean over each image with ``s_norm='image'``.
+
+        Args:
+            diff (Tensor): The signed difference ``F_gau - F`` (B, C, H, W).
+
+        Returns:
+            Tensor: ``S`` (B, C, H, W).
+        """
         s = diff.abs()
         if self.s_norm == 'image':
             mean = s.mean(dim=(1, 2, 3), keepdim=True)
@@ -105,7 +119,14 @@ class RGANeck(BaseModule):
         return s
 
     def attention_map(self, diff: torch.Tensor) -> torch.Tensor:
-        """``alpha(phi_S(S))`` for the signed difference ``F_gau - F``."""
+        """``alpha(phi_S(S))`` for the signed difference ``F_gau - F``.
+
+        Args:
+            diff (Tensor): The signed difference ``F_gau - F`` (B, C, H, W).
+
+        Returns:
+            Tensor: The attention map (B, C, H, W).
+        """
         phi_s = self.enhancer if self.s_enhancer is None else self.s_enhancer
         return self.attention(phi_s(self.signal(diff)))
 
@@ -117,7 +138,14 @@ class RGANeck(BaseModule):
         return self.attention_map(diff) * self.enhancer(feat) + feat
 
     def sample_weights(self, gt_labels: torch.Tensor) -> torch.Tensor:
-        """Per-sample weight of ``L_rec`` (1 counts, 0 does not) for labels 0 real / 1 fake."""
+        """Per-sample weight of ``L_rec`` (1 counts, 0 does not) for labels 0 real / 1 fake.
+
+        Args:
+            gt_labels (Tensor): The image labels (B,), 0 real and 1 fake.
+
+        Returns:
+            Tensor: The weights (B,), float32, each 0 or 1.
+        """
         if self.rec_on == 'real':
             return (gt_labels == 0).float()
         if self.rec_on == 'fake':
@@ -144,8 +172,14 @@ class RGANeck(BaseModule):
                     diff: Optional[torch.Tensor] = None) -> Dict[str, torch.Tensor]:
         """How much RGA can steer: statistics of ``alpha`` and of ``S``, as scalars.
 
+        Args:
+            feat (Tensor): The clean features ``F`` (B, C, H, W).
+            feat_noisy (Tensor, optional): The noisy-view features ``F_gau``; give exactly
+                one of it and ``diff``. Defaults to None.
+            diff (Tensor, optional): The difference ``F_gau - F``. Defaults to None.
+
         Returns:
-            dict: ``rga_alpha_std`` (spread of alpha over the positions of each channel,
+            dict[str, Tensor]: 0-d tensors ``rga_alpha_std`` (spread of alpha over the positions of each channel,
             averaged), ``rga_alpha_min``, ``rga_alpha_max``, ``rga_alpha_entropy`` (for the
             softmax activations: entropy of the attention distribution over its own axis
             divided by that of the uniform one; 1 = uniform, no steering), and

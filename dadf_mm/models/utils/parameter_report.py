@@ -6,6 +6,16 @@ from torch import nn
 
 
 def count(module: nn.Module, trainable_only: bool = False) -> int:
+    """The number of parameters of ``module``.
+
+    Args:
+        module (nn.Module): The module.
+        trainable_only (bool): Count only parameters with ``requires_grad``.
+            Defaults to False.
+
+    Returns:
+        int: The number of parameter elements.
+    """
     return sum(p.numel() for p in module.parameters() if p.requires_grad or not trainable_only)
 
 
@@ -15,6 +25,15 @@ def parameter_report(model: nn.Module, sam_params: int) -> Dict[str, object]:
     ``sam_params`` is the parameter count of the whole SAM model of the same arch (image
     encoder, prompt encoder, mask decoder), so ``trainable_share_of_sam`` is comparable
     with the paper's 18.64 %.
+
+    Args:
+        model (nn.Module): The DADF model (its ``data_preprocessor`` is left out).
+        sam_params (int): The parameter count of the whole SAM model of the same arch.
+
+    Returns:
+        dict[str, object]: ``total``, ``trainable``, ``sam_params`` (int),
+        ``trainable_share_of_sam`` (float, percent) and ``parts``: ``'child.grandchild'``
+        -> dict of ``total`` and ``trainable`` (int) for each part holding parameters.
     """
     parts: Dict[str, Dict[str, int]] = OrderedDict()
     for name, child in model.named_children():

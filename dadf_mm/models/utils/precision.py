@@ -22,7 +22,14 @@ _SWITCHES = (('cuda', 'matmul'), ('cudnn', 'conv'), ('mkldnn', 'matmul'), ('mkld
 
 def at_least_float32(x: torch.Tensor) -> torch.Tensor:
     """``x`` in float32 if it is of a lower precision, else unchanged (float64 stays: the
-    float64 references of the tests and of the RGA signal check run the same code)."""
+    float64 references of the tests and of the RGA signal check run the same code).
+
+    Args:
+        x (Tensor): Any floating-point tensor.
+
+    Returns:
+        Tensor: ``x`` in float32 or float64, same shape.
+    """
     return x.to(torch.promote_types(x.dtype, torch.float32))
 
 
@@ -32,12 +39,22 @@ def _backend(name: str, op: str):
 
 def float32_precisions() -> Dict[str, str]:
     """The current ``fp32_precision`` of every switch that :func:`exact_float32` sets, as
-    ``{'cudnn.conv': 'tf32', ...}``."""
+    ``{'cudnn.conv': 'tf32', ...}``.
+
+    Returns:
+        dict[str, str]: ``'backend.op'`` -> ``'ieee'``, ``'tf32'``, ``'bf16'`` or
+        ``'none'``.
+    """
     return {f'{name}.{op}': _backend(name, op).fp32_precision for name, op in _SWITCHES}
 
 
 def set_float32_precisions(values: Dict[str, str]) -> None:
-    """Set switches by the keys :func:`float32_precisions` returns."""
+    """Set switches by the keys :func:`float32_precisions` returns.
+
+    Args:
+        values (dict[str, str]): ``'backend.op'`` -> precision, e.g.
+            ``{'cudnn.conv': 'ieee'}``.
+    """
     for key, value in values.items():
         name, op = key.split('.')
         _backend(name, op).fp32_precision = value
@@ -88,7 +105,15 @@ class _ExactFloat32Backward(Function):
 
 def exact_float32_backward(x: torch.Tensor) -> torch.Tensor:
     """``x`` itself; the backward pass through everything that produced ``x`` runs with
-    TF32 off (the user's settings return when the backward pass ends)."""
+    TF32 off (the user's settings return when the backward pass ends).
+
+    Args:
+        x (Tensor): The encoder's output.
+
+    Returns:
+        Tensor: ``x`` unchanged in value (a view when it requires grad, so the backward
+        hook is attached).
+    """
     if not x.requires_grad:
         return x
     return _ExactFloat32Backward.apply(x)

@@ -24,7 +24,15 @@ REFERENCE_MODEL_KEYS = dict(noise_pass='separate')
 
 
 def pearson(a: Tensor, b: Tensor) -> float:
-    """Pearson correlation of two tensors over all their elements (float64)."""
+    """Pearson correlation of two tensors over all their elements (float64).
+
+    Args:
+        a (Tensor): The first tensor.
+        b (Tensor): The second, with as many elements.
+
+    Returns:
+        float: The correlation; NaN when either tensor is constant.
+    """
     a = a.detach().flatten().double()
     b = b.detach().flatten().double()
     a, b = a - a.mean(), b - b.mean()
@@ -69,6 +77,17 @@ def rga_signal_fidelity(model: nn.Module, reference: nn.Module, inputs: Tensor,
     Returns ``s_corr`` (Pearson of the two ``S``), ``s_rel_err`` (relative L2 error of
     ``S``), ``f_rel_err`` (of ``F``), the mean ``S`` of each and ``nonfinite``, the count of
     inf / NaN values in the fast path's ``F`` and ``S`` (float16 overflow shows here).
+
+    Args:
+        model (nn.Module): The DADF segmentor under test, with an RGA neck.
+        reference (nn.Module): The reference DADF, e.g. :func:`float64_twin` of ``model``.
+        inputs (Tensor): Normalised images (B, 3, S, S).
+        batch_img_metas (Sequence[dict], optional): Image metas that seed the noise;
+            None for ``img_path='benchmark_<i>'``. Defaults to None.
+
+    Returns:
+        dict[str, float]: ``nonfinite`` (an int), ``s_corr``, ``s_rel_err``,
+        ``f_rel_err``, ``s_mean`` and ``ref_s_mean``.
     """
     if batch_img_metas is None:
         batch_img_metas = [dict(img_path=f'benchmark_{i}') for i in range(inputs.shape[0])]

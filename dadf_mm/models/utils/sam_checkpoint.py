@@ -32,7 +32,18 @@ class SAMCheckpointError(RuntimeError):
 
 
 def load_sam_checkpoint(path: str) -> Dict[str, torch.Tensor]:
-    """Read a SAM state dict from ``path`` with ``weights_only=True``."""
+    """Read a SAM state dict from ``path`` with ``weights_only=True``.
+
+    Args:
+        path (str): The checkpoint file.
+
+    Returns:
+        dict[str, Tensor]: The state dict (unwrapped from ``state_dict`` / ``model``), on
+        the CPU.
+
+    Raises:
+        SAMCheckpointError: The file is missing, unreadable or holds no SAM keys.
+    """
     if not os.path.isfile(path):
         raise SAMCheckpointError(
             f'SAM checkpoint not found: {path!r}. Download the official file '
@@ -58,12 +69,28 @@ def load_sam_checkpoint(path: str) -> Dict[str, torch.Tensor]:
 
 
 def sub_state_dict(state: Mapping[str, torch.Tensor], prefix: str) -> Dict[str, torch.Tensor]:
-    """The entries of ``state`` under ``prefix``, with the prefix removed."""
+    """The entries of ``state`` under ``prefix``, with the prefix removed.
+
+    Args:
+        state (Mapping[str, Tensor]): A state dict.
+        prefix (str): E.g. ``'image_encoder.'``.
+
+    Returns:
+        dict[str, Tensor]: The entries under ``prefix``.
+    """
     return {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
 
 
 def describe_encoder(state: Mapping[str, torch.Tensor]) -> str:
-    """A short guess of which SAM arch an image-encoder state dict holds."""
+    """A short guess of which SAM arch an image-encoder state dict holds.
+
+    Args:
+        state (Mapping[str, Tensor]): An image-encoder state dict.
+
+    Returns:
+        str: E.g. ``'vit_b (width 768, depth 12)'``, ``'custom (...)'`` or
+        ``'no image encoder'``.
+    """
     if 'pos_embed' not in state and 'patch_embed.proj.weight' not in state:
         return 'no image encoder'
     width = state['patch_embed.proj.weight'].shape[0]
@@ -79,7 +106,19 @@ def _natural(key: str) -> list:
 
 def check_state_dict(*, expected: Mapping[str, torch.Size], found: Mapping[str, torch.Tensor],
                      resizable: Iterable[str], path: str, part: str, arch: str) -> None:
-    """Raise one clear error when ``found`` does not match the model's ``expected`` shapes."""
+    """Raise one clear error when ``found`` does not match the model's ``expected`` shapes.
+
+    Args:
+        expected (Mapping[str, torch.Size]): The model's keys and shapes.
+        found (Mapping[str, Tensor]): The checkpoint's entries for that part.
+        resizable (Iterable[str]): Keys whose shapes may differ (resized on loading).
+        path (str): The checkpoint, for the message.
+        part (str): The model part, e.g. ``'image encoder'``, for the message.
+        arch (str): The configured arch, e.g. ``'vit_h'``, for the message.
+
+    Raises:
+        SAMCheckpointError: Missing or unexpected keys, or a shape that differs.
+    """
     resizable = set(resizable)
     missing = sorted(set(expected) - set(found), key=_natural)
     unexpected = sorted(set(found) - set(expected), key=_natural)
@@ -109,7 +148,16 @@ def check_state_dict(*, expected: Mapping[str, torch.Size], found: Mapping[str, 
 
 
 def resize_pos_embed(pos_embed: torch.Tensor, grid: Tuple[int, int]) -> torch.Tensor:
-    """Bicubically resize SAM's (1, H, W, C) absolute position embedding to ``grid``."""
+    """Bicubically resize SAM's (1, H, W, C) absolute position embedding to ``grid``.
+
+    Args:
+        pos_embed (Tensor): The embedding (1, H, W, C).
+        grid (tuple[int, int]): The new size (H', W').
+
+    Returns:
+        Tensor: The embedding (1, H', W', C) in its dtype (``pos_embed`` itself when the
+        size already fits).
+    """
     if tuple(pos_embed.shape[1:3]) == tuple(grid):
         return pos_embed
     resized = F.interpolate(pos_embed.permute(0, 3, 1, 2).float(), size=grid, mode='bicubic',
@@ -119,7 +167,16 @@ def resize_pos_embed(pos_embed: torch.Tensor, grid: Tuple[int, int]) -> torch.Te
 
 def fit_encoder_state_dict(state: Mapping[str, torch.Tensor],
                            expected: Mapping[str, torch.Size]) -> Dict[str, torch.Tensor]:
-    """Resize position embeddings of ``state`` to the shapes the model ``expected``."""
+    """Resize position embeddings of ``state`` to the shapes the model ``expected``.
+
+    Args:
+        state (Mapping[str, Tensor]): An image-encoder state dict.
+        expected (Mapping[str, torch.Size]): The model's keys and shapes.
+
+    Returns:
+        dict[str, Tensor]: A copy of ``state`` with ``pos_embed`` and the relative position
+        tables resized where their shapes differ.
+    """
     out = dict(state)
     for key, value in state.items():
         if key not in expected or tuple(value.shape) == tuple(expected[key]):

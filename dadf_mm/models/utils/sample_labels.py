@@ -6,7 +6,15 @@ from mmseg.structures import SegDataSample
 
 
 def image_labels(data_samples: Sequence[SegDataSample], device: torch.device) -> torch.Tensor:
-    """``gt_label`` from each sample's metainfo, else 1 when its mask has a forged pixel."""
+    """``gt_label`` from each sample's metainfo, else 1 when its mask has a forged pixel.
+
+    Args:
+        data_samples (Sequence[SegDataSample]): The batch's samples.
+        device (torch.device): Where the labels are made.
+
+    Returns:
+        Tensor: The labels (B,), int64, 0 real and 1 fake.
+    """
     labels = []
     for sample in data_samples:
         if 'gt_label' in sample.metainfo:

@@ -1,0 +1,391 @@
+"""The forgery inferencer: a DADF model on images, face crops and videos, on mmengine's
+:class:`~mmengine.infer.BaseInferencer` (as mmseg's ``MMSegInferencer``).
+
+Images go through the config's test pipeline (``test_dataloader.dataset.pipeline``, its
+annotation loading left out: an input's truth is unknown), which resizes any image to the
+model's input size; masks and probability maps come back at the image's own size.
+"""
+import copy
+import hashlib
+import os
+import os.path as osp
+from typing import Any, Dict, List, Optional, Sequence, Union
+
+import mmcv
+import numpy as np
+import torch
+from mmcv.transforms import Compose
+from mmengine.config import Config, ConfigDict
+from mmengine.dataset import pseudo_collate
+from mmengine.infer import BaseInferencer
+from mmseg.registry import MODELS, TRANSFORMS
+from mmseg.structures import SegDataSample
+
+from ..engine import check_checkpoint_fits
+from ..preprocessing import (
+    FaceTracker,
+    build_face_detector,
+    crop_square,
+    sample_frames,
+    square_box,
+    track_faces,
+)
+from ..visualization import ForgeryVisualizer
+from .config_checks import apply_cfg_options
+from .inferencer_results import ForgeryPrediction, VideoPrediction
+
+IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.webp', '.tif', '.tiff')
+ANNOTATION_LOADERS = ('LoadAnnotations', 'LoadForgeryAnnotations', 'LoadDepthAnnotation')
+InputType = Union[str, np.ndarray, dict]
+
+
+def default_device() -> str:
+    """The device to infer on by default.
+
+    Returns:
+        str: ``'cuda'`` when a GPU is available, else ``'cpu'``.
+    """
+    return 'cuda' if torch.cuda.is_available() else 'cpu'
+
+
+def array_name(image: np.ndarray) -> str:
+    """A name for an unnamed image, from its content: the noisy view is seeded by name, so
+    an image gets the same prediction whatever batch it comes in.
+
+    Args:
+        image (np.ndarray): the image.
+
+    Returns:
+        str: ``'array:<16 hex digits of its SHA-1>'``.
+    """
+    return f'array:{hashlib.sha1(np.ascontiguousarray(image).tobytes()).hexdigest()[:16]}'
+
+
+class InputPipeline:
+    """The config's test pipeline for an inferencer's inputs: a path is loaded by the
+    config's image loader, an array (BGR, as OpenCV reads it) or a ``dict(img=..., img_path=
+    name)`` is taken as loaded; annotation loaders are left out.
+
+    Args:
+        pipeline (Sequence[dict]): the config's test pipeline, its loader first.
+    """
+
+    def __init__(self, pipeline: Sequence[dict]) -> None:
+        steps = [dict(t) for t in pipeline if t.get('type') not in ANNOTATION_LOADERS]
+        if not steps or 'Load' not in str(steps[0].get('type')):
+            raise ValueError('the test pipeline must start with an image loader '
+                             "(dict(type='LoadForgeryImage')); fix test_dataloader.dataset."
+                             'pipeline in the config')
+        self.load = TRANSFORMS.build(steps[0])
+        self.rest = Compose(steps[1:])
+
+    def __call__(self, item: InputType) -> dict:
+        if isinstance(item, str):
+            results = self.load(dict(img_path=item))
+        else:
+            results = dict(img=item) if isinstance(item, np.ndarray) else dict(item)
+            img = results['img']
+            results.setdefault('img_path', array_name(img))
+            results.update(img_shape=img.shape[:2], ori_shape=img.shape[:2])
+        return self.rest(results)
+
+
+class ForgeryInferencer(BaseInferencer):
+    """A DADF model from a config and checkpoint, for images, face crops and videos.
+
+    ``inferencer(inputs)`` (paths, a folder, BGR arrays, or ``dict(img=, img_path=)``)
+    returns ``dict(predictions=[...], visualization=[...])``: per image ``name``,
+    ``fake_probability``, ``is_fake``, ``decision``, ``threshold``, ``mask`` (H x W uint8,
+    1 forged) and ``probability_map`` (H x W float32), at the image's size;
+    ``return_datasamples=True`` gives the ``SegDataSample``\\ s instead, ``return_vis=True``
+    the pictures (:class:`~dadf_mm.visualization.ForgeryVisualizer`, RGB), ``out_dir``
+    writes them to ``<out_dir>/vis/``. :meth:`predict_image` and :meth:`predict_video` work
+    on faces in pictures and videos.
+
+    The mask follows the decision (``mask_from_fake_only``): a face judged real has an
+    empty mask, so the two never contradict; the probability map is the model's as is.
+
+    Args:
+        config (str | Config): config path or :class:`Config` (not modified).
+        checkpoint (str, optional): a trained DADF checkpoint. Defaults to None (the
+            config's own initial weights).
+        device (str, optional): ``'cpu'``, ``'cuda'``, ``'cuda:1'`` ... Defaults to None
+            (``'cuda'`` when a GPU is available, else ``'cpu'``).
+        threshold (float): a face is judged fake when its probability is above it.
+            Defaults to 0.5.
+        batch_size (int): images per forward pass in :meth:`predict`. Defaults to 4.
+        cfg_options (dict, optional): ``--cfg-options``, checked as the tools check them.
+            Defaults to None.
+        allow_partial_checkpoint (bool): load a checkpoint lacking some of the weights.
+            Defaults to False.
+        allow_new_keys (bool): let ``cfg_options`` add keys nothing reads. Defaults to
+            False.
+        mask_from_fake_only (bool): empty the mask of a face judged real. Defaults to True.
+        show_progress (bool): a progress bar over batches. Defaults to False.
+
+    Raises:
+        CheckpointFileError: the checkpoint is unreadable or holds another model's weights.
+        ValueError: the test pipeline does not make inputs of the model's input size.
+    """
+
+    preprocess_kwargs: set = set()
+    forward_kwargs: set = set()
+    visualize_kwargs: set = {'return_vis', 'show', 'wait_time', 'out_dir'}
+    postprocess_kwargs: set = set()
+
+    def __init__(self, config: Union[str, Config], checkpoint: Optional[str] = None, *,
+                 device: Optional[str] = None, threshold: float = 0.5, batch_size: int = 4,
+                 cfg_options: Optional[dict] = None, allow_partial_checkpoint: bool = False,
+                 allow_new_keys: bool = False, mask_from_fake_only: bool = True,
+                 show_progress: bool = False) -> None:
+        from mmseg.utils import register_all_modules
+        register_all_modules(init_default_scope=True)
+        cfg = Config.fromfile(config) if isinstance(config, str) else copy.deepcopy(config)
+        apply_cfg_options(cfg, cfg_options or {}, allow_new_keys)
+        cfg.model.sam_checkpoint = None  # the trained checkpoint holds SAM's weights
+        cfg.model.train_cfg = None
+        if mask_from_fake_only:
+            cfg.model.test_cfg = dict(cfg.model.get('test_cfg') or {},
+                                      mask_from_fake_only=True, score_threshold=threshold)
+        self.config_name = config if isinstance(config, str) else (cfg.filename or 'config')
+        self.threshold = threshold
+        self.batch_size = batch_size
+        self.allow_partial_checkpoint = allow_partial_checkpoint
+        self.device = device or default_device()
+        size = cfg.model.data_preprocessor.get('size') or (1024, 1024)
+        self.input_size = tuple(size)
+        super().__init__(model=cfg, weights=checkpoint, device=self.device, scope='mmseg',
+                         show_progress=show_progress)
+
+    # BaseInferencer's building blocks -----------------------------------------------------
+    def _init_model(self, cfg: ConfigDict, weights: Optional[str],
+                    device: str = 'cpu') -> torch.nn.Module:
+        from mmengine.runner import load_checkpoint
+        model = MODELS.build(cfg.model)
+        if weights is not None:
+            # mmengine loads non-strictly: refuse a file of another model (a SAM checkpoint
+            # ...) with what it is instead
+            check_checkpoint_fits(model, weights, allow_partial=self.allow_partial_checkpoint)
+            loaded = load_checkpoint(model, weights, map_location='cpu')
+            meta = loaded.get('meta', {}) if isinstance(loaded, dict) else {}
+            if meta.get('dataset_meta'):
+                model.dataset_meta = meta['dataset_meta']
+        model.cfg = cfg
+        return model.to(device).eval()
+
+    def _init_pipeline(self, cfg: ConfigDict) -> InputPipeline:
+        loader = cfg.get('test_dataloader') or {}
+        pipeline = (loader.get('dataset') or {}).get('pipeline') or cfg.get('test_pipeline')
+        if not pipeline:
+            raise ValueError(f'{self.config_name} has no test pipeline: set '
+                             'test_dataloader.dataset.pipeline')
+        return InputPipeline(pipeline)
+
+    def _init_collate(self, cfg: ConfigDict):
+        return pseudo_collate  # a list of packed samples -> dict(inputs=[...], ...)
+
+    def _init_visualizer(self, cfg: ConfigDict) -> ForgeryVisualizer:
+        return ForgeryVisualizer(name=f'forgery_inferencer_{id(self)}',
+                                 threshold=self.threshold)
+
+    def _inputs_to_list(self, inputs: Any) -> list:
+        if isinstance(inputs, str) and osp.isdir(inputs):
+            return [osp.join(inputs, n) for n in sorted(os.listdir(inputs))
+                    if n.lower().endswith(IMAGE_SUFFIXES)]
+        return list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+
+    def preprocess(self, inputs: list, batch_size: int = 1, **kwargs):
+        """Inputs through the test pipeline, collated in batches.
+
+        Args:
+            inputs (list): paths, BGR arrays or ``dict(img=, img_path=)``.
+            batch_size (int): images per batch. Defaults to 1.
+            **kwargs: unused.
+
+        Yields:
+            dict: a batch for ``model.test_step``.
+
+        Raises:
+            ValueError: the pipeline makes inputs of another size than the model's.
+        """
+        for chunk in self._get_chunk_data(map(self.pipeline, inputs), batch_size):
+            for packed in chunk:
+                self._check_size(packed)
+            yield self.collate_fn(chunk)
+
+    def _check_size(self, packed: dict) -> None:
+        got = tuple(packed['inputs'].shape[-2:])
+        if got != self.input_size:
+            h, w = self.input_size
+            raise ValueError(
+                f'{self.config_name}: its test pipeline makes {got[1]}x{got[0]} (WxH) inputs '
+                f'but the model takes {w}x{h}: add dict(type=\'Resize\', scale=({w}, {h}), '
+                'keep_ratio=False) after the image loader of test_dataloader.dataset.pipeline')
+
+    def visualize(self, inputs: list, preds: List[SegDataSample], return_vis: bool = False,
+                  show: bool = False, wait_time: float = 0, out_dir: str = ''
+                  ) -> Optional[List[np.ndarray]]:
+        """Pictures of the predictions (:class:`ForgeryVisualizer`, RGB).
+
+        Args:
+            inputs (list): the inputs, as given.
+            preds (list[SegDataSample]): their predictions.
+            return_vis (bool): return the pictures. Defaults to False.
+            show (bool): show them in a window. Defaults to False.
+            wait_time (float): how long to show each (s). Defaults to 0.
+            out_dir (str): write them to ``<out_dir>/vis/<name>.png``. Defaults to ''
+                (not written).
+
+        Returns:
+            list[np.ndarray] | None: the pictures when ``return_vis`` or ``show``.
+        """
+        if not (return_vis or show or out_dir):
+            return None
+        pictures = []
+        for item, pred in zip(inputs, preds):
+            picture = self.visualizer.draw_sample(self._rgb(item), pred)
+            if show:
+                self.visualizer.show(picture, win_name=pred.img_path, wait_time=wait_time)
+            if out_dir:
+                name = osp.basename(str(pred.img_path)).replace(':', '_')
+                mmcv.imwrite(mmcv.rgb2bgr(picture), osp.join(out_dir, 'vis', f'{name}.png'))
+            pictures.append(picture)
+        return pictures if (return_vis or show) else None
+
+    @staticmethod
+    def _rgb(item: InputType) -> np.ndarray:
+        if isinstance(item, str):
+            return mmcv.imread(item, channel_order='rgb')
+        img = item if isinstance(item, np.ndarray) else item['img']
+        return np.ascontiguousarray(img[..., ::-1])
+
+    def postprocess(self, preds: List[SegDataSample],
+                    visualization: Optional[List[np.ndarray]],
+                    return_datasamples: bool = False, **kwargs) -> Dict[str, list]:
+        """The inferencer's answer.
+
+        Args:
+            preds (list[SegDataSample]): the predictions.
+            visualization (list[np.ndarray], optional): the pictures.
+            return_datasamples (bool): return the data samples themselves. Defaults to
+                False.
+            **kwargs: unused.
+
+        Returns:
+            dict: ``predictions`` (the data samples, or per image a dict of
+            :meth:`ForgeryPrediction.as_dict` plus ``mask`` and ``probability_map``) and
+            ``visualization`` (the pictures, or an empty list).
+        """
+        if return_datasamples:
+            predictions: list = list(preds)
+        else:
+            predictions = []
+            for sample in preds:
+                pred = ForgeryPrediction.from_sample(sample, name=str(sample.img_path),
+                                                     threshold=self.threshold)
+                predictions.append(dict(pred.as_dict(), mask=pred.mask,
+                                        probability_map=pred.probability_map))
+        return dict(predictions=predictions, visualization=visualization or [])
+
+    # faces, pictures and videos -----------------------------------------------------------
+    def predict(self, images: Sequence[np.ndarray], names: Sequence[str]
+                ) -> List[ForgeryPrediction]:
+        """Predict face crops.
+
+        Args:
+            images (Sequence[np.ndarray]): BGR uint8 images of any size.
+            names (Sequence[str]): their names (they seed each image's noisy view).
+
+        Returns:
+            list[ForgeryPrediction]: one per image, at its size.
+        """
+        items = [dict(img=img, img_path=name) for img, name in zip(images, names)]
+        samples = self(items, return_datasamples=True, batch_size=self.batch_size)
+        return [ForgeryPrediction.from_sample(s, name=name, threshold=self.threshold)
+                for s, name in zip(samples['predictions'], names)]
+
+    def predict_image(self, image: np.ndarray, name: str, *, detect_faces: bool = False,
+                      detector=None, margin: float = 1.3) -> ForgeryPrediction:
+        """One image.
+
+        Args:
+            image (np.ndarray): BGR uint8, any size.
+            name (str): its name (it seeds the noisy view).
+            detect_faces (bool): crop its largest face first (``box`` then says where).
+                Defaults to False.
+            detector (callable, optional): the face detector. Defaults to None (OpenCV's
+                Haar cascade).
+            margin (float): crop side as a multiple of the face. Defaults to 1.3.
+
+        Returns:
+            ForgeryPrediction: the image's (or its face's) prediction.
+
+        Raises:
+            ValueError: ``detect_faces`` and no face found.
+        """
+        if not detect_faces:
+            return self.predict([image], [name])[0]
+        detector = detector or build_face_detector()
+        faces = detector(image)
+        if not faces:
+            raise ValueError(f'no face found in {name}; pass it as a face crop '
+                             '(without --detect-faces) or use a stronger --detector')
+        face = max(faces, key=lambda d: d.area)
+        cx, cy = face.center
+        box = square_box(cx, cy, max(face.width, face.height), margin=margin)
+        pred = self.predict([crop_square(image, box)], [name])[0]
+        pred.box = box
+        return pred
+
+    def predict_video(self, path: str, *, num_frames: int = 32, detector=None,
+                      margin: float = 1.3) -> List[ForgeryPrediction]:
+        """Evenly spaced frames of a video, each cropped to the tracked face.
+
+        Args:
+            path (str): the video.
+            num_frames (int): frames to sample. Defaults to 32.
+            detector (callable, optional): the face detector. Defaults to None (OpenCV's
+                Haar cascade).
+            margin (float): crop side as a multiple of the face. Defaults to 1.3.
+
+        Returns:
+            list[ForgeryPrediction]: per frame; ``info`` holds ``frame`` (index) and
+            ``frame_image`` (the whole frame, BGR), ``box`` the face.
+
+        Raises:
+            ValueError: no face in any sampled frame (naming the video).
+        """
+        sampled = sample_frames(path, num_frames)
+        detector = detector or build_face_detector()
+        tracked = track_faces([detector(frame) for frame in sampled.frames], FaceTracker())
+        if all(face is None for face in tracked):
+            raise ValueError(f'no face found in any sampled frame of {path}')
+        crops, names, boxes = [], [], []
+        for index, frame, face in zip(sampled.indices, sampled.frames, tracked):
+            box = square_box(face.center_x, face.center_y, face.size, margin=margin)
+            crops.append(crop_square(frame, box))
+            names.append(f'{path}#frame{index:06d}')
+            boxes.append(box)
+        preds = self.predict(crops, names)
+        for pred, box, index, frame in zip(preds, boxes, sampled.indices, sampled.frames):
+            pred.box = box
+            pred.info = dict(frame=index, frame_image=frame)
+        return preds
+
+    def predict_video_score(self, path: str, *, num_frames: int = 32, detector=None,
+                            margin: float = 1.3) -> VideoPrediction:
+        """A video's score (the mean of its frames'), decision and per-frame curve.
+
+        Args:
+            path (str): the video.
+            num_frames (int): frames to sample. Defaults to 32.
+            detector (callable, optional): the face detector. Defaults to None (OpenCV's
+                Haar cascade).
+            margin (float): crop side as a multiple of the face. Defaults to 1.3.
+
+        Returns:
+            VideoPrediction: the video, its frames from :meth:`predict_video`.
+        """
+        frames = self.predict_video(path, num_frames=num_frames, detector=detector,
+                                    margin=margin)
+        return VideoPrediction.from_frames(path, frames, self.threshold)
