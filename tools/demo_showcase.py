@@ -21,19 +21,17 @@ import json
 import os
 import os.path as osp
 import shutil
-import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+import mmcv
+import numpy as np
+from mmengine.config import Config
+from mmengine.dataset import pseudo_collate
 
-import mmcv  # noqa: E402
-import numpy as np  # noqa: E402
-from mmengine.config import Config  # noqa: E402
-from mmengine.dataset import pseudo_collate  # noqa: E402
+import dadf_mm  # noqa: F401
+from dadf_mm.apis.inference import ForgeryInferencer, default_device
+from dadf_mm.visualization import Verdict
 
-import dadf_mm  # noqa: E402,F401
-from dadf_mm.apis.inference import ForgeryInferencer, default_device  # noqa: E402
-from dadf_mm.apis.tool_setup import building, run_tool  # noqa: E402
-from dadf_mm.visualization import Verdict  # noqa: E402
+from tool_setup import building, run_tool
 
 
 def parse_args() -> argparse.Namespace:

@@ -14,9 +14,7 @@ import argparse
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-from dadf_mm.apis.checkpoint_download import (  # noqa: E402
+from dadf_mm.apis.checkpoint_download import (
     SAM_CHECKPOINTS,
     CheckpointDownloadError,
     download_checkpoint,

@@ -27,14 +27,12 @@ import os
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+import cv2
+from mmengine.config import DictAction
+from tqdm import tqdm
 
-import cv2  # noqa: E402
-from mmengine.config import DictAction  # noqa: E402
-from tqdm import tqdm  # noqa: E402
-
-import dadf_mm  # noqa: E402,F401
-from dadf_mm.apis.inference import (  # noqa: E402
+import dadf_mm  # noqa: F401
+from dadf_mm.apis.inference import (
     VIDEO_SUFFIXES,
     ForgeryInferencer,
     VideoPrediction,
@@ -47,9 +45,10 @@ from dadf_mm.apis.inference import (  # noqa: E402
     write_mask,
     write_probability_map,
 )
-from dadf_mm.apis.tool_setup import building, run_tool  # noqa: E402
-from dadf_mm.engine import read_checkpoint  # noqa: E402
-from dadf_mm.preprocessing import build_face_detector  # noqa: E402
+from dadf_mm.engine import read_checkpoint
+from dadf_mm.preprocessing import build_face_detector
+
+from tool_setup import building, run_tool
 
 #: JSON key -> folder of each input's output files
 OUTPUTS = dict(overlay='overlays', heatmap='heatmaps', mask='masks',

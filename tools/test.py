@@ -12,17 +12,16 @@ import os
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+from mmengine.config import Config
+from mmengine.dist import is_main_process
+from mmengine.model import is_model_wrapper
+from mmengine.registry import RUNNERS
+from mmengine.runner import Runner
 
-from mmengine.config import Config  # noqa: E402
-from mmengine.dist import is_main_process  # noqa: E402
-from mmengine.model import is_model_wrapper  # noqa: E402
-from mmengine.registry import RUNNERS  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
+import dadf_mm  # noqa: F401
+from dadf_mm.engine import check_checkpoint_fits, read_checkpoint
 
-import dadf_mm  # noqa: E402,F401
-from dadf_mm.apis.tool_setup import add_runner_arguments, building, load_config, run_tool  # noqa: E402
-from dadf_mm.engine import check_checkpoint_fits, read_checkpoint  # noqa: E402
+from tool_setup import add_runner_arguments, building, load_config, run_tool
 
 
 def parse_args() -> argparse.Namespace:

@@ -11,17 +11,16 @@ import logging
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+import torch
+from mmengine.logging import print_log
+from mmengine.registry import RUNNERS
+from mmengine.runner import Runner
 
-import torch  # noqa: E402
-from mmengine.logging import print_log  # noqa: E402
-from mmengine.registry import RUNNERS  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
+import dadf_mm  # noqa: F401  (registers DADF even for configs without custom_imports)
+from dadf_mm.analysis import memory_fit_problem
+from dadf_mm.engine import find_resume_checkpoint, read_checkpoint
 
-import dadf_mm  # noqa: E402,F401  (registers DADF even for configs without custom_imports)
-from dadf_mm.analysis import memory_fit_problem  # noqa: E402
-from dadf_mm.apis.tool_setup import add_runner_arguments, load_config, run_tool  # noqa: E402
-from dadf_mm.engine import find_resume_checkpoint, read_checkpoint  # noqa: E402
+from tool_setup import add_runner_arguments, load_config, run_tool
 
 
 def parse_args() -> argparse.Namespace:

@@ -13,20 +13,20 @@ import os
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 os.environ.setdefault('GRADIO_ANALYTICS_ENABLED', 'False')
 
-from mmengine.config import DictAction  # noqa: E402
+from mmengine.config import DictAction
 
-import dadf_mm  # noqa: E402,F401
-from dadf_mm.apis.tool_setup import ToolError, building, run_tool  # noqa: E402
-from dadf_mm.apis.web_demo import (  # noqa: E402
+import dadf_mm  # noqa: F401
+from dadf_mm.apis.web_demo import (
     LOOPBACK_HOSTS,
     build_page,
     launch_page,
     resolve_checkpoint,
 )
-from dadf_mm.engine import read_checkpoint  # noqa: E402
+from dadf_mm.engine import read_checkpoint
+
+from tool_setup import ToolError, building, run_tool
 
 TOOL = 'web_demo.py'
 

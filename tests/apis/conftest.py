@@ -4,7 +4,7 @@ import torch
 from mmengine.config import Config
 from mmseg.registry import MODELS
 
-from .inference_cases import DEMO
+from tests.helpers.inference_cases import DEMO
 
 
 @pytest.fixture(scope='session')

@@ -5,9 +5,8 @@ import json
 import cv2
 
 from dadf_mm.visualization import RIGHT_RGB, WRONG_RGB
-from tests.tools.tool_runs import tool_exit
-
-from .inference_cases import DEMO
+from tests.helpers.inference_cases import DEMO
+from tests.helpers.tool_runs import tool_exit
 
 
 def test_showcase_shows_truth_and_verdict(demo_checkpoint, tmp_path):

@@ -8,7 +8,7 @@ from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmseg.registry import DATASETS, METRICS, MODELS
 
-from .inference_cases import DEMO
+from tests.helpers.inference_cases import DEMO
 
 
 def test_demo_test_pipeline_evaluates_160px_images_at_160px(demo_checkpoint, tmp_path):

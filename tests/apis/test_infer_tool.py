@@ -7,9 +7,8 @@ import numpy as np
 import pytest
 
 from dadf_mm.apis.inference import ForgeryInferencer, read_probability_map
-from tests.tools.tool_runs import tool_exit
-
-from .inference_cases import DEMO, face_like
+from tests.helpers.inference_cases import DEMO, face_like
+from tests.helpers.tool_runs import tool_exit
 
 
 @pytest.mark.parametrize('threshold', ['0.5', '0.0'])

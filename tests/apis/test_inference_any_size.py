@@ -15,8 +15,7 @@ from mmseg.apis import inference_model, init_model
 
 from dadf_mm.apis.inference import ForgeryInferencer, default_device
 from dadf_mm.datasets.transforms import LoadForgeryAnnotations
-
-from .inference_cases import DEMO, ROOT, SIZES, face_like
+from tests.helpers.inference_cases import DEMO, ROOT, SIZES, face_like
 
 PAPER_CONFIGS = sorted(p for p in glob.glob(osp.join(ROOT, 'configs', '**', '*.py'),
                                             recursive=True)

@@ -3,7 +3,9 @@ benchmark_speed.py, benchmark_memory.py, rga_precision_study.py, and the helpers
 share."""
 import importlib.util
 import json
+import sys
 from pathlib import Path
+from unittest import mock
 
 import pytest
 import torch
@@ -32,9 +34,12 @@ model = dict(
 
 
 def load_tool(name):
+    """Import ``tools/analysis_tools/<name>.py`` as ``python`` runs it: its folder (with the
+    shared ``benchmark_setup``) first on the import path."""
     spec = importlib.util.spec_from_file_location(f'dadf_{name}', TOOLS / f'{name}.py')
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    with mock.patch.object(sys, 'path', [str(TOOLS), *sys.path]):
+        spec.loader.exec_module(module)
     return module
 
 

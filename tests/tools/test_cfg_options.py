@@ -8,8 +8,7 @@ import pytest
 from mmengine.config import Config, DictAction
 
 from dadf_mm.apis.config_checks import ConfigOptionError, check_cfg_options
-
-from .tool_runs import DEMO, FAST_DATA, ROOT, tool_exit
+from tests.helpers.tool_runs import DEMO, FAST_DATA, ROOT, tool_exit
 
 PAPER = osp.join(ROOT, 'configs', 'dadf', 'dadf_vit-h_ffpp-hq.py')
 ROOTS = ('model', 'train_dataloader', 'val_dataloader', 'test_dataloader', 'train_cfg',

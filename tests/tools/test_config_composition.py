@@ -7,7 +7,7 @@ import re
 import pytest
 from mmengine.config import Config
 
-from .tool_runs import DEMO, ROOT
+from tests.helpers.tool_runs import DEMO, ROOT
 
 EXAMPLE = osp.join(ROOT, 'configs', 'examples', 'dadf_vit-b_ffpp-hq_mmseg-poly-20k.py')
 

@@ -17,8 +17,7 @@ from dadf_mm.apis.checkpoint_download import (
     download_checkpoint,
     verify_checkpoint,
 )
-
-from .tool_runs import ROOT, tool_exit
+from tests.helpers.tool_runs import ROOT, tool_exit
 
 PAYLOAD = os.urandom(300_000)
 

@@ -8,7 +8,7 @@ import random
 
 import torch
 
-from .tool_runs import loads, state_dict, train_short_run
+from tests.helpers.tool_runs import loads, state_dict, train_short_run
 
 KILLS = int(os.environ.get('DADF_KILL_LOOP_KILLS', '2'))
 SEED = int(os.environ.get('DADF_KILL_LOOP_SEED', '0'))

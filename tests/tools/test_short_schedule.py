@@ -5,9 +5,8 @@ import argparse
 import pytest
 from mmengine.runner import Runner
 
-from dadf_mm.apis.tool_setup import load_config
-
-from .tool_runs import DEMO, FAST_DATA
+from tests.helpers.tool_runs import DEMO, FAST_DATA
+from tools.tool_setup import load_config
 
 
 def learning_rates(work_dir, max_iters: int) -> list:

@@ -9,8 +9,7 @@ import pytest
 import torch
 
 from tests.helpers.sam_reference import build_reference_sam, save_state_dict
-
-from .tool_runs import DEMO, FAST_DATA, SMALL_TEST, run_process, tool_exit
+from tests.helpers.tool_runs import DEMO, FAST_DATA, SMALL_TEST, run_process, tool_exit
 
 DEMO_ARCH = dict(embed_dim=96, depth=4, num_heads=4, global_attn_indexes=(1, 3))
 
@@ -124,8 +123,15 @@ def test_a_sam_checkpoint_file_that_is_empty_stops_training_in_one_line(tmp_path
 
 def test_images_of_another_size_stop_testing_with_the_pipeline_fix(short_demo_run, tmp_path):
     """Was: a tensor size mismatch inside the encoder (one other size) or mmseg's "The image
-    size in a batch should be the same." (mixed sizes), neither naming an image."""
-    message = tool_exit('test.py', DEMO, short_demo_run.work_dir / 'iter_5.pth', '--out',
+    size in a batch should be the same." (mixed sizes), neither naming an image. The shipped
+    test pipelines resize; a user's pipeline without a Resize gets the fix."""
+    config = tmp_path / 'no_resize.py'
+    config.write_text(
+        f"_base_ = [{DEMO!r}]\n"
+        "test_dataloader = dict(dataset=dict(pipeline=[\n"
+        "    dict(type='LoadForgeryImage'), dict(type='LoadForgeryAnnotations'),\n"
+        "    dict(type='PackForgeryInputs')]))\n")
+    message = tool_exit('test.py', config, short_demo_run.work_dir / 'iter_5.pth', '--out',
                         tmp_path / 'out', '--work-dir', tmp_path / 'work', '--cfg-options',
                         *FAST_DATA, *SMALL_TEST, 'test_dataloader.dataset.img_size=160')
     for words in ('test.py: test_dataloader: ', '.png (160x160)', "model's input size 128x128",

@@ -12,22 +12,17 @@ import numpy as np
 import pytest
 import torch
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-DEMO = osp.join(ROOT, 'configs', 'dadf', 'dadf_sam-tiny_synthetic-demo.py')
+from tests.helpers.tool_runs import DEMO, FAST_DATA, ROOT, run_process
+
 # what the shortened demo must beat a constant predictor by (AUC in points over 50; PBCA
 # and IINC in points against the all-zero mask on the same held-out images)
 DEMO_MARGIN = dict(AUC=15.0, PBCA=2.0, IINC=2.0)
 # a schedule short enough for a few iterations (the demo warms up for 50)
 SHORT_SCHEDULE = ['param_scheduler.0.end=1', 'param_scheduler.1.begin=1']
-FAST_DATA = ['train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False',
-             'val_dataloader.num_workers=0', 'val_dataloader.persistent_workers=False',
-             'test_dataloader.num_workers=0', 'test_dataloader.persistent_workers=False']
 
 
 def run(args, *, env=None, timeout=1800):
-    full_env = dict(os.environ, PYTHONWARNINGS='ignore', **(env or {}))
-    proc = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=timeout,
-                          env=full_env)
+    proc = run_process(args, env=env, timeout=timeout)
     assert proc.returncode == 0, (proc.stdout[-3000:], proc.stderr[-5000:])
     return proc
 
@@ -77,10 +72,9 @@ def test_resume_after_a_crash_reaches_the_uninterrupted_weights(tmp_path):
         "custom_imports = dict(imports=['dadf_mm', 'tests.helpers.crash_hook'],\n"
         "                      allow_failed_imports=False)\n"
         "custom_hooks = [dict(type='CrashAfterIter', iteration=6)]\n")
-    proc = subprocess.run(
+    proc = run_process(
         [sys.executable, 'tools/train.py', str(crashing), '--work-dir', str(tmp_path / 'split'),
-         '--cfg-options', *FAST_DATA, *common], cwd=ROOT, capture_output=True, text=True,
-        timeout=900)
+         '--cfg-options', *FAST_DATA, *common])
     assert proc.returncode != 0 and 'simulated crash after iteration 6' in proc.stderr
     assert not (tmp_path / 'split' / 'iter_12.pth').exists()
     train(tmp_path / 'split', *common, resume=True)

@@ -22,8 +22,7 @@ import torch
 
 from dadf_mm.apis.inference import ForgeryInferencer, render
 from dadf_mm.apis.web_demo import for_display
-
-from .tool_runs import DEMO, ROOT, tool_exit
+from tests.helpers.tool_runs import DEMO, ROOT, tool_exit
 
 INSTALL = dict(
     Chromium='apt-get install -y chromium (bash tools/setup_env.sh runs it as root)',

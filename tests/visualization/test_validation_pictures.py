@@ -12,7 +12,7 @@ from mmseg.registry import DATASETS
 
 from dadf_mm.visualization import NEUTRAL_RGB, RIGHT_RGB, WRONG_RGB
 from dadf_mm.visualization.forgery_visualizer import PANEL_GAP
-from tests.tools.tool_runs import DEMO, FAST_DATA, run_process
+from tests.helpers.tool_runs import DEMO, FAST_DATA, run_process
 
 SHORT_VALIDATION = ['train_cfg.max_iters=2', 'train_cfg.val_interval=2',
                     'train_dataloader.batch_size=2', 'val_dataloader.dataset.num_samples=4',

@@ -23,7 +23,6 @@ from dadf_mm.analysis.benchmark_cases import (
     make_batch,
     train_step,
 )
-from dadf_mm.analysis.benchmark_cli import benchmark_parser, run_benchmark
 from dadf_mm.analysis.step_timing import (
     GiB,
     device_name,
@@ -32,6 +31,8 @@ from dadf_mm.analysis.step_timing import (
     is_oom,
     measure,
 )
+
+from benchmark_setup import benchmark_parser, run_benchmark
 
 
 def measure_setting(args: argparse.Namespace, model_cfg: dict, *, size: int, batch: int,

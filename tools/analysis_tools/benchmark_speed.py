@@ -38,11 +38,6 @@ from dadf_mm.analysis.benchmark_cases import (
     sam_image_encoder,
     train_step,
 )
-from dadf_mm.analysis.benchmark_cli import (
-    add_model_arguments,
-    benchmark_parser,
-    run_benchmark,
-)
 from dadf_mm.analysis.step_timing import (
     GiB,
     count_flops_per_image,
@@ -53,6 +48,12 @@ from dadf_mm.analysis.step_timing import (
     ratio,
 )
 from dadf_mm.models.utils.rga_fidelity import rga_signal_fidelity
+
+from benchmark_setup import (
+    add_model_arguments,
+    benchmark_parser,
+    run_benchmark,
+)
 
 ROW_LABELS = (('reference', 'reference (SAM attn, fp32, 2 pass)'), ('fast', 'fast (config)'),
               ('sam_encoder', 'segment_anything encoder x2'))

@@ -24,13 +24,14 @@ from dadf_mm.analysis.benchmark_cases import (
     make_batch,
     reference_config,
 )
-from dadf_mm.analysis.benchmark_cli import (
+from dadf_mm.analysis.step_timing import device_name
+from dadf_mm.models.utils.rga_fidelity import rga_signal_fidelity
+
+from benchmark_setup import (
     add_model_arguments,
     benchmark_parser,
     run_benchmark,
 )
-from dadf_mm.analysis.step_timing import device_name
-from dadf_mm.models.utils.rga_fidelity import rga_signal_fidelity
 
 #: Ways to obtain S, against the float32 S of two separate views at the same sigma:
 #: (label, model keys, backbone keys, sigma multiple).

@@ -144,9 +144,9 @@ def aggregate_videos(
     Args:
         scores (Sequence[float]): one score per frame.
         labels (Sequence[int]): one label per frame; all frames of a video must agree.
-        video_keys (Sequence[Hashable]): one identity per frame. Frames with equal keys form a video, so a
-            key must hold everything that tells videos apart (FF++ reuses a video
-            id under every method: use e.g. ``(method, video_id)``).
+        video_keys (Sequence[Hashable]): one identity per frame. Frames with equal keys
+            form a video, so a key must hold everything that tells videos apart (FF++
+            reuses a video id under every method: use e.g. ``(method, video_id)``).
 
     Returns:
         tuple[list[Hashable], np.ndarray, np.ndarray]: ``(keys, video_scores,

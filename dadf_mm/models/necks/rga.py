@@ -179,11 +179,12 @@ class RGANeck(BaseModule):
             diff (Tensor, optional): The difference ``F_gau - F``. Defaults to None.
 
         Returns:
-            dict[str, Tensor]: 0-d tensors ``rga_alpha_std`` (spread of alpha over the positions of each channel,
-            averaged), ``rga_alpha_min``, ``rga_alpha_max``, ``rga_alpha_entropy`` (for the
-            softmax activations: entropy of the attention distribution over its own axis
-            divided by that of the uniform one; 1 = uniform, no steering), and
-            ``rga_s_rel`` (mean S over mean |F|, before any normalisation).
+            dict[str, Tensor]: 0-d tensors ``rga_alpha_std`` (spread of alpha over the
+            positions of each channel, averaged), ``rga_alpha_min``, ``rga_alpha_max``,
+            ``rga_alpha_entropy`` (for the softmax activations: entropy of the attention
+            distribution over its own axis divided by that of the uniform one; 1 =
+            uniform, no steering), and ``rga_s_rel`` (mean S over mean |F|, before any
+            normalisation).
         """
         diff = _difference(feat, feat_noisy, diff).float()
         feat = feat.float()

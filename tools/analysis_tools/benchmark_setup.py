@@ -1,6 +1,7 @@
-"""Command-line arguments and set-up that the benchmark tools share
-(``tools/analysis_tools/benchmark_speed.py``, ``benchmark_memory.py``,
-``rga_precision_study.py``)."""
+"""Not a program: the command-line arguments and set-up that the benchmark tools share
+(``benchmark_speed.py``, ``benchmark_memory.py``, ``rga_precision_study.py`` in this
+folder, which Python puts first on a script's import path). What they measure is in the
+library (``dadf_mm.analysis``)."""
 import argparse
 import json
 from typing import Callable, List, Optional, Tuple
@@ -9,7 +10,7 @@ import torch
 from mmengine.config import Config, DictAction
 from mmseg.utils import register_all_modules
 
-from .benchmark_cases import NotADADFConfig
+from dadf_mm.analysis.benchmark_cases import NotADADFConfig
 
 
 def benchmark_parser(description: str) -> argparse.ArgumentParser:

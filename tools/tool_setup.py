@@ -1,5 +1,10 @@
-"""What tools/train.py, test.py and infer.py share: runner arguments, config loading, and
-one error line instead of a traceback for a wrong input."""
+"""Not a program: what the programs in tools/ (train.py, test.py, infer.py, web_demo.py,
+demo_showcase.py, download_sam_checkpoints.py) share: runner arguments, config loading,
+and one error line instead of a traceback for a wrong input.
+
+Python puts a script's own folder first on its import path, so ``python tools/train.py``
+imports this file as ``tool_setup``; the library (``dadf_mm``) takes no command-line
+arguments."""
 import argparse
 import os
 import os.path as osp
@@ -9,11 +14,11 @@ from typing import Callable
 
 from mmengine.config import Config, DictAction
 
-from ..datasets.errors import ForgeryDataError
-from ..engine import CheckpointFileError, InputSizeError, prepare_cpu_distributed
-from ..models.utils.sam_checkpoint import SAMCheckpointError
-from .config_checks import ConfigOptionError, apply_cfg_options
-from .schedule_fit import fit_schedule_to_run, run_length
+from dadf_mm.apis.config_checks import ConfigOptionError, apply_cfg_options
+from dadf_mm.apis.schedule_fit import fit_schedule_to_run, run_length
+from dadf_mm.datasets.errors import ForgeryDataError
+from dadf_mm.engine import CheckpointFileError, InputSizeError, prepare_cpu_distributed
+from dadf_mm.models.utils.sam_checkpoint import SAMCheckpointError
 
 #: errors whose message already names the file or key, what is wrong and the fix
 USER_ERRORS = (CheckpointFileError, SAMCheckpointError, ConfigOptionError, InputSizeError,

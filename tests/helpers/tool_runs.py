@@ -27,18 +27,21 @@ SMALL_TEST = ['test_dataloader.dataset.num_samples=4', 'test_dataloader.batch_si
 
 def run_process(args: List[str], env: Optional[Dict[str, str]] = None,
                 timeout: int = 900) -> subprocess.CompletedProcess:
-    """``args`` in the repository root; the finished process, whatever its status."""
-    full_env = dict(os.environ, PYTHONWARNINGS='ignore', **(env or {}))
+    """``args`` in the repository root, with the root on ``PYTHONPATH`` so that configs can
+    load test-only modules (``tests.helpers.kill_points``); the finished process, whatever
+    its status."""
+    path = os.pathsep.join(p for p in (ROOT, os.environ.get('PYTHONPATH')) if p)
+    full_env = dict(os.environ, PYTHONWARNINGS='ignore', **(env or {}), PYTHONPATH=path)
     return subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=timeout,
                           env=full_env)
 
 
 def kill_config(folder) -> str:
-    """The demo config with tests/tools/kill_points.py loaded (see there)."""
+    """The demo config with tests/helpers/kill_points.py loaded (see there)."""
     path = osp.join(str(folder), 'kill_demo.py')
     with open(path, 'w') as f:
         f.write(f"_base_ = [{DEMO!r}]\n"
-                "custom_imports = dict(imports=['dadf_mm', 'tests.tools.kill_points'],\n"
+                "custom_imports = dict(imports=['dadf_mm', 'tests.helpers.kill_points'],\n"
                 "                      allow_failed_imports=False)\n"
                 "custom_hooks = [dict(type='KillPoints')]\n")
     return path
@@ -52,9 +55,12 @@ def train_short_run(config: str, work_dir, env: Optional[Dict[str, str]] = None
 
 
 def tool_exit(tool: str, *args) -> str:
-    """Run ``tools/<tool>`` in this process; the message it exits with ('' for success)."""
+    """Run ``tools/<tool>`` in this process, as ``python tools/<tool>`` would (its folder
+    first on the import path); the message it exits with ('' for success)."""
     argv = [tool, *map(str, args)]
-    with mock.patch.object(sys, 'argv', argv), pytest.raises(SystemExit) as stop:
+    path = [osp.dirname(osp.join(ROOT, 'tools', tool)), *sys.path]
+    with mock.patch.object(sys, 'argv', argv), mock.patch.object(sys, 'path', path), \
+            pytest.raises(SystemExit) as stop:
         runpy.run_path(osp.join(ROOT, 'tools', tool), run_name='__main__')
         raise SystemExit('')
     return str(stop.value.code or '')
