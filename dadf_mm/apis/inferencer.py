@@ -33,6 +33,7 @@ from ..preprocessing import (
 from ..visualization import ForgeryVisualizer
 from .config_checks import apply_cfg_options
 from .inferencer_results import ForgeryPrediction, VideoPrediction
+from .model_index import find_model
 
 IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.webp', '.tif', '.tiff')
 ANNOTATION_LOADERS = ('LoadAnnotations', 'LoadForgeryAnnotations', 'LoadDepthAnnotation')
@@ -106,7 +107,9 @@ class ForgeryInferencer(BaseInferencer):
     empty mask, so the two never contradict; the probability map is the model's as is.
 
     Args:
-        config (str | Config): config path or :class:`Config` (not modified).
+        config (str | Config): config path, a model name of ``configs/dadf/metafile.yaml``
+            (``'dadf_vit-h_ffpp-hq'``, :func:`~dadf_mm.apis.model_index.find_model`) or a
+            :class:`Config` (not modified).
         checkpoint (str, optional): a trained DADF checkpoint. Defaults to None (the
             config's own initial weights).
         device (str, optional): ``'cpu'``, ``'cuda'``, ``'cuda:1'`` ... Defaults to None
@@ -140,6 +143,8 @@ class ForgeryInferencer(BaseInferencer):
                  show_progress: bool = False) -> None:
         from mmseg.utils import register_all_modules
         register_all_modules(init_default_scope=True)
+        if isinstance(config, str) and not config.endswith('.py') and not osp.isfile(config):
+            config = find_model(config)  # a model name; unknown: the nearest names
         cfg = Config.fromfile(config) if isinstance(config, str) else copy.deepcopy(config)
         apply_cfg_options(cfg, cfg_options or {}, allow_new_keys)
         cfg.model.sam_checkpoint = None  # the trained checkpoint holds SAM's weights

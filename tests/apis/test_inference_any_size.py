@@ -163,3 +163,15 @@ def test_annotations_are_added_only_to_annotated_samples():
     fake = load(dict(img=img, img_path='f.png', ori_shape=(6, 7), seg_map_path=None,
                      gt_label=1))
     assert (fake['gt_seg_map'] == 255).all()
+
+
+def test_the_inferencer_finds_a_model_by_its_metafile_name(demo_checkpoint):
+    """``'dadf_sam-tiny_synthetic-demo'`` (configs/dadf/metafile.yaml) is the demo config;
+    an unknown name is refused with the nearest names."""
+    by_name = ForgeryInferencer('dadf_sam-tiny_synthetic-demo', demo_checkpoint, device='cpu')
+    by_path = ForgeryInferencer(DEMO, demo_checkpoint, device='cpu')
+    image = face_like(96, 96)
+    assert by_name.predict_image(image, 'a.png').fake_probability == \
+        by_path.predict_image(image, 'a.png').fake_probability
+    with pytest.raises(ValueError, match='dadf_sam-tiny_synthetic-demo'):
+        ForgeryInferencer('dadf_sam-tiny_synthetic-dem', device='cpu')

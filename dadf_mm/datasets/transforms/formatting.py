@@ -15,6 +15,10 @@ class PackForgeryInputs(PackSegInputs):
     real / 1 fake), ``method``, ``video_id`` and ``has_mask``.
 
     ``gt_sem_seg.data`` is (1, H, W) long: 0 pristine, 1 forged, 255 padding.
+
+    Args:
+        meta_keys (Sequence[str]): The keys of ``results`` copied into the data sample's
+            metainfo. Defaults to ``SEG_META_KEYS + FORGERY_META_KEYS``.
     """
 
     def __init__(self, *, meta_keys: Sequence[str] = SEG_META_KEYS + FORGERY_META_KEYS) -> None:

@@ -67,7 +67,14 @@ class LoadForgeryAnnotations(BaseTransform):
         return mask
 
     def binarise(self, mask: np.ndarray) -> np.ndarray:
-        """0/1 uint8: ``mask > 0`` for a 0/1 label map, else ``mask > threshold``."""
+        """0/1 uint8: ``mask > 0`` for a 0/1 label map, else ``mask > threshold``.
+
+        Args:
+            mask (np.ndarray): The decoded mask (H, W), grey values or a 0/1 label map.
+
+        Returns:
+            np.ndarray: The binary mask (H, W), uint8: 1 forged, 0 pristine.
+        """
         cut = 0 if mask.max() <= 1 else self.threshold
         return (mask > cut).astype(np.uint8)
 

@@ -40,7 +40,12 @@ NOISE_PASSES = ('batched', 'separate', 'jvp')
 
 @contextmanager
 def float32_region(device_type: str):
-    """Autocast off (a no-op when none is active): RGA, decode head and losses."""
+    """Autocast off (a no-op when none is active): RGA, decode head and losses.
+
+    Args:
+        device_type (str): The device type autocast is switched off for (``'cuda'``,
+            ``'cpu'``, ...); ``'meta'`` does nothing.
+    """
     if device_type == 'meta':
         yield
         return
@@ -53,29 +58,47 @@ class DADF(EncoderDecoder):
     """Detect Any Deepfakes on mmseg's ``EncoderDecoder``.
 
     Args:
-        backbone: the SAM encoder config (``SAMViT``).
-        decode_head: the mask decoder head config (``SAMMaskDecoderHead``).
-        neck: the ``RGANeck`` config, or ``None`` to switch RGA off (no noisy view then).
-        sam_checkpoint: path of an official SAM checkpoint, loaded by ``init_weights``
-            (the runner calls it before training; a trained DADF checkpoint holds it all).
-        noise_std: sigma of the Gaussian noise on the normalised input (paper: 1e-3).
-        noise_seed: base seed of the per-image noise at inference.
-        noise_pass: ``'batched'`` (clean and noisy view in one encoder batch),
+        backbone (dict): the SAM encoder config (``SAMViT``).
+        decode_head (dict): the mask decoder head config (``SAMMaskDecoderHead``).
+        neck (dict, optional): the ``RGANeck`` config, or ``None`` to switch RGA off (no
+            noisy view then). Defaults to None.
+        sam_checkpoint (str, optional): path of an official SAM checkpoint, loaded by
+            ``init_weights`` (the runner calls it before training; a trained DADF
+            checkpoint holds it all). Defaults to None.
+        noise_std (float): sigma of the Gaussian noise on the normalised input (paper:
+            1e-3). Defaults to 1e-3.
+        noise_seed (int): base seed of the per-image noise at inference. Defaults to 0.
+        noise_pass (str): ``'batched'`` (clean and noisy view in one encoder batch),
             ``'separate'`` (two encoder calls) or ``'jvp'`` (``F`` and the first-order
             difference ``J_F(x) e`` in one traversal; the choice for a bf16 encoder).
-        check_rga_precision: refuse a low-precision encoder with two views, whose ``S``
-            would be rounding noise; ``False`` only to measure that failure.
-        noise_generator: where the per-image seeded noise of inference is drawn:
+            Defaults to ``'batched'``.
+        check_rga_precision (bool): refuse a low-precision encoder with two views, whose
+            ``S`` would be rounding noise; ``False`` only to measure that failure.
+            Defaults to True.
+        noise_generator (str): where the per-image seeded noise of inference is drawn:
             ``'cpu'`` (default; the same noise on every machine) or ``'device'`` (the
             input's device: no host-side sampling and copy per image, different values).
-        rga_check_interval: every N training steps, log ``rga_s_corr``: the correlation of
-            this model's ``S`` with the ``S`` of its float64 twin (two views, SAM's explicit
-            attention; a copy of the model's weights for the check) on (up to two images of)
-            the batch, and warn below 0.99. ``0`` (default) never checks.
-        rga_diagnostics_interval: every N training steps, log how much RGA can steer
+            Defaults to ``'cpu'``.
+        rga_check_interval (int): every N training steps, log ``rga_s_corr``: the
+            correlation of this model's ``S`` with the ``S`` of its float64 twin (two
+            views, SAM's explicit attention; a copy of the model's weights for the check)
+            on (up to two images of) the batch, and warn below 0.99. ``0`` (default) never
+            checks. Defaults to 0.
+        rga_diagnostics_interval (int): every N training steps, log how much RGA can steer
             (spread and entropy of ``alpha``, ``S`` over ``|F|``, the share of ``L_rec`` in
             the adapters' gradient; two extra backward passes). ``0`` (default) never; the
             shipped configs use 50. Both intervals are kept by :class:`RGAMonitor`.
+            Defaults to 0.
+        train_cfg (dict, optional): The config for training. Defaults to None.
+        test_cfg (dict, optional): The config for testing; must predict whole images
+            (``mode='whole'``), and may set ``mask_from_fake_only`` and
+            ``score_threshold`` (see :meth:`predict`). Defaults to None.
+        data_preprocessor (dict, optional): The pre-process config of
+            :class:`BaseDataPreprocessor`. Defaults to None.
+        pretrained (str, optional): Not supported: must be None (SAM is loaded from
+            ``sam_checkpoint``). Defaults to None.
+        init_cfg (dict, optional): The weight initialized config for
+            :class:`BaseModule`. Defaults to None.
     """
 
     def __init__(self,
@@ -135,7 +158,11 @@ class DADF(EncoderDecoder):
             self.load_sam_checkpoint(self.sam_checkpoint)
 
     def load_sam_checkpoint(self, path: str) -> None:
-        """Load an official SAM checkpoint into the encoder and the mask decoder."""
+        """Load an official SAM checkpoint into the encoder and the mask decoder.
+
+        Args:
+            path (str): Path of the official SAM checkpoint.
+        """
         state = load_sam_checkpoint(path)
         self.backbone.load_sam_weights(sub_state_dict(state, 'image_encoder.'), source=path)
         self.decode_head.load_sam_weights(
@@ -152,7 +179,16 @@ class DADF(EncoderDecoder):
         In training the seed also takes the training step, counted in the ``noise_step``
         buffer that checkpoints carry: every step draws new noise, and a resumed run
         draws the noise the uninterrupted run would have. The noisy view is
-        ``inputs + noise_std * unit_noise``."""
+        ``inputs + noise_std * unit_noise``.
+
+        Args:
+            inputs (Tensor): The normalised images (B, C, H, W).
+            batch_img_metas (Sequence[dict], optional): The images' metas; ``img_path``
+                seeds each image's noise (else its index in the batch). Defaults to None.
+
+        Returns:
+            Tensor: The unit noise, shaped, typed and placed like ``inputs``.
+        """
         salt = ''
         if self.training:
             salt = f'#{int(self.noise_step)}'
@@ -169,7 +205,16 @@ class DADF(EncoderDecoder):
 
     def noisy_view(self, inputs: Tensor, batch_img_metas: Optional[Sequence[dict]] = None
                    ) -> Tensor:
-        """``inputs + N(0, sigma^2)``, seeded as :meth:`unit_noise` says."""
+        """``inputs + N(0, sigma^2)``, seeded as :meth:`unit_noise` says.
+
+        Args:
+            inputs (Tensor): The normalised images (B, C, H, W).
+            batch_img_metas (Sequence[dict], optional): The images' metas, as for
+                :meth:`unit_noise`. Defaults to None.
+
+        Returns:
+            Tensor: The noisy view, shaped like ``inputs``.
+        """
         return inputs + self.noise_std * self.unit_noise(inputs, batch_img_metas)
 
     def encode(self, inputs: Tensor, batch_img_metas: Optional[Sequence[dict]] = None
@@ -183,6 +228,15 @@ class DADF(EncoderDecoder):
         - ``'jvp'``: ``D = noise_std * J_F(x) u`` for the same unit noise ``u`` the views
           would use: one traversal, exact to first order in ``noise_std`` (and exact at
           the adapters' ReLU kinks, which pass the difference itself).
+
+        Args:
+            inputs (Tensor): The normalised images (B, C, H, W).
+            batch_img_metas (Sequence[dict], optional): The images' metas, seeding the
+                noise as :meth:`unit_noise` says. Defaults to None.
+
+        Returns:
+            tuple[Tensor, Tensor | None]: The encoder features ``F`` and the difference
+            ``D = F_gau - F`` (``None`` without RGA).
         """
         if not self.with_neck:
             return self.backbone(inputs)[-1], None
@@ -201,7 +255,16 @@ class DADF(EncoderDecoder):
 
     def extract_feat(self, inputs: Tensor,
                      batch_img_metas: Optional[Sequence[dict]] = None) -> List[Tensor]:
-        """``[F_final]``: RGA-refined features (``F`` itself without RGA)."""
+        """``[F_final]``: RGA-refined features (``F`` itself without RGA).
+
+        Args:
+            inputs (Tensor): The normalised images (B, C, H, W).
+            batch_img_metas (Sequence[dict], optional): The images' metas, seeding the
+                noise as :meth:`unit_noise` says. Defaults to None.
+
+        Returns:
+            list[Tensor]: One feature map, ``F_final`` (or ``F`` without RGA).
+        """
         feat, diff = self.encode(inputs, batch_img_metas)
         if not self.with_neck:
             return [feat]
@@ -227,7 +290,14 @@ class DADF(EncoderDecoder):
         return losses
 
     def rga_signal_check(self, inputs: Tensor) -> float:
-        """:func:`~..rga_fidelity.rga_signal_check` of this model on ``inputs``."""
+        """:func:`~..rga_fidelity.rga_signal_check` of this model on ``inputs``.
+
+        Args:
+            inputs (Tensor): A few normalised images (B, 3, S, S).
+
+        Returns:
+            float: The correlation of this model's ``S`` with its float64 twin's.
+        """
         return rga_signal_check(self, inputs)
 
     def _forward(self, inputs: Tensor, data_samples: Optional[List[SegDataSample]] = None
@@ -239,6 +309,16 @@ class DADF(EncoderDecoder):
             return self.decode_head(feats)
 
     def encode_decode(self, inputs: Tensor, batch_img_metas: List[dict]) -> Tensor:
+        """Encode images with the backbone (and RGA) and decode them into mask logits of
+        the input's size.
+
+        Args:
+            inputs (Tensor): The normalised images (B, C, H, W).
+            batch_img_metas (list[dict]): The images' metas.
+
+        Returns:
+            Tensor: The mask logits (B, 1, H, W), float32.
+        """
         feats = self.extract_feat(inputs, batch_img_metas)
         with float32_region(inputs.device.type):
             mask_logits, _ = self.decode_head(feats)
@@ -283,7 +363,15 @@ class DADF(EncoderDecoder):
     @staticmethod
     def mask_score(mask_logits: Tensor, top: float = 0.01) -> Tensor:
         """Image score without a classification branch: mean of the top 1% pixel
-        probabilities."""
+        probabilities.
+
+        Args:
+            mask_logits (Tensor): Mask logits (B, 1, h, w).
+            top (float): The share of the most probable pixels averaged. Defaults to 0.01.
+
+        Returns:
+            Tensor: The fake probability per image (B,), float32.
+        """
         prob = mask_logits.float().sigmoid().flatten(1)
         k = max(1, int(prob.shape[1] * top))
         return prob.topk(k, dim=1).values.mean(1)
