@@ -44,8 +44,7 @@ from dadf_mm.analysis.memory_estimate import (
     encoder_precision_on_meta,
     meta_batch,
 )
-
-from ..models.conftest import tiny_dadf_cfg
+from tests.helpers.model_cases import tiny_dadf_cfg
 
 ROOT = Path(__file__).resolve().parents[2]
 TOOL = ROOT / 'tools' / 'analysis_tools' / 'memory_estimate.py'
