@@ -28,7 +28,6 @@ import os.path as osp
 import sys
 
 import cv2
-from mmengine.config import DictAction
 from tqdm import tqdm
 
 import dadf_mm  # noqa: F401
@@ -48,7 +47,7 @@ from dadf_mm.apis.inference import (
 from dadf_mm.engine import read_checkpoint
 from dadf_mm.preprocessing import build_face_detector
 
-from tool_setup import building, run_tool
+from tool_setup import add_config_arguments, building, run_tool
 
 #: JSON key -> folder of each input's output files
 OUTPUTS = dict(overlay='overlays', heatmap='heatmaps', mask='masks',
@@ -78,11 +77,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--num-frames', type=int, default=32,
                         help='evenly spaced frames per video')
     parser.add_argument('--batch-size', type=int, default=4)
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={})
-    parser.add_argument('--allow-new-keys', action='store_true',
-                        help='let --cfg-options add keys the config does not have')
-    parser.add_argument('--allow-partial-checkpoint', action='store_true',
-                        help='run even when the checkpoint lacks some of the model\'s weights')
+    add_config_arguments(parser, checkpoint=True)
     return parser.parse_args()
 
 

@@ -57,14 +57,25 @@ def building(what: str, build: Callable):
         raise ToolError(f'{what}: {one_line(err)}') from err
 
 
-def add_runner_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--work-dir``, ``--cfg-options``, ``--allow-new-keys``, ``--launcher``, ``--local-rank``."""
-    parser.add_argument('--work-dir', help='where logs, checkpoints and metrics go '
-                        '(default: work_dirs/<config name>)')
+def add_config_arguments(parser: argparse.ArgumentParser, *,
+                         checkpoint: bool = False) -> None:
+    """``--cfg-options``, ``--allow-new-keys`` and, with ``checkpoint``,
+    ``--allow-partial-checkpoint``."""
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
                         help='override config keys, e.g. model.sam_checkpoint=PATH')
     parser.add_argument('--allow-new-keys', action='store_true',
                         help='let --cfg-options add keys the config does not have')
+    if checkpoint:
+        parser.add_argument('--allow-partial-checkpoint', action='store_true',
+                            help="run even when the checkpoint lacks some of the model's "
+                            'weights')
+
+
+def add_runner_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--work-dir``, ``--cfg-options``, ``--allow-new-keys``, ``--launcher``, ``--local-rank``."""
+    parser.add_argument('--work-dir', help='where logs, checkpoints and metrics go '
+                        '(default: work_dirs/<config name>)')
+    add_config_arguments(parser)
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)

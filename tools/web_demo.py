@@ -15,7 +15,6 @@ import sys
 
 os.environ.setdefault('GRADIO_ANALYTICS_ENABLED', 'False')
 
-from mmengine.config import DictAction
 
 import dadf_mm  # noqa: F401
 from dadf_mm.apis.web_demo import (
@@ -26,7 +25,7 @@ from dadf_mm.apis.web_demo import (
 )
 from dadf_mm.engine import read_checkpoint
 
-from tool_setup import ToolError, building, run_tool
+from tool_setup import ToolError, add_config_arguments, building, run_tool
 
 TOOL = 'web_demo.py'
 
@@ -48,11 +47,7 @@ def parse_args() -> argparse.Namespace:
                         help="how many of a video's highest-scoring frames to show")
     parser.add_argument('--detect-faces', action='store_true',
                         help='start with "crop the largest face of an image" ticked')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={})
-    parser.add_argument('--allow-new-keys', action='store_true',
-                        help='let --cfg-options add keys the config does not have')
-    parser.add_argument('--allow-partial-checkpoint', action='store_true',
-                        help="run even when the checkpoint lacks some of the model's weights")
+    add_config_arguments(parser, checkpoint=True)
     return parser.parse_args()
 
 

@@ -7,8 +7,25 @@ import numpy as np
 from mmseg.structures import SegDataSample
 
 
+class ScoreDecision:
+    """The decision of anything with a ``fake_probability`` and a ``threshold``."""
+
+    fake_probability: float
+    threshold: float
+
+    @property
+    def is_fake(self) -> bool:
+        """bool: the decision, ``fake_probability > threshold``."""
+        return bool(self.fake_probability > self.threshold)
+
+    @property
+    def decision(self) -> str:
+        """str: ``'fake'`` or ``'real'``."""
+        return 'fake' if self.is_fake else 'real'
+
+
 @dataclass
-class ForgeryPrediction:
+class ForgeryPrediction(ScoreDecision):
     """One face.
 
     Attributes:
@@ -33,16 +50,6 @@ class ForgeryPrediction:
     box: Optional[tuple] = None
     info: dict = field(default_factory=dict)
     threshold: float = 0.5
-
-    @property
-    def is_fake(self) -> bool:
-        """bool: the decision, ``fake_probability > threshold``."""
-        return bool(self.fake_probability > self.threshold)
-
-    @property
-    def decision(self) -> str:
-        """str: ``'fake'`` or ``'real'``."""
-        return 'fake' if self.is_fake else 'real'
 
     @property
     def forged_area(self) -> float:
@@ -82,7 +89,7 @@ class ForgeryPrediction:
 
 
 @dataclass
-class VideoPrediction:
+class VideoPrediction(ScoreDecision):
     """One video: its score and the curve of its sampled frames' scores.
 
     Attributes:
@@ -97,16 +104,6 @@ class VideoPrediction:
     fake_probability: float
     threshold: float
     frames: List[ForgeryPrediction]
-
-    @property
-    def is_fake(self) -> bool:
-        """bool: the decision, ``fake_probability > threshold``."""
-        return bool(self.fake_probability > self.threshold)
-
-    @property
-    def decision(self) -> str:
-        """str: ``'fake'`` or ``'real'``."""
-        return 'fake' if self.is_fake else 'real'
 
     @property
     def frame_indices(self) -> List[int]:
