@@ -1,3 +1,4 @@
+import cv2
 import numpy as np
 import pytest
 from skimage import data
@@ -88,3 +89,49 @@ def test_offset_range_sets_the_strength_of_the_forgery():
             assert delta.min() >= 50 - 13 and delta.max() <= 50 + 13
             checked += 1
     assert checked >= 2
+
+
+def _high_frequency(image):
+    """Mean absolute Laplacian: the fine detail and noise of an image."""
+    return float(np.abs(cv2.Laplacian(image.astype(np.float32), cv2.CV_32F)).mean())
+
+
+def _noisy_face(seed=0, size=96):
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32)
+    base = 120 + 60 * np.sin(xx / 9) * np.cos(yy / 13)
+    noisy = base + rng.normal(0, 3, base.shape)
+    return np.repeat(np.clip(np.round(noisy), 0, 255).astype(np.uint8)[..., None], 3, 2)
+
+
+def test_traces_change_the_noise_of_the_blended_copy():
+    """Resampling smooths the noise away, extra noise adds to it, a JPEG round trip at a low
+    quality leaves 8 x 8 block edges; none of them moves the mean brightness much."""
+    from dadf_mm.datasets.transforms.self_blend import add_trace
+    image = _noisy_face()
+    before = _high_frequency(image)
+    resampled = add_trace(image, np.random.default_rng(0), 'resample')
+    noisier = add_trace(image, np.random.default_rng(0), 'noise')
+    jpeg = add_trace(image, np.random.default_rng(0), 'recompress')
+    assert _high_frequency(resampled) < 0.5 * before
+    assert _high_frequency(noisier) > 1.5 * before
+    # block edges: the jump across a block boundary exceeds the jump inside a block
+    grey = jpeg[..., 0].astype(np.float32)
+    cols = np.abs(np.diff(grey, axis=1)).mean(0)
+    at_edges, inside = cols[7::8].mean(), np.delete(cols, np.s_[7::8]).mean()
+    assert at_edges > 1.2 * inside
+    for out in (resampled, noisier, jpeg):
+        assert out.shape == image.shape and out.dtype == np.uint8
+        assert abs(float(out.mean()) - float(image.mean())) < 2.0
+    with pytest.raises(ValueError, match='trace must be one of'):
+        add_trace(image, np.random.default_rng(0), 'blur')
+
+
+def test_a_trace_changes_the_blended_copy_not_the_region():
+    """The trace is drawn after the region, the colour change and the geometry, so the same
+    seed gives the same mask with and without it, and another image inside it."""
+    image = _noisy_face(1)
+    plain = self_blend(image, np.random.default_rng(5))
+    traced = self_blend(image, np.random.default_rng(5), trace='resample')
+    np.testing.assert_array_equal(traced.mask, plain.mask)  # same region, other copy
+    assert not np.array_equal(traced.image, plain.image)

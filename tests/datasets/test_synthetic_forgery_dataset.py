@@ -1,5 +1,6 @@
 import hashlib
 import json
+import os.path as osp
 
 import cv2
 import numpy as np
@@ -66,3 +67,45 @@ def test_dataset_is_deterministic_in_its_seed(tmp_path):
     first, again, other = images(0, 'a'), images(0, 'b'), images(1, 'c')
     assert all(np.array_equal(x, y) for x, y in zip(first, again))
     assert not all(np.array_equal(x, y) for x, y in zip(first, other))
+
+
+HARD = dict(offset_range=(20.0, 40.0), traces=('resample', 'recompress', 'noise'),
+            noise_std=3.0, jpeg_quality=90)
+
+
+def test_hard_options_make_another_deterministic_set_in_its_own_folder(tmp_path):
+    """The harder case's options: their own cache folder (never the default set's), the
+    same images for the same seed, none equal to the default set's; grey sources stay grey;
+    away from the forgery a real view and its fake differ by their JPEG coding only (they
+    share the view and its sensor noise)."""
+    def build(where, **options):
+        return SyntheticForgeryDataset(split='test', num_samples=8, img_size=64,
+                                       cache_dir=str(tmp_path / where), **options)
+
+    hard, again, plain = build('a', **HARD), build('b', **HARD), build('c')
+    assert osp.basename(hard.folder) != osp.basename(plain.folder)
+    assert 'resample-recompress-noise' in hard.folder and '_q90' in hard.folder
+    images = [cv2.imread(i['img_path']) for i in hard.load_data_list()]
+    repeat = [cv2.imread(i['img_path']) for i in again.load_data_list()]
+    assert all(np.array_equal(x, y) for x, y in zip(images, repeat))
+    default = [cv2.imread(i['img_path']) for i in plain.load_data_list()]
+    assert not any(np.array_equal(x, y) for x, y in zip(images, default))
+    with open(hard.ann_file) as f:
+        records = [json.loads(line) for line in f]
+    for k in range(0, len(images), 2):
+        real, fake = images[k], images[k + 1]
+        if records[k]['source'].startswith('lfw_'):
+            assert (real == real[..., :1]).all()  # grey stays grey
+        mask = cv2.imread(records[k + 1]['mask_path'], cv2.IMREAD_GRAYSCALE)
+        outside = cv2.dilate(mask, np.ones((9, 9), np.uint8)) == 0
+        # outside the (dilated) forgery the pair differs by JPEG re-encoding only
+        assert np.abs(real[outside].astype(int) - fake[outside].astype(int)).mean() < 3
+
+
+def test_unknown_trace_and_bad_quality_are_refused(tmp_path):
+    with pytest.raises(ValueError, match="traces \\['blur'\\] are unknown"):
+        SyntheticForgeryDataset(split='test', num_samples=2, cache_dir=str(tmp_path),
+                                traces=('blur', ))
+    with pytest.raises(ValueError, match='jpeg_quality must be in 1..100'):
+        SyntheticForgeryDataset(split='test', num_samples=2, cache_dir=str(tmp_path),
+                                jpeg_quality=0)
