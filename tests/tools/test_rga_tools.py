@@ -54,3 +54,18 @@ def test_ablation_table_reports_mean_and_spread_over_seeds(tmp_path):
     row = text.splitlines()[-1]
     assert '| dadf-sf_sam-tiny_synthetic-demo.py | 3 | 84 ± 4 |' in row  # mean, sample std
     assert '0.1 ± 0.1' in row  # the last logged diagnostic of each seed: 0, 0.1, 0.2
+
+
+def test_region_contrast_is_forged_over_pristine_on_the_feature_grid():
+    """By hand: a 2 x 2 grid over a 4 x 4 mask whose top-left quarter is forged; a cell
+    half forged counts as neither part."""
+    import numpy as np
+
+    from tools.analysis_tools.rga_analysis import region_contrast
+    value = np.array([[6.0, 2.0], [3.0, 1.0]])
+    mask = np.zeros((4, 4), np.uint8)
+    mask[:2, :2] = 1
+    assert region_contrast(value, mask) == 6.0 / 2.0
+    mask[2, 2] = 1  # a quarter of the bottom-right cell: no longer pristine
+    assert region_contrast(value, mask) == 6.0 / 2.5
+    assert np.isnan(region_contrast(value, np.zeros((4, 4), np.uint8)))

@@ -8,12 +8,19 @@ writes one picture per sample (image, ground-truth mask, ``S`` averaged over cha
 the spread of ``alpha`` over channels, the predicted probability) and prints RGA's
 diagnostics over those samples (``RGANeck.diagnostics``): with the paper's formulation
 ``alpha`` is 1 to O(sigma), so its panel is flat; with the scale-free one it is not.
+
+It also prints, over the forged samples, whether RGA's premise holds in this model: the
+mean ``S`` on the forged part of the feature grid (cells more than half forged) over the
+mean ``S`` on its pristine part (cells with no forged pixel), and the same ratio for
+``alpha``. 1 means the noise response does not single out the forgery, so there is
+nothing for RGA to steer towards.
 """
 import argparse
 import os
 import os.path as osp
 from typing import Dict, List
 
+import cv2
 import numpy as np
 import torch
 from mmengine.config import Config, DictAction
@@ -41,6 +48,18 @@ def pick_samples(dataset, num: int) -> List[int]:
         if len(fake) >= num and len(real) >= num:
             break
     return fake[:num] + real[:num]
+
+
+def region_contrast(value: np.ndarray, mask: np.ndarray) -> float:
+    """Mean of ``value`` (h x w, the feature grid) on the cells of ``mask`` (H x W, 0/1)
+    more than half forged, over its mean on the cells with no forged pixel; NaN when
+    either part is empty."""
+    h, w = value.shape
+    share = cv2.resize(mask.astype(np.float32), (w, h), interpolation=cv2.INTER_AREA)
+    forged, pristine = share > 0.5, share == 0
+    if not forged.any() or not pristine.any():
+        return float('nan')
+    return float(value[forged].mean() / max(float(value[pristine].mean()), 1e-30))
 
 
 def picture(path: str, image: np.ndarray, mask: np.ndarray, s_map: np.ndarray,
@@ -105,13 +124,19 @@ def main() -> None:
         s_map = captured['diff'].abs().mean(1)[0].float().cpu().numpy()
         alpha_map = captured['alpha'].std(1)[0].float().cpu().numpy()
         label = 'forged' if info.get('gt_label', 0) == 1 else 'real'
+        if label == 'forged':
+            alpha_mean = captured['alpha'].mean(1)[0].float().cpu().numpy()
+            totals.setdefault('rga_s_forged_over_pristine', []).append(
+                region_contrast(s_map, mask))
+            totals.setdefault('rga_alpha_forged_over_pristine', []).append(
+                region_contrast(alpha_mean, mask))
         title = (f'{osp.basename(name)}: {label}, predicted {pred.fake_probability:.2f}; '
                  f"alpha std {float(stats['rga_alpha_std']):.3g}")
         path = osp.join(args.out, f'{n:02d}_{label}_{osp.splitext(osp.basename(name))[0]}.png')
         picture(path, image, mask, s_map, alpha_map, pred.probability_map, title)
         print(f'[{n}/{len(indices)}] {path}', flush=True)
     print('RGA over these samples: ' + ', '.join(
-        f'{k[4:]} {np.mean(v):.3g}' for k, v in totals.items()))
+        f'{k[4:]} {np.nanmean(v):.3g}' for k, v in totals.items()))
 
 
 if __name__ == '__main__':
