@@ -16,14 +16,16 @@ GiB = 1024 ** 3
 
 
 def paper_configs():
-    """Every config that trains on real data (not the CPU demo), one per distinct model,
-    optimizer and batch (the FF++ / FMLD / per-method variants share them)."""
+    """Every config that trains on real data (not the CPU demo and the other configs on
+    synthetic data), one per distinct model, optimizer and batch (the FF++ / FMLD /
+    per-method variants share them)."""
     seen, configs = set(), []
     for path in sorted(glob.glob(osp.join(ROOT, 'configs', '**', '*.py'), recursive=True)):
         if '_base_' in path or 'demo' in path:
             continue
         cfg = Config.fromfile(path)
-        if 'train_dataloader' not in cfg:
+        if 'train_dataloader' not in cfg or \
+                cfg.train_dataloader.dataset.get('type') == 'SyntheticForgeryDataset':
             continue
         key = json.dumps([cfg.model.to_dict(), cfg.optim_wrapper.to_dict(),
                           cfg.train_dataloader.batch_size], sort_keys=True, default=str)
