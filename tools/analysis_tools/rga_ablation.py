@@ -2,6 +2,7 @@
 the mean and spread of the held-out metrics and of RGA's diagnostics as a table.
 
     python tools/analysis_tools/rga_ablation.py                      # the README's table
+    python tools/analysis_tools/rga_ablation.py --suite hard         # the harder case's
     python tools/analysis_tools/rga_ablation.py --seeds 0 1 --max-iters 300 --work-dir W
     python tools/analysis_tools/rga_ablation.py --table-only         # reprint from W
 
@@ -32,13 +33,25 @@ DEFAULT_CONFIGS = (
     f'{ABLATIONS}/dadf-sf_sam-tiny_rec-sigma_synthetic-demo.py',
     f'{ABLATIONS}/sam-prompt_sam-tiny_synthetic-demo.py',
 )
+HARD = 'configs/dadf/ablations/hard'
+HARD_CONFIGS = (
+    f'{HARD}/dadf_sam-tiny_no-rga_synthetic-hard.py',
+    'configs/dadf/dadf_sam-tiny_synthetic-hard.py',
+    f'{HARD}/dadf-sf_sam-tiny_synthetic-hard.py',
+    f'{HARD}/dadf-sf_sam-tiny_no-rec_synthetic-hard.py',
+    f'{HARD}/sam-prompt_sam-tiny_synthetic-hard.py',
+)
+SUITES = {'demo': DEFAULT_CONFIGS, 'hard': HARD_CONFIGS}
 METRICS = ('AUC', 'ACC', 'EER', 'PBCA', 'IINC')
 DIAGNOSTICS = ('rga_alpha_std', 'rga_alpha_entropy', 'rga_s_rel', 'rga_rec_grad_share')
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    parser.add_argument('--configs', nargs='+', default=list(DEFAULT_CONFIGS))
+    parser.add_argument('--suite', choices=sorted(SUITES), default='demo',
+                        help="the configs: the demo's forgeries or the harder case's")
+    parser.add_argument('--configs', nargs='+', default=None,
+                        help='these configs instead of the suite\'s')
     parser.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2])
     parser.add_argument('--max-iters', type=int, default=None,
                         help='train_cfg.max_iters for every run (default: the config\'s)')
@@ -127,6 +140,7 @@ def table(configs: Sequence[str], seeds: Sequence[int], work_dir: str) -> str:
 
 def main(argv: Optional[Sequence[str]] = None) -> None:
     args = parse_args(argv)
+    args.configs = args.configs or list(SUITES[args.suite])
     if not args.table_only:
         pairs = [(c, s) for c in args.configs for s in args.seeds]
         for i, (config, seed) in enumerate(pairs, 1):
