@@ -12,10 +12,12 @@ does not depend on the batch it came in: RGA needs ``S = |F_gau - F|``.
 
 ``noise_pass`` chooses how the encoder sees the noisy view: ``'batched'`` (the default
 above), ``'separate'`` (two encoder calls, the reference) or ``'jvp'``: ``F`` and
-``F_gau - F ~= J_F(x) e`` in one forward-mode traversal. The difference of two views is
-~1e-3 of the features, below bfloat16's resolution, so a low-precision encoder
-(``backbone.compute_dtype``) needs ``'jvp'``: two bf16 views give an ``S`` that is rounding
-noise (docs/performance.md). Neck, decode head and losses always run in float32.
+``F_gau - F ~= J_F(x) e`` in one forward-mode traversal. :meth:`DADF.encode` is the one
+place that decides it; what is logged about RGA during training is :class:`RGAMonitor`'s.
+The difference of two views is ~1e-3 of the features, below bfloat16's resolution, so a
+low-precision encoder (``backbone.compute_dtype``) needs ``'jvp'``: two bf16 views give an
+``S`` that is rounding noise (docs/performance.md). Neck, decode head and losses always run
+in float32.
 """
 import zlib
 from contextlib import contextmanager
