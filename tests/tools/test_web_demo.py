@@ -199,6 +199,8 @@ def test_a_video_gets_its_mean_score_the_frame_curve_and_the_top_frames(
     page.wait_for_function(
         f"() => document.querySelectorAll('#top-frames img').length >= {TOP_K}",
         timeout=30000)
+    page.wait_for_timeout(500)  # let the plot and the pictures paint
+    page.screenshot(path=str(tmp_path / 'page_video.png'), full_page=True)  # all drawn
     shown = [(int(f), float(s)) for f, s in
              re.findall(r'frame (\d+): ([0-9.]+)', page.inner_text('#top-frames'))]
     top = sorted(scores.items(), key=lambda item: item[1], reverse=True)[:TOP_K]
