@@ -124,17 +124,16 @@ def analyse_video(inferencer: ForgeryInferencer, path: str, *, threshold: float,
         ValueError: no face in any sampled frame, or the video cannot be read.
     """
     try:
-        preds = inferencer.predict_video(path, num_frames=num_frames)
+        video = inferencer.predict_video_score(path, num_frames=num_frames)
     except (ValueError, FrameReadError) as err:  # named by the file's name, not the upload's
         raise ValueError(str(err).replace(path, osp.basename(path))) from err
-    score = float(np.mean([p.fake_probability for p in preds]))
+    preds, score = video.frames, video.fake_probability
     ranked = sorted(preds, key=lambda p: p.fake_probability, reverse=True)
     top = []
     for pred in ranked[:max(top_k, 1)]:
         overlay, heat = render(pred.info['frame_image'], pred, threshold)
         top.append((overlay, heat, pred))
     best_overlay, best_heat, best = top[0]
-    frames = sorted((int(p.info['frame']), float(p.fake_probability)) for p in preds)
     fakes = sum(p.fake_probability > threshold for p in preds)
     details = (f'**{osp.basename(path)}**: {len(preds)} frames sampled, mean fake '
                f'probability {score:.4f} (the video\'s score), {fakes} of {len(preds)} '
@@ -142,7 +141,8 @@ def analyse_video(inferencer: ForgeryInferencer, path: str, *, threshold: float,
                f'{best.info["frame"]} (shown above)')
     return PageResult(
         score=score, verdict=verdict(score, threshold), overlay=_rgb(best_overlay),
-        heatmap=_rgb(best_heat), details=details, frame_scores=frames,
+        heatmap=_rgb(best_heat), details=details,
+        frame_scores=list(zip(video.frame_indices, video.frame_scores)),
         top_frames=[(_rgb(o), f'frame {p.info["frame"]}: {p.fake_probability:.4f}')
                     for o, _, p in top[:top_k]])
 
