@@ -17,13 +17,8 @@ os.environ.setdefault('GRADIO_ANALYTICS_ENABLED', 'False')
 
 
 import dadf_mm  # noqa: F401
-from dadf_mm.apis.web_demo import (
-    LOOPBACK_HOSTS,
-    build_page,
-    launch_page,
-    resolve_checkpoint,
-)
-from dadf_mm.engine import read_checkpoint
+from dadf_mm.apis.web_demo import LOOPBACK_HOSTS, build_page, launch_page
+from dadf_mm.engine import read_checkpoint, resolve_checkpoint
 
 from tool_setup import ToolError, add_config_arguments, building, run_tool
 

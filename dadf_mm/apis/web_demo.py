@@ -5,8 +5,6 @@ every sampled frame and the frames that score highest.
 The analysis (:func:`analyse_file`) is plain numpy and pandas; only :func:`build_page` and
 :func:`launch_page` need Gradio, imported when they are called.
 """
-import glob
-import os
 import os.path as osp
 from dataclasses import dataclass, field
 from typing import List, Optional, Tuple
@@ -183,38 +181,6 @@ def analyse_file(inferencer: ForgeryInferencer, path: str, *, threshold: float,
                          'corrupt)')
     return analyse_image(inferencer, image, name=name or osp.basename(path),
                          threshold=threshold, detect_faces=detect_faces)
-
-
-def resolve_checkpoint(path: str) -> str:
-    """A checkpoint file, or the one to use in a work dir.
-
-    Args:
-        path (str): a ``.pth`` file, or a work dir of ``tools/train.py``.
-
-    Returns:
-        str: ``path`` itself for a file; for a work dir its newest ``best_*.pth``, else
-        the checkpoint ``last_checkpoint`` names (else the newest ``iter_N.pth`` /
-        ``epoch_N.pth``).
-
-    Raises:
-        FileNotFoundError: nothing there, or a work dir without a checkpoint; the message
-            names the path and what to pass instead.
-    """
-    if osp.isfile(path):
-        return path
-    if not osp.isdir(path):
-        raise FileNotFoundError(f'checkpoint {path!r} not found: pass a .pth file or the '
-                                'work dir of a training run (e.g. work_dirs/demo after '
-                                'bash tools/run_demo.sh)')
-    best = sorted(glob.glob(osp.join(glob.escape(path), 'best_*.pth')), key=os.path.getmtime)
-    if best:
-        return best[-1]
-    from ..engine import find_resume_checkpoint
-    found = find_resume_checkpoint(path)
-    if found is None:
-        raise FileNotFoundError(f'no checkpoint in {path!r} (no best_*.pth, last_checkpoint, '
-                                'iter_*.pth or epoch_*.pth): pass a .pth file')
-    return found
 
 
 def frame_curve(result: PageResult, threshold: float):

@@ -6,13 +6,13 @@ from .checkpoint_files import CheckpointFileError, describe_load_error, read_che
 from .checkpoint_fit import check_checkpoint_fits
 from .cpu_distributed import CPUDistributedDataParallel, prepare_cpu_distributed
 from .input_size_check import InputSizeCheckHook, InputSizeError
-from .resume import find_resume_checkpoint
+from .resume import find_resume_checkpoint, resolve_checkpoint
 from .rga_diagnostics_hook import RGADiagnosticsHook
 from .safe_checkpoint_loading import MMENGINE_SAFE_GLOBALS, allow_mmengine_checkpoints
 
 __all__ = [
     'AtomicCheckpointHook', 'CheckpointFileError', 'describe_load_error', 'read_checkpoint',
     'check_checkpoint_fits', 'InputSizeCheckHook', 'InputSizeError', 'find_resume_checkpoint',
-    'MMENGINE_SAFE_GLOBALS', 'allow_mmengine_checkpoints', 'CPUDistributedDataParallel',
-    'prepare_cpu_distributed', 'RGADiagnosticsHook'
+    'resolve_checkpoint', 'MMENGINE_SAFE_GLOBALS', 'allow_mmengine_checkpoints',
+    'CPUDistributedDataParallel', 'prepare_cpu_distributed', 'RGADiagnosticsHook'
 ]

@@ -1,4 +1,5 @@
-"""Which checkpoint ``tools/train.py --resume`` continues from.
+"""Which checkpoint ``tools/train.py --resume`` continues from, and which one of a
+finished run's work dir the other tools use (:func:`resolve_checkpoint`).
 
 mmengine resumes from whatever ``last_checkpoint`` names and fails with a bare
 ``FileNotFoundError`` / ``EOFError`` when that file is gone or was cut off (runs written
@@ -8,6 +9,7 @@ complete ``iter_N.pth`` / ``epoch_N.pth`` in the work dir.
 """
 import glob
 import logging
+import os
 import os.path as osp
 import re
 from typing import List, Optional
@@ -79,3 +81,34 @@ def find_resume_checkpoint(work_dir: str) -> Optional[str]:
             f'is in {work_dir}: pass --resume PATH to a checkpoint, or train without '
             '--resume to start afresh')
     return None
+
+
+def resolve_checkpoint(path: str) -> str:
+    """A checkpoint file, or the one to use in a work dir.
+
+    Args:
+        path (str): a ``.pth`` file, or a work dir of ``tools/train.py``.
+
+    Returns:
+        str: ``path`` itself for a file; for a work dir its newest ``best_*.pth``, else
+        the checkpoint ``last_checkpoint`` names (else the newest ``iter_N.pth`` /
+        ``epoch_N.pth``).
+
+    Raises:
+        FileNotFoundError: nothing there, or a work dir without a checkpoint; the message
+            names the path and what to pass instead.
+    """
+    if osp.isfile(path):
+        return path
+    if not osp.isdir(path):
+        raise FileNotFoundError(f'checkpoint {path!r} not found: pass a .pth file or the '
+                                'work dir of a training run (e.g. work_dirs/demo after '
+                                'bash tools/run_demo.sh)')
+    best = sorted(glob.glob(osp.join(glob.escape(path), 'best_*.pth')), key=os.path.getmtime)
+    if best:
+        return best[-1]
+    found = find_resume_checkpoint(path)
+    if found is None:
+        raise FileNotFoundError(f'no checkpoint in {path!r} (no best_*.pth, last_checkpoint, '
+                                'iter_*.pth or epoch_*.pth): pass a .pth file')
+    return found

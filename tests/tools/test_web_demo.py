@@ -223,7 +223,7 @@ def test_a_file_the_page_cannot_read_is_refused_with_its_name(tmp_path):
 
 
 def test_a_work_dir_resolves_to_its_best_checkpoint(tmp_path):
-    from dadf_mm.apis.web_demo import resolve_checkpoint
+    from dadf_mm.engine import resolve_checkpoint
     with pytest.raises(FileNotFoundError, match='no checkpoint in'):
         resolve_checkpoint(str(tmp_path))
     torch.save({'meta': {}, 'state_dict': {'w': torch.ones(1)}}, str(tmp_path / 'iter_4.pth'))

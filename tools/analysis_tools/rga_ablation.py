@@ -22,6 +22,8 @@ import subprocess
 import sys
 from typing import Dict, List, Optional, Sequence
 
+from dadf_mm.engine import resolve_checkpoint
+
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEMO = 'configs/dadf/dadf_sam-tiny_synthetic-demo.py'
 ABLATIONS = 'configs/dadf/ablations/demo'
@@ -83,10 +85,7 @@ def run_one(config: str, seed: int, out: str, max_iters: Optional[int]) -> None:
     os.makedirs(out, exist_ok=True)
     run_logged([py, 'tools/train.py', config, '--work-dir', out, '--cfg-options', *options],
                osp.join(out, 'train.log'))
-    best = sorted(glob.glob(osp.join(out, 'best_*.pth')))
-    last = sorted(glob.glob(osp.join(out, 'iter_*.pth')),
-                  key=lambda p: int(osp.basename(p)[5:-4]))
-    ckpt = (best or last)[-1]
+    ckpt = resolve_checkpoint(out)
     test = osp.join(out, 'test')
     run_logged([py, 'tools/test.py', config, ckpt, '--work-dir', test, '--out', test],
                osp.join(out, 'test.log'))
