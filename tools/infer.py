@@ -42,6 +42,7 @@ from dadf_mm.apis.inference import (
     paste_into,
     render,
     write_mask,
+    write_picture,
     write_probability_map,
 )
 from dadf_mm.engine import read_checkpoint
@@ -52,11 +53,6 @@ from tool_setup import add_config_arguments, building, run_tool
 #: JSON key -> folder of each input's output files
 OUTPUTS = dict(overlay='overlays', heatmap='heatmaps', mask='masks',
                probability_map='probability_maps')
-
-
-def write_picture(path: str, picture) -> None:
-    if not cv2.imwrite(path, picture):
-        raise OSError(f'could not write {path}')
 
 
 def parse_args() -> argparse.Namespace:

@@ -25,7 +25,7 @@ __all__ = [
     'ForgeryInferencer', 'ForgeryPrediction', 'VideoPrediction', 'IMAGE_SUFFIXES',
     'VIDEO_SUFFIXES', 'PROBABILITY_SCALE', 'decided_mask', 'default_device', 'list_inputs',
     'output_name', 'paste_into', 'read_probability_map', 'render', 'write_mask',
-    'write_probability_map',
+    'write_picture', 'write_probability_map',
 ]
 
 
@@ -107,7 +107,16 @@ def render(image: np.ndarray, pred: ForgeryPrediction, threshold: float = 0.5, *
     return overlay, heat
 
 
-def _write(path: str, picture: np.ndarray) -> None:
+def write_picture(path: str, picture: np.ndarray) -> None:
+    """A picture (BGR uint8, or a grey map) as an image file, its folder made.
+
+    Args:
+        path (str): the file to write; its extension sets the format.
+        picture (np.ndarray): what to write.
+
+    Raises:
+        OSError: the file could not be written.
+    """
     os.makedirs(osp.dirname(path) or '.', exist_ok=True)
     if not cv2.imwrite(path, picture):
         raise OSError(f'could not write {path}')
@@ -123,7 +132,7 @@ def write_mask(path: str, mask: np.ndarray) -> None:
     Raises:
         OSError: the file could not be written.
     """
-    _write(path, np.where(mask == 1, 255, 0).astype(np.uint8))
+    write_picture(path, np.where(mask == 1, 255, 0).astype(np.uint8))
 
 
 def write_probability_map(path: str, probability: np.ndarray) -> None:
@@ -139,7 +148,7 @@ def write_probability_map(path: str, probability: np.ndarray) -> None:
         OSError: the file could not be written.
     """
     scaled = np.rint(np.clip(probability, 0, 1) * PROBABILITY_SCALE).astype(np.uint16)
-    _write(path, scaled)
+    write_picture(path, scaled)
 
 
 def read_probability_map(path: str) -> np.ndarray:

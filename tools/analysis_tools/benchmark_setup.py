@@ -11,6 +11,7 @@ from mmengine.config import Config, DictAction
 from mmseg.utils import register_all_modules
 
 from dadf_mm.analysis.benchmark_cases import NotADADFConfig
+from dadf_mm.apis.inferencer import default_device
 
 
 def benchmark_parser(description: str) -> argparse.ArgumentParser:
@@ -55,7 +56,7 @@ def load_benchmark(args: argparse.Namespace) -> Tuple[Config, torch.device]:
     register_all_modules(init_default_scope=True)
     cfg = Config.fromfile(args.config)
     cfg.merge_from_dict(args.cfg_options)
-    device = torch.device(args.device or ('cuda' if torch.cuda.is_available() else 'cpu'))
+    device = torch.device(args.device or default_device())
     if args.threads:
         torch.set_num_threads(args.threads)
     return cfg, device

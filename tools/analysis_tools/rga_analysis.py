@@ -25,6 +25,8 @@ import numpy as np
 import torch
 from mmengine.config import Config, DictAction
 
+from dadf_mm.apis.inference import default_device
+
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
@@ -34,7 +36,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--num-samples', type=int, default=4,
                         help='forged and as many real samples (default 4 each)')
     parser.add_argument('--split', choices=['test', 'val'], default='test')
-    parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    parser.add_argument('--device', default=default_device(),
+                        help="'cpu', 'cuda', 'cuda:1' ... (default: cuda when available)")
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={})
     return parser.parse_args()
 
