@@ -14,6 +14,8 @@ from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 from mmseg.registry import HOOKS
 
+from ..models.necks.rga import forward_call_inputs
+
 
 @HOOKS.register_module()
 class RGADiagnosticsHook(Hook):
@@ -42,9 +44,8 @@ class RGADiagnosticsHook(Hook):
             return
 
         def record(module, args, kwargs, output) -> None:
-            feat = args[0]
-            noisy = args[1] if len(args) > 1 else kwargs.get('feat_noisy')
-            stats = module.diagnostics(feat, noisy, diff=kwargs.get('diff'))
+            feat, diff = forward_call_inputs(args, kwargs)
+            stats = module.diagnostics(feat, diff=diff)
             for key, value in stats.items():
                 self._sums[key] = self._sums.get(key, 0.0) + float(value)
             self._count += 1

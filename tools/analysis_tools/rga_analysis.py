@@ -26,6 +26,7 @@ import torch
 from mmengine.config import Config, DictAction
 
 from dadf_mm.apis.inference import default_device
+from dadf_mm.models.necks import forward_call_inputs
 
 
 def parse_args() -> argparse.Namespace:
@@ -104,10 +105,7 @@ def main() -> None:
     captured: Dict[str, torch.Tensor] = {}
 
     def capture(module, inputs, kwargs, output) -> None:
-        feat = inputs[0]
-        noisy = inputs[1] if len(inputs) > 1 else kwargs.get('feat_noisy')
-        diff = kwargs.get('diff')
-        diff = noisy - feat if diff is None else diff
+        feat, diff = forward_call_inputs(inputs, kwargs)
         captured.update(feat=feat, diff=diff, alpha=module.attention_map(diff))
 
     model.neck.register_forward_hook(capture, with_kwargs=True)

@@ -20,7 +20,7 @@ each defaulting to the paper's formulation, remove the scale:
   attention's logits and the enhanced features need not share one scale;
 * ``rec_units='sigma'``: ``L_rec`` divided by the noise's sigma (O(1)).
 """
-from typing import Dict, Optional
+from typing import Dict, Optional, Tuple
 
 import torch
 from mmengine.model import BaseModule
@@ -210,3 +210,19 @@ def _difference(feat: torch.Tensor, feat_noisy: Optional[torch.Tensor],
     if (feat_noisy is None) == (diff is None):
         raise ValueError('RGANeck needs exactly one of feat_noisy (F_gau) and diff (F_gau - F)')
     return feat_noisy - feat if diff is None else diff
+
+
+def forward_call_inputs(args: tuple, kwargs: dict) -> Tuple[torch.Tensor, torch.Tensor]:
+    """``F`` and ``F_gau - F`` from the arguments of a call of :meth:`RGANeck.forward`, as a
+    forward hook registered ``with_kwargs=True`` receives them (either form of the call).
+
+    Args:
+        args (tuple): the call's positional arguments (``feat`` [, ``feat_noisy``]).
+        kwargs (dict): its keyword arguments (``feat_noisy`` or ``diff``).
+
+    Returns:
+        tuple[Tensor, Tensor]: ``F`` and the difference RGA read.
+    """
+    feat = args[0]
+    noisy = args[1] if len(args) > 1 else kwargs.get('feat_noisy')
+    return feat, _difference(feat, noisy, kwargs.get('diff'))
