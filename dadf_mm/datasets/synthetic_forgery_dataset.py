@@ -35,11 +35,15 @@ from mmseg.registry import DATASETS
 
 from .annotation_file import write_annotations
 from .forgery_dataset import ForgeryFolderDataset
-from .transforms.self_blend import TRACES, jpeg_round_trip, self_blend
+from .transforms.self_blend import (
+    DEFAULT_GAINS,
+    DEFAULT_OFFSETS,
+    TRACES,
+    jpeg_round_trip,
+    self_blend,
+)
 
 GENERATOR_VERSION = 1
-DEFAULT_OFFSETS = (8.0, 24.0)
-DEFAULT_GAINS = (0.9, 1.1)
 PHOTO_SPLITS = {'train': ('astronaut', 'coffee', 'rocket'), 'val': ('chelsea', ),
                 'test': ('camera', )}
 LFW_SPLITS = {'train': range(0, 7), 'val': range(7, 8), 'test': range(8, 10)}

@@ -26,6 +26,9 @@ from mmseg.registry import TRANSFORMS
 
 BLEND_RATIOS = (0.5, 0.75, 1.0, 1.0)
 TRACES = ('resample', 'recompress', 'noise')
+#: the blended copy's default colour change: offset size (grey levels) and gain ranges
+DEFAULT_OFFSETS = (8.0, 24.0)
+DEFAULT_GAINS = (0.9, 1.1)
 
 
 @dataclass
@@ -128,8 +131,8 @@ def add_trace(image: np.ndarray, rng: np.random.Generator, trace: str) -> np.nda
 
 
 def perturb(image: np.ndarray, rng: np.random.Generator, *,
-            offset_range: Tuple[float, float] = (8.0, 24.0),
-            gain_range: Tuple[float, float] = (0.9, 1.1),
+            offset_range: Tuple[float, float] = DEFAULT_OFFSETS,
+            gain_range: Tuple[float, float] = DEFAULT_GAINS,
             trace: Optional[str] = None) -> np.ndarray:
     """A colour- and geometry-perturbed copy: per-channel gain (from ``gain_range``) and
     offset (its size drawn from ``offset_range`` grey levels, at least 8 by default so the
@@ -173,8 +176,8 @@ def self_blend(image: np.ndarray,
                *,
                center: Optional[Tuple[float, float]] = None,
                mask_threshold: float = 0.25,
-               offset_range: Tuple[float, float] = (8.0, 24.0),
-               gain_range: Tuple[float, float] = (0.9, 1.1),
+               offset_range: Tuple[float, float] = DEFAULT_OFFSETS,
+               gain_range: Tuple[float, float] = DEFAULT_GAINS,
                trace: Optional[str] = None) -> SelfBlendResult:
     """Makes a forgery of ``image`` (uint8, H x W or H x W x C) by self-blending;
     ``offset_range`` and ``gain_range`` set how strong the colour change of the blended
@@ -236,7 +239,7 @@ class SelfBlendForgery(BaseTransform):
                  mask_threshold: float = 0.25,
                  method: str = 'synthetic',
                  seed: Optional[int] = None,
-                 offset_range: Tuple[float, float] = (8.0, 24.0)) -> None:
+                 offset_range: Tuple[float, float] = DEFAULT_OFFSETS) -> None:
         if not 0.0 <= prob <= 1.0:
             raise ValueError(f'SelfBlendForgery prob must be in [0, 1], got {prob}')
         self.prob = prob
