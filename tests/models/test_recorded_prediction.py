@@ -21,7 +21,7 @@ from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
 import dadf_mm  # noqa: F401
-from tests.helpers.model_cases import batch, tiny_dadf_cfg
+from tests.helpers.model_cases import activate, batch, tiny_dadf_cfg
 from tests.helpers.sam_reference import (
     TINY_ARCH,
     TINY_SIZE,
@@ -45,12 +45,7 @@ def build_case(checkpoint: str, **overrides) -> torch.nn.Module:
     torch.manual_seed(0)
     model = MODELS.build(tiny_dadf_cfg(checkpoint, **overrides))
     model.init_weights()
-    gen = torch.Generator().manual_seed(0)
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            if 'output_proj' in name or 'enhancer' in name:
-                p.add_(0.05 * torch.randn(p.shape, generator=gen))
-    return model
+    return activate(model, std=0.05)
 
 
 def outputs(model: torch.nn.Module) -> Dict[str, np.ndarray]:
