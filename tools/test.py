@@ -35,10 +35,7 @@ def parse_args() -> argparse.Namespace:
                         '(vis_data/vis_image/test_<name>_0.png): truth and prediction side '
                         'by side, with the fake score, the decision and RIGHT / WRONG')
     parser.add_argument('--wait-time', type=float, default=2, help='--show interval (s)')
-    parser.add_argument('--allow-partial-checkpoint', action='store_true',
-                        help='test even when the checkpoint lacks some of the model\'s '
-                        'weights (they keep their initial values)')
-    add_runner_arguments(parser)
+    add_runner_arguments(parser, checkpoint=True)
     return parser.parse_args()
 
 

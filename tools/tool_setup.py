@@ -68,14 +68,16 @@ def add_config_arguments(parser: argparse.ArgumentParser, *,
     if checkpoint:
         parser.add_argument('--allow-partial-checkpoint', action='store_true',
                             help="run even when the checkpoint lacks some of the model's "
-                            'weights')
+                            'weights (they keep their initial values)')
 
 
-def add_runner_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--work-dir``, ``--cfg-options``, ``--allow-new-keys``, ``--launcher``, ``--local-rank``."""
+def add_runner_arguments(parser: argparse.ArgumentParser, *, checkpoint: bool = False
+                         ) -> None:
+    """``--work-dir``, ``--cfg-options``, ``--allow-new-keys``, ``--launcher``,
+    ``--local-rank`` and, with ``checkpoint``, ``--allow-partial-checkpoint``."""
     parser.add_argument('--work-dir', help='where logs, checkpoints and metrics go '
                         '(default: work_dirs/<config name>)')
-    add_config_arguments(parser)
+    add_config_arguments(parser, checkpoint=checkpoint)
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
