@@ -51,7 +51,8 @@ def check_memory(cfg, args: argparse.Namespace) -> None:
         device_bytes, name = props.total_memory, props.name
     else:
         return
-    problem = memory_fit_problem(cfg, device_bytes=device_bytes, device_name=name)
+    problem = memory_fit_problem(cfg, device_bytes=device_bytes, device_name=name,
+                                 distributed=args.launcher != 'none')
     if problem:
         sys.exit(f'train.py: {args.config}: {problem}')
 

@@ -18,7 +18,9 @@ optim_wrapper = dict(
     optimizer=dict(type='AdamW', lr=2e-4, betas=(0.9, 0.999), weight_decay=0.01),
     paramwise_cfg=dict(
         norm_decay_mult=0.0, bias_decay_mult=0.0, flat_decay_mult=0.0,
-        custom_keys={'.skip.': dict(decay_mult=0.0), 'task_head.': dict(decay_mult=0.0)}))
+        custom_keys={'.skip.': dict(decay_mult=0.0), 'task_head.': dict(decay_mult=0.0),
+                     'decode_head.mask_decoder.': dict(decay_mult=0.0),
+                     'decode_head.no_mask_embed.': dict(decay_mult=0.0)}))
 param_scheduler = [dict(type='PolyLR', eta_min=1e-7, power=0.9, begin=0, end=20000,
                         by_epoch=False)]
 log_processor = dict(by_epoch=False)  # the schedule counts iterations, the runtime epochs

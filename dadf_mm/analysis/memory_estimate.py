@@ -19,8 +19,14 @@ GPU would run them (:class:`TargetEmulation`), every block rounded to the cachin
 allocator's 512 B, and two figures not in PyTorch's counts, shown separately: the rounding
 of large blocks into 2 MiB segments (a floor for ``max_memory_reserved``; fragmentation
 comes on top) and the CUDA context (about 0.5 GiB per process, driver and kernels; it
-varies with the driver and the loaded libraries). Not modelled: kernel workspaces (cuBLAS,
-cuDNN), NCCL buffers, the allocator's fragmentation.
+varies with the driver and the loaded libraries). Also added for a CUDA target: the largest
+fused-attention backward workspace (float32 gradient accumulators allocated inside the
+kernel call), the cuBLAS / cuBLASLt workspaces (a stated 64 MiB), and for a distributed run
+DDP's gradient buckets (one more copy of the trainable gradients). What cannot be modelled
+(the allocator's fragmentation, cuDNN's workspaces, NCCL's buffers) is a stated margin,
+:data:`UNMODELLED_MARGIN` of the peak, on top: :attr:`MemoryEstimate.required` is what a
+GPU must have. The DADF runtime turns cuDNN benchmarking off, whose trial workspaces are
+bounded only by the free memory.
 """
 import copy
 import logging
@@ -41,6 +47,11 @@ CUDA_BLOCK_ROUND = 512  # CUDA caching allocator: every block is a multiple of 5
 CUDA_SEGMENT_ROUND = 2 * MiB  # large blocks (> 1 MiB) come from segments of 2 MiB multiples
 CUDA_LARGE_BLOCK = 1 * MiB
 CUDA_CONTEXT_BYTES = 512 * MiB  # CUDA context of one process, outside torch's counts
+CUBLAS_WORKSPACE_BYTES = 64 * MiB  # cuBLAS + cuBLASLt workspaces (32 MiB each on sm90)
+#: fraction of the peak kept free for what is not modelled: the caching allocator's
+#: fragmentation (reserved above allocated in a steady training loop), cuDNN's
+#: heuristic-mode workspaces, NCCL's buffers
+UNMODELLED_MARGIN = 0.10
 MODES = ('train', 'infer')
 
 
@@ -88,6 +99,13 @@ class MemoryEstimate:
         largest_allocation_phase (str): the phase it was allocated in.
         allocator_overhead (int): large blocks rounded to 2 MiB segments (CUDA), at the peak.
         device_context (int): the CUDA context (a stated constant), not in torch's counts.
+        kernel_workspace (int): allocated inside kernel calls, outside torch's tensors: the
+            largest fused-attention backward workspace and the cuBLAS workspaces (CUDA).
+            Defaults to 0.
+        ddp_buckets (int): DDP's gradient buckets of a distributed run (a copy of the
+            trainable gradients). Defaults to 0.
+        margin (int): kept free for what is not modelled (:data:`UNMODELLED_MARGIN` of the
+            peak on a CUDA target). Defaults to 0.
         attention_kernels (dict[str, int]): fused-attention kernels chosen, with call
             counts. Defaults to an empty dict.
         notes (list[str]): what the estimate had to assume (meta fallbacks, where they were
@@ -118,6 +136,9 @@ class MemoryEstimate:
     largest_allocation_phase: str
     allocator_overhead: int
     device_context: int
+    kernel_workspace: int = 0
+    ddp_buckets: int = 0
+    margin: int = 0
     attention_kernels: Dict[str, int] = field(default_factory=dict)
     notes: List[str] = field(default_factory=list)
     description: Dict[str, Any] = field(default_factory=dict)
@@ -130,8 +151,16 @@ class MemoryEstimate:
 
     @property
     def total(self) -> int:
-        """int: What the device must hold: peak, allocator rounding and the CUDA context."""
-        return self.peak + self.allocator_overhead + self.device_context
+        """int: What the device must hold: peak, allocator rounding, the CUDA context, kernel
+        workspaces and DDP's buckets (everything modelled)."""
+        return (self.peak + self.allocator_overhead + self.device_context
+                + self.kernel_workspace + self.ddp_buckets)
+
+    @property
+    def required(self) -> int:
+        """int: :attr:`total` plus the margin for what is not modelled: the memory a GPU
+        must have for the step (what the fit check compares)."""
+        return self.total + self.margin
 
     def gib(self, name: str) -> float:
         """A byte field (or ``'total'``, ``'resident'``) in GiB.
@@ -162,6 +191,7 @@ class MemoryEstimate:
         """
         out = asdict(self)
         out['total'] = self.total
+        out['required'] = self.required
         return out
 
     def format_table(self) -> str:
@@ -201,7 +231,16 @@ class MemoryEstimate:
             rows += [
                 ('+ 2 MiB segment rounding', f'{self.gib("allocator_overhead"):9.3f}'),
                 ('+ CUDA context', f'{self.gib("device_context"):9.3f}   (stated constant)'),
+                ('+ kernel workspaces', f'{self.gib("kernel_workspace"):9.3f}   (attention '
+                                        'backward, cuBLAS)'),
+            ]
+            if self.ddp_buckets:
+                rows.append(('+ DDP gradient buckets', f'{self.gib("ddp_buckets"):9.3f}'))
+            rows += [
                 ('= device total', f'{self.total_gib:9.3f}'),
+                ('+ unmodelled margin', f'{self.gib("margin"):9.3f}   ({UNMODELLED_MARGIN:.0%} '
+                                        'of the peak: fragmentation, cuDNN, NCCL)'),
+                ('= required', f'{self.gib("required"):9.3f}'),
             ]
         if self.attention_kernels:
             rows.append(('attention kernels', ', '.join(
@@ -264,6 +303,7 @@ def estimate_step_memory(model: nn.Module,
                          inputs: Any = (),
                          target: str = 'cuda',
                          autocast_dtype: Optional[torch.dtype] = None,
+                         distributed: bool = False,
                          description: Optional[Dict[str, Any]] = None) -> MemoryEstimate:
     """Run one step of ``model`` and measure its memory timeline.
 
@@ -287,6 +327,8 @@ def estimate_step_memory(model: nn.Module,
             Defaults to 'cuda'.
         autocast_dtype (torch.dtype, optional): run the forward under autocast of this
             dtype (on meta: emulated, see :mod:`.target_emulation`). Defaults to None.
+        distributed (bool): the step runs under DDP (its gradient buckets are counted).
+            Defaults to False.
         description (dict, optional): copied into the result. Defaults to None.
 
     Returns:
@@ -360,6 +402,11 @@ def estimate_step_memory(model: nn.Module,
     peak = phase_peaks[peak_phase]
     overhead = max(reserved_peaks.values()) - peak if target == 'cuda' else 0
     largest = tracker.largest
+    cuda = target == 'cuda'
+    workspace = 0
+    if cuda:
+        workspace = CUBLAS_WORKSPACE_BYTES + (emulation.backward_workspace if emulation and
+                                              mode == 'train' else 0)
     return MemoryEstimate(
         mode=mode,
         target=target,
@@ -382,7 +429,10 @@ def estimate_step_memory(model: nn.Module,
         largest_allocation_dtype=largest.dtype,
         largest_allocation_phase=largest.phase,
         allocator_overhead=max(0, overhead),
-        device_context=CUDA_CONTEXT_BYTES if target == 'cuda' else 0,
+        device_context=CUDA_CONTEXT_BYTES if cuda else 0,
+        kernel_workspace=workspace,
+        ddp_buckets=grads if distributed and mode == 'train' else 0,
+        margin=int(UNMODELLED_MARGIN * peak) if cuda else 0,
         attention_kernels=dict(emulation.backends) if emulation else {},
         notes=[f'{what}: {where}' for where, what in tracker.notes.items()],
         description=dict(description or {}),
@@ -547,6 +597,7 @@ def estimate_config_memory(cfg: Union[str, Any],
                            img_size: Optional[int] = None,
                            mode: str = 'train',
                            target: str = 'cuda',
+                           distributed: bool = False,
                            progress: Optional[Callable[[str], None]] = None
                            ) -> MemoryEstimate:
     """Estimate one step of a DADF config as ``tools/train.py`` / ``tools/test.py`` run it.
@@ -563,6 +614,8 @@ def estimate_config_memory(cfg: Union[str, Any],
             ``model.data_preprocessor.size``. Defaults to None.
         mode (str): ``'train'`` or ``'infer'``. Defaults to 'train'.
         target (str): ``'cuda'`` or ``'cpu'``. Defaults to 'cuda'.
+        distributed (bool): one process of a DDP run (its gradient buckets counted).
+            Defaults to False.
         progress (Callable[[str], None], optional): called with a line per stage.
             Defaults to None.
 
@@ -618,7 +671,7 @@ def estimate_config_memory(cfg: Union[str, Any],
         estimate = estimate_step_memory(
             model, train_step if mode == 'train' else infer_step, mode=mode,
             optimizer=optimizer, inputs=(inputs, samples), target=target,
-            description=description)
+            distributed=distributed, description=description)
     estimate.notes = notes + estimate.notes
     return estimate
 

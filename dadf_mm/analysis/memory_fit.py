@@ -13,9 +13,6 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 from .memory_estimate import MemoryEstimate, estimate_config_memory
 
 GiB = 1024 ** 3
-# part of the device an estimate may fill: the estimate is not exact (fragmentation,
-# kernels' workspaces, other processes on the GPU), see docs/performance.md
-USABLE_FRACTION = 0.92
 EXACT_SAVERS: Tuple[Tuple[str, Any], ...] = (
     ('model.backbone.grad_checkpointing', True),
     ('model.backbone.attn_impl', 'sdpa_folded'),
@@ -41,6 +38,7 @@ def _with(cfg: Any, options: Dict[str, Any]) -> Any:
 
 
 def memory_fit_problem(cfg: Any, *, device_bytes: int, device_name: str = 'this GPU',
+                       distributed: bool = False,
                        estimate: Callable[..., MemoryEstimate] = estimate_config_memory
                        ) -> Optional[str]:
     """``None`` when the training step of ``cfg`` is estimated to fit ``device_bytes``,
@@ -50,6 +48,8 @@ def memory_fit_problem(cfg: Any, *, device_bytes: int, device_name: str = 'this 
         cfg (Config): the training config, as ``tools/train.py`` runs it.
         device_bytes (int): the memory of one GPU (one process uses one).
         device_name (str): how the message names the device. Defaults to 'this GPU'.
+        distributed (bool): one process of a DDP run (its gradient buckets count).
+            Defaults to False.
         estimate (Callable[..., MemoryEstimate]): the estimator
             (``estimate_config_memory``'s signature). Defaults to
             :func:`estimate_config_memory`.
@@ -57,9 +57,11 @@ def memory_fit_problem(cfg: Any, *, device_bytes: int, device_name: str = 'this 
     Returns:
         str | None: the problem, or None.
     """
-    usable = USABLE_FRACTION * device_bytes
-    first = estimate(cfg, mode='train', target='cuda')
-    if first.total <= usable:
+    def run(config: Any) -> MemoryEstimate:
+        return estimate(config, mode='train', target='cuda', distributed=distributed)
+
+    first = run(cfg)
+    if first.required <= device_bytes:
         return None
     options: Dict[str, Any] = {}
     lines: List[str] = []
@@ -68,28 +70,29 @@ def memory_fit_problem(cfg: Any, *, device_bytes: int, device_name: str = 'this 
             options[key] = value
     fitting = None
     if options:
-        saved = estimate(_with(cfg, options), mode='train', target='cuda')
-        if saved.total <= usable:
+        saved = run(_with(cfg, options))
+        if saved.required <= device_bytes:
             fitting = (options, saved)
     if fitting is None:
         batch = int(cfg.train_dataloader.batch_size)
         while batch > 1 and fitting is None:
             batch //= 2
             trial = dict(options, **{'train_dataloader.batch_size': batch})
-            smaller = estimate(_with(cfg, trial), mode='train', target='cuda')
-            if smaller.total <= usable:
+            smaller = run(_with(cfg, trial))
+            if smaller.required <= device_bytes:
                 fitting = (trial, smaller)
     desc = first.description
     lines.append(
-        f'the training step needs about {first.total / GiB:.1f} GiB (estimated for '
+        f'the training step needs about {first.required / GiB:.1f} GiB (estimated for '
         f"batch {desc.get('batch_size')} at {desc.get('img_size')} px: "
-        f'{first.peak / GiB:.1f} GiB of tensors at its peak, in {first.peak_phase}), '
-        f'more than {device_name} can hold ({device_bytes / GiB:.1f} GiB, '
-        f'{USABLE_FRACTION:.0%} usable).')
+        f'{first.peak / GiB:.1f} GiB of tensors at its peak, in {first.peak_phase}, '
+        f'{(first.total - first.peak) / GiB:.1f} GiB of context, workspaces and rounding, '
+        f'{first.margin / GiB:.1f} GiB margin), more than {device_name} has '
+        f'({device_bytes / GiB:.1f} GiB).')
     if fitting is not None:
         trial, est = fitting
         keys = ' '.join(f'{k}={v}' for k, v in trial.items())
-        lines.append(f'It fits with --cfg-options {keys} (about {est.total / GiB:.1f} GiB).')
+        lines.append(f'It fits with --cfg-options {keys} (about {est.required / GiB:.1f} GiB).')
     else:
         lines.append('Not even batch 1 with checkpointing and folded attention fits: use '
                      'a _512_ config or a GPU with more memory.')

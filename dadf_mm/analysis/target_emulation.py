@@ -61,6 +61,36 @@ FP32_DTYPE_ARG_OPS = frozenset({'prod', 'softmax', 'log_softmax', 'cumprod', 'cu
 LOW_DTYPES = (torch.float16, torch.bfloat16)
 
 
+def attention_backward_workspace(backend: str, query: torch.Tensor, key: torch.Tensor,
+                                 target: str = 'cuda') -> int:
+    """Bytes a fused-attention backward allocates inside its kernel call (not an output,
+    so no meta kernel shows it): float32 accumulators of the input gradients.
+
+    CUDA flash attention accumulates dQ in float32, its rows rounded up to 128 and its head
+    dimension to 32; the memory-efficient kernel may accumulate dQ, dK and dV in float32
+    (``workspace_size()`` of its backward, an upper bound here). CPU kernels and the math
+    path allocate nothing outside their outputs.
+
+    Args:
+        backend (str): the kernel (:meth:`TargetEmulation.choose`).
+        query (Tensor): the query (B, heads, L, E).
+        key (Tensor): the key (B, heads, S, E).
+        target (str): ``'cuda'`` or ``'cpu'``. Defaults to 'cuda'.
+
+    Returns:
+        int: the workspace in bytes (0 where the kernel has none).
+    """
+    if target != 'cuda' or backend not in ('flash', 'efficient'):
+        return 0
+    batch, heads, queries, dim = query.shape[0], query.shape[1], query.shape[2], query.shape[3]
+    keys = key.shape[2]
+    dim = -(-dim // 32) * 32
+    rows = -(-queries // 128) * 128
+    if backend == 'efficient':
+        rows += 2 * -(-keys // 128) * 128
+    return 4 * batch * heads * rows * dim
+
+
 def _is_meta(args: Any, kwargs: Dict[str, Any]) -> bool:
     found = []
     tree_map(lambda t: found.append(t.device.type == 'meta')
@@ -100,6 +130,7 @@ class TargetEmulation(TorchFunctionMode):
         self.target = target
         self.autocast = autocast
         self.backends: Dict[str, int] = {} if backends is None else backends
+        self.backward_workspace = 0  # bytes: the largest fused-attention backward workspace
         self.cover_checkpoints = cover_checkpoints
         self._original_checkpoint: Optional[Callable] = None
 
@@ -227,6 +258,9 @@ class TargetEmulation(TorchFunctionMode):
         """
         backend = self.choose(query, key, value, attn_mask, dropout_p, enable_gqa)
         self.backends[backend] = self.backends.get(backend, 0) + 1
+        if torch.is_grad_enabled() and any(t.requires_grad for t in (query, key, value)):
+            self.backward_workspace = max(self.backward_workspace, attention_backward_workspace(
+                backend, query, key, self.target))
         if backend == 'flash':
             return torch.ops.aten._scaled_dot_product_flash_attention(
                 query, key, value, dropout_p, is_causal, False, scale=scale)[0]

@@ -304,3 +304,35 @@ def test_tool_on_the_vit_h_config(capsys, tmp_path):
     assert est.parameters > 3 * GiB  # SAM ViT-H with adapters, float32
     assert est.peak > est.resident + est.optimizer_state + est.saved_activations
     assert out.read_text().startswith('{')
+
+
+def test_attention_backward_workspace_by_hand():
+    """Flash: float32 dQ accumulator, rows to 128 and head dim to 32; memory-efficient: dQ,
+    dK and dV accumulators (upper bound); CPU kernels and the math path: none."""
+    from dadf_mm.analysis.target_emulation import attention_backward_workspace
+    q = torch.empty(2, 4, 100, 80, device='meta')
+    k = torch.empty(2, 4, 300, 80, device='meta')
+    assert attention_backward_workspace('flash', q, k) == 4 * 2 * 4 * 128 * 96
+    assert attention_backward_workspace('efficient', q, k) == 4 * 2 * 4 * (128 + 2 * 384) * 96
+    assert attention_backward_workspace('math', q, k) == 0
+    assert attention_backward_workspace('flash', q, k, target='cpu') == 0
+
+
+def test_the_estimate_adds_the_largest_attention_workspace_and_cublas():
+    """ViT-B at 1024 px (12 heads, head dim 64, two views of batch 1): the largest
+    memory-efficient backward workspace is the windowed attention's (25 windows of 14 x 14
+    tokens, rows rounded to 256) or the global one's (64 x 64 tokens), whichever is larger;
+    cuBLAS adds 64 MiB."""
+    from dadf_mm.analysis.memory_estimate import CUBLAS_WORKSPACE_BYTES
+    cfg = Config.fromfile('configs/dadf/dadf_vit-b_ffpp-hq.py')
+    est = estimate_config_memory(cfg, batch_size=1, mode='train', target='cuda')
+    assert est.attention_kernels.get('efficient', 0) > 0
+    views = 2 if est.description['noise_pass'] == 'batched' else 1
+    global_rows = 3 * 64 * 64
+    windowed_rows = 25 * 3 * 256
+    expected = 4 * views * 12 * max(global_rows, windowed_rows) * 64
+    assert est.kernel_workspace - CUBLAS_WORKSPACE_BYTES == expected
+    infer = estimate_config_memory(cfg, batch_size=1, mode='infer', target='cuda')
+    assert infer.kernel_workspace == CUBLAS_WORKSPACE_BYTES
+    assert estimate_config_memory(cfg, batch_size=1, mode='train',
+                                  target='cpu').kernel_workspace == 0

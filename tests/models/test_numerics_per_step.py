@@ -163,8 +163,9 @@ def paper_optimizer(model):
 
 def test_weight_decay_leaves_identity_and_flat_parameters_alone(tiny_sam_checkpoint):
     """With gradients of zero, AdamW moves a parameter only by its weight decay: after N
-    steps the identity skips, the task head, norms and biases are where they started,
-    while a decayed weight has shrunk by (1 - lr * wd)^N."""
+    steps the identity skips, the task head, SAM's pretrained mask decoder (its tokens
+    included) and no-mask embedding, norms and biases are where they started, while a
+    decayed weight (new, randomly initialised) has shrunk by (1 - lr * wd)^N."""
     model = build(tiny_sam_checkpoint)
     with torch.no_grad():
         model.backbone.adapters[0].output_proj.weight.fill_(1.0)
@@ -178,8 +179,13 @@ def test_weight_decay_leaves_identity_and_flat_parameters_alone(tiny_sam_checkpo
                 p.grad = torch.zeros_like(p)
         wrapper.step()
     params = dict(model.named_parameters())
-    undecayed = [n for n in kept if '.skip.' in n or 'task_head.' in n or params[n].ndim == 1]
+    pretrained = ('decode_head.mask_decoder.', 'decode_head.no_mask_embed.')
+    undecayed = [n for n in kept if '.skip.' in n or 'task_head.' in n or params[n].ndim == 1
+                 or n.startswith(pretrained)]
     assert any('.skip.' in n for n in undecayed) and any('task_head' in n for n in undecayed)
+    assert any('mask_decoder.iou_token' in n for n in undecayed)
+    assert any('mask_decoder.transformer' in n and n.endswith('weight') and params[n].ndim == 2
+               for n in undecayed)
     assert any('bn.weight' in n for n in undecayed) and any('bias' in n for n in undecayed)
     for name in undecayed:
         assert torch.equal(params[name], kept[name]), name

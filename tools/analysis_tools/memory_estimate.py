@@ -8,7 +8,9 @@ The model is built on the meta device (no memory, no SAM file) and one step runs
 with every tensor followed from creation to death: parameters, buffers, gradients,
 optimizer state, activations saved for backward, the peak of live memory (steady state,
 what ``torch.cuda.max_memory_allocated`` reports), the largest single allocation, and for
-CUDA the allocator's segment rounding and the CUDA context on top. Fused attention and
+CUDA the allocator's segment rounding, the CUDA context, kernel workspaces (and with
+``--distributed`` DDP's gradient buckets) on top, then the margin for what is not modelled:
+``required`` is what the GPU must have. Fused attention and
 autocast are those of the target (``dadf_mm.analysis``). ViT-H at 1024 px takes seconds.
 """
 import argparse
@@ -33,6 +35,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--mode', choices=['train', 'infer', 'both'], default='train')
     parser.add_argument('--target', choices=['cuda', 'cpu'], default='cuda',
                         help='whose attention kernels and allocator to model')
+    parser.add_argument('--distributed', action='store_true',
+                        help="one process of a multi-GPU (DDP) run: count DDP's gradient "
+                        'buckets')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={})
     parser.add_argument('--json', default=None, help='also write the estimates to this file')
     return parser.parse_args(argv)
@@ -49,7 +54,7 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, MemoryEstimate]:
     for mode in modes:
         results[mode] = estimate_config_memory(
             cfg, batch_size=args.batch_size, img_size=args.img_size, mode=mode,
-            target=args.target, progress=lambda line: print(line + ' ...', flush=True))
+            target=args.target, distributed=args.distributed, progress=lambda line: print(line + ' ...', flush=True))
         print(results[mode].format_table())
         print()
     print(f'estimated in {time.perf_counter() - start:.1f} s')

@@ -1,15 +1,21 @@
 # AdamW 2e-4 (weight decay 0.01), cosine to 1e-7 per iteration, 30 epochs (FF++).
 # The paper's "lr 0.05" diverges with AdamW; the authors' code uses 2e-4.
 max_epochs = 30
-# No weight decay where zero is not the prior: norms, biases (flat parameters) and the
-# identity-initialised adapter skips and task head. Over 30 FF++ epochs the accumulated
-# lr x weight decay is of order 1 and would pull the identity toward zero.
+# No weight decay where zero is not the prior: norms, biases (flat parameters), the
+# identity-initialised adapter skips and task head, and SAM's pretrained mask decoder (its
+# tokens included) and no-mask embedding. Over 30 FF++ epochs the accumulated
+# lr x weight decay is of order 1 (AdamW shrinks an undriven weight by about
+# exp(-wd x sum of lr), 0.4x here) and would pull the identity, and SAM's decoder, toward
+# zero. Decay stays on the new, randomly initialised weights (adapters' projections, RGA,
+# the classification branch), whose prior is zero. docs/method.md, "Training".
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='AdamW', lr=2e-4, betas=(0.9, 0.999), weight_decay=0.01),
     paramwise_cfg=dict(
         norm_decay_mult=0.0, bias_decay_mult=0.0, flat_decay_mult=0.0,
-        custom_keys={'.skip.': dict(decay_mult=0.0), 'task_head.': dict(decay_mult=0.0)}),
+        custom_keys={'.skip.': dict(decay_mult=0.0), 'task_head.': dict(decay_mult=0.0),
+                     'decode_head.mask_decoder.': dict(decay_mult=0.0),
+                     'decode_head.no_mask_embed.': dict(decay_mult=0.0)}),
     clip_grad=None)
 param_scheduler = [
     dict(type='CosineAnnealingLR', T_max=max_epochs, eta_min=1e-7, begin=0, end=max_epochs,
