@@ -20,7 +20,13 @@ import os.path as osp
 import sys
 from typing import Dict, List, Optional, Sequence
 
-from dadf_mm.preprocessing.conversion_runner import add_conversion_arguments, convert_dataset
+from dadf_mm.preprocessing.conversion_runner import (
+    ConverterError,
+    add_conversion_arguments,
+    convert_dataset,
+    prepare_conversion,
+    run_converter,
+)
 from dadf_mm.preprocessing.video_conversion import VideoJob
 
 COMPRESSIONS = ('c23', 'c40', 'raw')
@@ -53,11 +59,12 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[Sequence[str]] = None) -> Dict[str, dict]:
     args = parse_args(argv)
+    prepare_conversion(args, args.ffpp_root)
     reports = {}
     for comp in args.compression:
         jobs = dfd_jobs(args.ffpp_root, comp)
         if not jobs:
-            raise SystemExit(
+            raise ConverterError(
                 f'no DFD videos under {args.ffpp_root}: expected original_sequences/actors/{comp}/'
                 f'videos/*.mp4 and manipulated_sequences/{METHOD}/{comp}/videos/*.mp4 (download '
                 "them with FaceForensics++'s script, -d DeepFakeDetection_original and "
@@ -68,4 +75,4 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, dict]:
 
 
 if __name__ == '__main__':
-    main(sys.argv[1:])
+    run_converter(main, 'dfd.py', sys.argv[1:])

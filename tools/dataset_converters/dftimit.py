@@ -26,7 +26,13 @@ import os.path as osp
 import sys
 from typing import List, Optional, Sequence
 
-from dadf_mm.preprocessing.conversion_runner import add_conversion_arguments, convert_dataset
+from dadf_mm.preprocessing.conversion_runner import (
+    ConverterError,
+    add_conversion_arguments,
+    convert_dataset,
+    prepare_conversion,
+    run_converter,
+)
 from dadf_mm.preprocessing.video_conversion import VideoJob
 
 QUALITIES = {'hq': 'higher_quality', 'lq': 'lower_quality'}
@@ -80,15 +86,16 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[Sequence[str]] = None) -> dict:
     args = parse_args(argv)
+    prepare_conversion(args, args.dftimit_root, args.vidtimit_root)
     fakes = {q: fake_jobs(args.dftimit_root, q) for q in args.quality}
     subjects = sorted({osp.basename(osp.dirname(job.source)) for jobs in fakes.values()
                        for job in jobs})
     if not subjects:
-        raise SystemExit(f'no DeepfakeTIMIT videos under {args.dftimit_root}: expected '
+        raise ConverterError(f'no DeepfakeTIMIT videos under {args.dftimit_root}: expected '
                          f'{"/".join(QUALITIES[q] for q in args.quality)}/<subject>/*.avi')
     reals = real_jobs(args.vidtimit_root, subjects)
     if not reals:
-        raise SystemExit(f'no VidTIMIT videos under {args.vidtimit_root} for the subjects '
+        raise ConverterError(f'no VidTIMIT videos under {args.vidtimit_root} for the subjects '
                          f'{subjects[:3]}...: expected <subject>/video/<utterance>/ frame folders')
     without = sorted(set(subjects) - {job.video_id.split('_')[0] for job in reals})
     if without:
@@ -100,4 +107,4 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
 
 
 if __name__ == '__main__':
-    main(sys.argv[1:])
+    run_converter(main, 'dftimit.py', sys.argv[1:])

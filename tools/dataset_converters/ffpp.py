@@ -34,7 +34,13 @@ import sys
 from typing import Dict, List, Optional, Sequence
 
 from dadf_mm.datasets.ffpp_splits import SPLITS, ffpp_split_videos
-from dadf_mm.preprocessing.conversion_runner import add_conversion_arguments, convert_dataset
+from dadf_mm.preprocessing.conversion_runner import (
+    ConverterError,
+    add_conversion_arguments,
+    convert_dataset,
+    prepare_conversion,
+    run_converter,
+)
 from dadf_mm.preprocessing.video_conversion import VideoJob
 
 METHODS = ('Deepfakes', 'Face2Face', 'FaceSwap', 'NeuralTextures')
@@ -78,9 +84,10 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[Sequence[str]] = None) -> Dict[str, dict]:
     args = parse_args(argv)
+    prepare_conversion(args, args.ffpp_root)
     if not osp.isdir(osp.join(args.ffpp_root, 'original_sequences')):
-        raise SystemExit(f'{args.ffpp_root} has no original_sequences/: pass the folder that '
-                         "FaceForensics++'s download script wrote")
+        raise ConverterError(f'{args.ffpp_root} has no original_sequences/: pass the folder '
+                             "that FaceForensics++'s download script wrote")
     reports = {}
     for comp in args.compression:
         # the lists also keep methods converted by earlier runs
@@ -96,4 +103,4 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, dict]:
 
 
 if __name__ == '__main__':
-    main(sys.argv[1:])
+    run_converter(main, 'ffpp.py', sys.argv[1:])
