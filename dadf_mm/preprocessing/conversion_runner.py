@@ -34,6 +34,20 @@ from .video_conversion import (
     read_video_meta,
 )
 
+#: the largest ``--size``: crops are resized to it (SAM itself takes 1024 x 1024)
+MAX_SIZE = 4096
+#: the largest ``--margin``: a wider crop of a frame-filling face is mostly zero padding
+MAX_MARGIN = 10.0
+
+
+def max_worker_count() -> int:
+    """The largest ``--workers``: 4 processes per CPU core (at least 4).
+
+    Returns:
+        int: The limit.
+    """
+    return 4 * max(os.cpu_count() or 1, 1)
+
 
 def add_conversion_arguments(parser: argparse.ArgumentParser) -> None:
     """The options every converter shares.
@@ -66,16 +80,19 @@ def options_from_args(args: argparse.Namespace) -> ConversionOptions:
         ConversionOptions: The options.
 
     Raises:
-        ConverterError: The first argument out of its range, named with its value and the
-            range.
+        ConverterError: The first argument out of its range (counts and sizes below 1, a
+            margin that is not in (0, 10], a mask threshold outside 0-254, more workers
+            or a larger size than the machine could run), named with its value.
     """
+    max_workers = max_worker_count()
     checks = (
         ('--num-frames', args.num_frames, args.num_frames >= 1, 'at least 1'),
-        ('--workers', args.workers, args.workers >= 1, 'at least 1'),
-        ('--size', args.size, args.size is None or args.size >= 1,
-         'at least 1 (leave it out to keep each crop\'s size)'),
-        ('--margin', args.margin, math.isfinite(args.margin) and args.margin > 0,
-         'a positive number (the crop side per face side, e.g. 1.3)'),
+        ('--workers', args.workers, 1 <= args.workers <= max_workers,
+         f'from 1 to {max_workers} (4 per CPU core)'),
+        ('--size', args.size, args.size is None or 1 <= args.size <= MAX_SIZE,
+         f'from 1 to {MAX_SIZE} (leave it out to keep each crop\'s size)'),
+        ('--margin', args.margin, math.isfinite(args.margin) and 0 < args.margin <= MAX_MARGIN,
+         f'above 0 and at most {MAX_MARGIN:g} (the crop side per face side, e.g. 1.3)'),
         ('--mask-threshold', args.mask_threshold, 0 <= args.mask_threshold <= 254,
          'from 0 to 254 (a mask pixel is forged where its grey value exceeds it: below 0 '
          'every pixel would be, from 255 none)'),

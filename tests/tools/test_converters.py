@@ -387,12 +387,20 @@ def test_h264_videos_at_c23_and_c40(h264_tree, tmp_path):
 REPO = TOOLS.parents[1]
 BAD_ARGUMENTS = [
     (['--num-frames', '0'], '--num-frames must be at least 1, got 0'),
-    (['--workers', '0'], '--workers must be at least 1, got 0'),
-    (['--size', '0'], "--size must be at least 1 (leave it out to keep each crop's size), got 0"),
-    (['--margin', '0'], '--margin must be a positive number (the crop side per face side, '
+    (['--workers', '0'], f'--workers must be from 1 to {4 * os.cpu_count()} (4 per CPU core), '
+                         'got 0'),
+    (['--workers', '100000'], f'--workers must be from 1 to {4 * os.cpu_count()} (4 per CPU '
+                              'core), got 100000'),
+    (['--size', '0'], "--size must be from 1 to 4096 (leave it out to keep each crop's size), "
+                      'got 0'),
+    (['--size', '100000'], "--size must be from 1 to 4096 (leave it out to keep each crop's "
+                           'size), got 100000'),
+    (['--margin', '0'], '--margin must be above 0 and at most 10 (the crop side per face side, '
                         'e.g. 1.3), got 0.0'),
-    (['--margin', 'nan'], '--margin must be a positive number (the crop side per face side, '
-                          'e.g. 1.3), got nan'),
+    (['--margin', 'nan'], '--margin must be above 0 and at most 10 (the crop side per face '
+                          'side, e.g. 1.3), got nan'),
+    (['--margin', '1000'], '--margin must be above 0 and at most 10 (the crop side per face '
+                           'side, e.g. 1.3), got 1000.0'),
     (['--mask-threshold', '255'], '--mask-threshold must be from 0 to 254 (a mask pixel is '
                                   'forged where its grey value exceeds it: below 0 every '
                                   'pixel would be, from 255 none), got 255'),
