@@ -8,12 +8,15 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 from skimage import data
+
+from dadf_mm.datasets import DFDDataset, DFTIMITDataset
 
 TOOLS = Path(__file__).resolve().parents[2] / 'tools' / 'dataset_converters'
 FRAMES, SIZE = 12, 160
@@ -65,6 +68,14 @@ def mask_frames(n=FRAMES):
 
 def read_jsonl(path):
     return [json.loads(line) for line in Path(path).read_text().splitlines()]
+
+
+def video_groups(dataset):
+    """(method, video_id) -> frames, as the metric groups them; every record of a
+    converter's list names its video (``video_id_source`` 'video_id')."""
+    infos = dataset.load_data_list()
+    assert {info['video_id_source'] for info in infos} == {'video_id'}
+    return dict(Counter((info['method'], info['video_id']) for info in infos))
 
 
 def split_pairs(split):
@@ -239,6 +250,8 @@ def test_dfd_converter_with_a_plugged_in_detector(tmp_path, monkeypatch):
     assert {(r['method'], r['video_id'], r['label']) for r in records} == {
         ('original', '01__talking', 0), ('DeepFakeDetection', '01_02__talking__AB12CD34', 1)}
     assert len(records) == 6 and all(r['mask_path'] is None for r in records)
+    assert video_groups(DFDDataset(data_root=str(out))) == {
+        ('original', '01__talking'): 3, ('DeepFakeDetection', '01_02__talking__AB12CD34'): 3}
     for r in records:  # the box the detector gave, times the 1.3 margin: 104 px around (80, 80)
         crop = cv2.imread(str(out / r['img_path']))
         assert crop.shape == (104, 104, 3)
@@ -270,6 +283,8 @@ def test_dftimit_converter(tmp_path):
         assert {(r['method'], r['video_id'], r['label']) for r in records} == {
             ('DF-TIMIT', 'fadg0_sa1-video-fram1', 1), ('original', 'fadg0_sa1', 0)}
         assert len(records) == 4
+        assert video_groups(DFTIMITDataset(data_root=str(out), quality=quality)) == {
+            ('DF-TIMIT', 'fadg0_sa1-video-fram1'): 2, ('original', 'fadg0_sa1'): 2}
 
 
 # --- H.264, as FaceForensics++ ships it (c23 / c40), written by imageio-ffmpeg's ffmpeg ------
