@@ -612,3 +612,34 @@ def test_sigint_and_sigterm_end_converter_and_workers_then_rerun_resumes(tmp_pat
     records = read_jsonl(out / 'annotations' / 'dfd_c23_test.jsonl')
     assert len({r['video_id'] for r in records}) == 6 and len(records) == 48
     assert not list(out.rglob('.*.partial'))
+
+
+def catches(pid, signum):
+    """Whether process ``pid`` has a handler of its own for ``signum`` (/proc SigCgt)."""
+    try:
+        status = Path(f'/proc/{pid}/status').read_text()
+    except OSError:
+        return False
+    mask = int(next(line.split()[1] for line in status.splitlines()
+                    if line.startswith('SigCgt:')), 16)
+    return bool(mask >> (signum - 1) & 1)
+
+
+def test_signal_while_the_libraries_load_is_one_line(tmp_path):
+    """Before: a KeyboardInterrupt traceback from inside the imports."""
+    out = tmp_path / 'out'
+    proc = subprocess.Popen([sys.executable, str(TOOLS / 'dfd.py'), str(tmp_path), str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=subprocess_env())
+    try:
+        # SIGTERM is caught once the script's first lines ran, seconds before torch is loaded
+        assert wait_for(lambda: catches(proc.pid, signal.SIGTERM) or proc.poll() is not None, 60)
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, stderr[-3000:]
+    assert stderr.splitlines() == [
+        'dfd.py: stopped by SIGINT while starting; nothing was converted'], stderr[-3000:]
+    assert not out.exists()
