@@ -11,10 +11,10 @@ Fields of a record (CSV: a header row with these column names):
   else (``0.9``, ``2``, ``'yes'``) is an error, never rounded.
 - ``method``: e.g. ``'original'``, ``'Deepfakes'``; default ``'original'`` for real and
   ``'unknown'`` for fake images.
-- ``video_id``: groups frames into videos for video-level scores; default the image's
-  folder (``v1/0000.png`` and ``v2/0000.png`` are two videos; images directly in the
-  root are one video, ``'.'``), or the image itself for lists of still images
-  (``video_id_from='image'``).
+- ``video_id``: groups frames into videos for video-level scores; without it each
+  image is its own video (video scores then equal frame scores), or, with
+  ``video_id_from='folder'``, the image's folder is its video (``v1/0000.png`` and
+  ``v2/0000.png`` are two videos; images directly in the root are one video, ``'.'``).
 
 Other fields are kept as they are. An image listed twice under one method, or one video
 with two labels, is an error naming both lines. A UTF-8 byte-order mark is accepted.
@@ -110,14 +110,14 @@ def _check_header(path: str, header: List[str], line: int) -> None:
                               f'{repeated}; name each column once')
 
 
-def read_annotations(path: str, video_id_from: str = 'folder') -> List[dict]:
+def read_annotations(path: str, video_id_from: str = 'image') -> List[dict]:
     """Reads and checks an annotation file (``.jsonl``, ``.json`` or ``.csv``).
 
     Args:
         path (str): the list.
-        video_id_from (str): a record without ``video_id`` is in the video of its
-            ``'folder'`` (frames) or is its own video, ``'image'`` (still images).
-            Defaults to 'folder'.
+        video_id_from (str): a record without ``video_id`` is its own video,
+            ``'image'``, or is in the video of its ``'folder'`` (frames extracted into
+            one folder per video). Defaults to 'image'.
 
     Returns:
         list[dict]: normalised records (see the module docstring), in file order.

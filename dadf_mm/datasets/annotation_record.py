@@ -12,7 +12,7 @@ from .errors import AnnotationError
 REQUIRED = ('img_path', 'label')
 #: the strings a label may be (case and surrounding spaces ignored), besides 0/1 and bools
 LABEL_WORDS = {'0': 0, '1': 1, 'real': 0, 'fake': 1, 'false': 0, 'true': 1}
-VIDEO_ID_FROM = ('folder', 'image')
+VIDEO_ID_FROM = ('image', 'folder')
 _LABEL_HELP = ("write 0 (real) or 1 (fake); also accepted: true/false and the strings "
                "'0', '1', 'real', 'fake', 'true', 'false' in any case")
 
@@ -54,36 +54,39 @@ def _path(record: dict, key: str, where: str, required: bool) -> Optional[str]:
 def default_video_id(img_path: str, video_id_from: str) -> str:
     """A record's video when the list gives no ``video_id``.
 
-    ``'folder'``: the image's folder as the list writes it (relative to the data root),
-    so ``v1/0000.png`` and ``v2/0000.png`` are two videos, and every image directly in
-    the root is one video, ``'.'``. ``'image'``: the image itself (its path without
-    extension), for lists of still images.
+    ``'image'`` (the default of the datasets): the image itself (its path), so still
+    images are never pooled into a "video" whose score is the mean of unrelated photos.
+    ``'folder'``: the image's folder as the list writes it (relative
+    to the data root), for frames extracted into one folder per video: ``v1/0000.png``
+    and ``v2/0000.png`` are two videos, and every image directly in the root is one
+    video, ``'.'``.
 
     Args:
         img_path (str): the record's image path.
-        video_id_from (str): ``'folder'`` or ``'image'``.
+        video_id_from (str): ``'image'`` or ``'folder'``.
 
     Returns:
         str: the video id.
     """
     path = osp.normpath(img_path)
     if video_id_from == 'image':
-        return osp.splitext(path)[0]
+        return path
     return osp.dirname(path) or '.'
 
 
-def normalise_record(record: object, where: str, video_id_from: str = 'folder') -> dict:
+def normalise_record(record: object, where: str, video_id_from: str = 'image') -> dict:
     """Checks one record and fills its defaults.
 
     Args:
         record (object): the record as read; must be a mapping.
         where (str): its place, e.g. ``'list.jsonl, line 3'``, for the messages.
         video_id_from (str): how to name a video without ``video_id`` (see
-            :func:`default_video_id`). Defaults to 'folder'.
+            :func:`default_video_id`). Defaults to 'image'.
 
     Returns:
-        dict: the record with ``label`` 0/1, ``mask_path`` (or None), ``method`` and
-        ``video_id``; other fields as they were.
+        dict: the record with ``label`` 0/1, ``mask_path`` (or None), ``method``,
+        ``video_id`` and ``video_id_source`` (``'video_id'`` when the record gives it,
+        else ``video_id_from``); other fields as they were.
     """
     if not isinstance(record, dict):
         raise AnnotationError(f'{where}: a record must be an object with img_path and label, '
@@ -101,14 +104,14 @@ def normalise_record(record: object, where: str, video_id_from: str = 'folder') 
         method = 'original' if label == 0 else 'unknown'
     elif not isinstance(method, str):
         raise AnnotationError(f'{where}: method must be a string, got {method!r}; quote it')
-    video_id = record.get('video_id')
+    video_id, source = record.get('video_id'), 'video_id'
     if video_id in (None, ''):
-        video_id = default_video_id(img_path, video_id_from)
+        video_id, source = default_video_id(img_path, video_id_from), video_id_from
     elif isinstance(video_id, bool) or not isinstance(video_id, (str, int)):
         raise AnnotationError(f'{where}: video_id must be a string, got {video_id!r}; quote it')
     out = dict(record)
     out.update(img_path=img_path, label=label, method=method, video_id=str(video_id),
-               mask_path=_path(record, 'mask_path', where, required=False))
+               video_id_source=source, mask_path=_path(record, 'mask_path', where, required=False))
     return out
 
 

@@ -7,7 +7,10 @@ and ``forged`` (1). Each sample's info carries, besides mmseg's ``img_path`` and
 - ``gt_label``: 0 real, 1 fake;
 - ``method``: e.g. ``'original'``, ``'Deepfakes'``;
 - ``video_id``: e.g. ``'071_054'``; frames of one video share it (a list without it:
-  the image's folder, see :mod:`.annotation_file`);
+  the image itself, or its folder with ``video_id_from='folder'``, see
+  :mod:`.annotation_file`);
+- ``video_id_source``: ``'video_id'`` (the list gives it), ``'image'`` or ``'folder'``,
+  so that the metric says how its video scores were grouped;
 - ``has_mask``: whether the pixel ground truth is known (a real image's all-zero mask
   is known; a fake without a mask file, or any sample of a detection-only dataset, is
   not), so the metric scores localisation only where it is.
@@ -34,9 +37,10 @@ class ForgeryFolderDataset(BaseSegDataset):
             are always kept); ``None`` keeps everything. Defaults to None.
         with_masks (bool): ``False`` marks every sample ``has_mask=False`` (detection
             only). Defaults to True.
-        video_id_from (str): a record without ``video_id`` belongs to the video of its
-            ``'folder'`` (video frames) or is its own video, ``'image'`` (still images).
-            Defaults to 'folder'.
+        video_id_from (str): a record without ``video_id`` is its own video,
+            ``'image'`` (safe for still images: video scores then equal frame scores), or
+            belongs to the video of its ``'folder'`` (frames extracted into one folder
+            per video). Defaults to 'image'.
         **kwargs: the rest of mmseg's ``BaseSegDataset`` (``data_root``, ``pipeline``,
             ``data_prefix``, ``test_mode``, ...).
     """
@@ -51,7 +55,7 @@ class ForgeryFolderDataset(BaseSegDataset):
                  ann_file: str,
                  methods: Optional[Sequence[str]] = None,
                  with_masks: bool = True,
-                 video_id_from: str = 'folder',
+                 video_id_from: str = 'image',
                  **kwargs) -> None:
         self.methods = None if methods is None else tuple(methods)
         self.with_masks = with_masks
@@ -67,7 +71,7 @@ class ForgeryFolderDataset(BaseSegDataset):
             list[dict]: One data info per kept record: mmseg's ``img_path``,
             ``seg_map_path`` (None without a mask file), ``label_map``,
             ``reduce_zero_label``, ``seg_fields``, and ``gt_label``, ``method``,
-            ``video_id``, ``has_mask``.
+            ``video_id``, ``video_id_source``, ``has_mask``.
 
         Raises:
             MissingDataFileError: The annotation list does not exist.
@@ -99,6 +103,7 @@ class ForgeryFolderDataset(BaseSegDataset):
                      gt_label=r['label'],
                      method=r['method'],
                      video_id=r['video_id'],
+                     video_id_source=r['video_id_source'],
                      has_mask=self.with_masks and (mask is not None or r['label'] == 0)))
         return data_list
 

@@ -50,7 +50,10 @@ class ForgeryMetric(BaseMetric):
     - ``video_ACC``, ``video_AUC``, ``video_EER``: the same on video scores, a video's
       score being the mean of its frames' scores. A video is identified by
       ``method`` and ``video_id`` together (FF++ reuses ids across methods); all its
-      frames must carry the same ``gt_label``.
+      frames must carry the same ``gt_label``. The log says how the videos were
+      grouped, from each sample's ``video_id_source``: by the list's ``video_id``
+      (the default when a dataset does not say), by folder, or each image its own video
+      (a list of still images without ``video_id``: video scores equal frame scores).
 
     AUC and EER are NaN (with a logged warning) when the set holds only one class.
 
@@ -155,6 +158,7 @@ class ForgeryMetric(BaseMetric):
             score=score,
             method=str(sample['method']),
             video_id=str(sample['video_id']),
+            video_id_source=str(sample.get('video_id_source', 'video_id')),
             counts=counts)
 
     def _mask_counts(self, sample: dict, name: str, label: int) -> tuple:
@@ -231,6 +235,8 @@ class ForgeryMetric(BaseMetric):
                   f'{len(records) - num_fake} real) in {len(video_scores)} videos, '
                   f'localisation measured on {int(localized.sum())} images',
                   logger='current')
+        print_log(f'ForgeryMetric: video metrics over {len(video_scores)} videos '
+                  f'({video_grouping(records)})', logger='current')
         return metrics
 
     def _unique(self, results: List[dict]) -> List[dict]:
@@ -315,6 +321,41 @@ class ForgeryMetric(BaseMetric):
             print_log(f'ForgeryMetric: {num_unlocalized} of {num_samples} samples have '
                       'no mask (has_mask=False); localisation metrics cover the other '
                       f'{num_samples - num_unlocalized}', logger='current')
+
+
+#: how a sample's video was named (its ``video_id_source``) -> how the log says it, for
+#: a set named one way and for a part of a mixed set
+VIDEO_GROUPING = {
+    'video_id': ('grouped by video_id', 'grouped by video_id'),
+    'folder': ('grouped by folder: the list gives no video_id',
+               'without video_id grouped by folder'),
+    'image': ('each image its own video: the list gives no video_id, so video scores equal '
+              'frame scores; give video_id to group frames',
+              'without video_id each its own video'),
+}
+
+
+def video_grouping(records: Sequence[dict]) -> str:
+    """How the video scores were grouped, for the log.
+
+    Args:
+        records (Sequence[dict]): The evaluated samples, each with ``video_id_source``
+            (``'video_id'``, ``'folder'`` or ``'image'``).
+
+    Returns:
+        str: e.g. ``'grouped by video_id'``; for mixed sources the number of images of
+        each, e.g. ``'7 images grouped by video_id, 1 image without video_id each its own
+        video'``.
+    """
+    counts = Counter(r['video_id_source'] for r in records)
+
+    def phrases(source: str) -> tuple:
+        return VIDEO_GROUPING.get(source, (f'video ids from {source}', ) * 2)
+
+    if len(counts) == 1:
+        return phrases(next(iter(counts)))[0]
+    return ', '.join(f'{n} image{"s" if n > 1 else ""} {phrases(source)[1]}'
+                     for source, n in counts.most_common())
 
 
 def _scalar(value: Any, name: str, key: str) -> float:

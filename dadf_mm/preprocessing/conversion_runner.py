@@ -1,21 +1,28 @@
 """Running a dataset's video jobs in parallel, writing its annotation lists and a report.
 
 The dataset converters under ``tools/dataset_converters`` only list their videos
-(:class:`VideoJob`) and their splits; everything else is here, shared.
+(:class:`VideoJob`) and their splits; everything else is here, shared: checking the
+arguments and the output folder before any video is read (:func:`prepare_conversion`),
+and ending on a wrong input, Ctrl-C or SIGTERM with one line (:func:`run_converter`).
 """
 import argparse
 import json
+import math
 import multiprocessing
 import os
 import os.path as osp
+import signal
+import sys
+import tempfile
 import time
 from collections import Counter
-from typing import Dict, List, Optional, Sequence
+from typing import Callable, Dict, Iterable, List, Optional, Sequence
 
 import cv2
 from tqdm import tqdm
 
 from ..datasets.annotation_file import write_annotations
+from .conversion_errors import ConversionStopped, ConverterError
 from .face_detector import HaarFaceDetector, build_face_detector, resolve_detector_factory
 from .video_conversion import (
     NOT_CONVERTED,
@@ -26,6 +33,20 @@ from .video_conversion import (
     convert_video,
     read_video_meta,
 )
+
+#: the largest ``--size``: crops are resized to it (SAM itself takes 1024 x 1024)
+MAX_SIZE = 4096
+#: the largest ``--margin``: a wider crop of a frame-filling face is mostly zero padding
+MAX_MARGIN = 10.0
+
+
+def max_worker_count() -> int:
+    """The largest ``--workers``: 4 processes per CPU core (at least 4).
+
+    Returns:
+        int: The limit.
+    """
+    return 4 * max(os.cpu_count() or 1, 1)
 
 
 def add_conversion_arguments(parser: argparse.ArgumentParser) -> None:
@@ -41,7 +62,8 @@ def add_conversion_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--size', type=int, default=None,
                         help='resize crops to SIZE x SIZE (default: keep each crop\'s size)')
     parser.add_argument('--mask-threshold', type=int, default=127,
-                        help='mask pixels with grey value above this are forged (default 127)')
+                        help='mask pixels with grey value above this (0 to 254) are forged '
+                        '(default 127)')
     parser.add_argument('--workers', type=int, default=1, help='parallel processes (default 1)')
     parser.add_argument('--detector', default='haar',
                         help="'haar' (OpenCV Haar cascade, default) or 'package.module:factory', "
@@ -58,10 +80,26 @@ def options_from_args(args: argparse.Namespace) -> ConversionOptions:
         ConversionOptions: The options.
 
     Raises:
-        SystemExit: A count or size below 1, or a margin that is not positive.
+        ConverterError: The first argument out of its range (counts and sizes below 1, a
+            margin that is not in (0, 10], a mask threshold outside 0-254, more workers
+            or a larger size than the machine could run), named with its value.
     """
-    if args.num_frames < 1 or args.margin <= 0 or args.workers < 1 or (args.size or 1) < 1:
-        raise SystemExit('--num-frames, --workers and --size must be >= 1, --margin > 0')
+    max_workers = max_worker_count()
+    checks = (
+        ('--num-frames', args.num_frames, args.num_frames >= 1, 'at least 1'),
+        ('--workers', args.workers, 1 <= args.workers <= max_workers,
+         f'from 1 to {max_workers} (4 per CPU core)'),
+        ('--size', args.size, args.size is None or 1 <= args.size <= MAX_SIZE,
+         f'from 1 to {MAX_SIZE} (leave it out to keep each crop\'s size)'),
+        ('--margin', args.margin, math.isfinite(args.margin) and 0 < args.margin <= MAX_MARGIN,
+         f'above 0 and at most {MAX_MARGIN:g} (the crop side per face side, e.g. 1.3)'),
+        ('--mask-threshold', args.mask_threshold, 0 <= args.mask_threshold <= 254,
+         'from 0 to 254 (a mask pixel is forged where its grey value exceeds it: below 0 '
+         'every pixel would be, from 255 none)'),
+    )
+    for name, value, ok, wanted in checks:
+        if not ok:
+            raise ConverterError(f'{name} must be {wanted}, got {value}')
     return ConversionOptions(num_frames=args.num_frames, margin=args.margin, size=args.size,
                              mask_threshold=args.mask_threshold, detector=args.detector)
 
@@ -71,8 +109,11 @@ _WORKER: dict = {}
 
 def _init_worker(detector_spec: Optional[str], root: str, options: ConversionOptions,
                  single_thread: bool = True) -> None:
-    if single_thread:  # parallel processes, not threads inside each
+    if single_thread:  # a pool worker: parallel processes, not threads inside each
         cv2.setNumThreads(1)
+        # Ctrl-C in a terminal reaches every process of the group: the main process alone
+        # handles it and ends the workers (pool.terminate), so none prints a traceback
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     _WORKER.update(root=root, options=options, detector=None, detector_error=None)
     try:
         _WORKER['detector'] = build_face_detector(detector_spec)
@@ -111,6 +152,10 @@ def run_jobs(jobs: Sequence[VideoJob],
     Returns:
         list[VideoResult]: One result per job (skipped ones first, then in completion
         order).
+
+    Raises:
+        ConversionStopped: SIGINT or SIGTERM (see :func:`run_converter`); the workers are
+            ended first, and the videos converted before are complete.
     """
     jobs = list(jobs)
     todo = [job for job in jobs if completion(job, root, options) is not None]
@@ -119,28 +164,31 @@ def run_jobs(jobs: Sequence[VideoJob],
     if not todo:
         return results
     bar = tqdm(total=len(todo), desc=desc, unit='video', dynamic_ncols=True)
-    if workers == 1:
-        _init_worker(detector, root, options, single_thread=False)
-        stream = map(_run_one, todo)
-        pool = None
-    else:
-        # not fork: a forked child of a process whose OpenCV (or torch) thread pool is
-        # running can deadlock. A fork server starts clean, imports this module once and
-        # forks the workers from there (which may then use CUDA).
-        context = multiprocessing.get_context('forkserver')
-        context.set_forkserver_preload([__name__])
-        pool = context.Pool(workers, initializer=_init_worker,
-                            initargs=(detector, root, options))
-        stream = pool.imap_unordered(_run_one, todo)
+    pool = None
     try:
+        if workers == 1:
+            _init_worker(detector, root, options, single_thread=False)
+            stream: Iterable[VideoResult] = map(_run_one, todo)
+        else:
+            # not fork: a forked child of a process whose OpenCV (or torch) thread pool is
+            # running can deadlock. A fork server starts clean, imports this module once
+            # and forks the workers from there (which may then use CUDA).
+            context = multiprocessing.get_context('forkserver')
+            context.set_forkserver_preload([__name__])
+            pool = context.Pool(workers, initializer=_init_worker,
+                                initargs=(detector, root, options))
+            stream = pool.imap_unordered(_run_one, todo)
         for result in stream:
             results.append(result)
             if result.status == 'failed':
                 bar.write(f'failed: {result.job.method}/{result.job.video_id}: {result.reason}')
             bar.update()
-    except BaseException:  # Ctrl-C included: stop the workers; their videos are redone later
+    except BaseException as err:  # Ctrl-C included: stop the workers; their videos are redone
         if pool is not None:
             pool.terminate()
+        if isinstance(err, ConversionStopped):
+            err.converted = sum(r.status == 'done' for r in results)
+            err.total = len(todo)
         raise
     finally:
         bar.close()
@@ -283,8 +331,10 @@ def convert_dataset(name: str, root: str, splits: Dict[str, Sequence[VideoJob]],
     present = [job for job in run if osp.exists(job.source)]
     missing = [job.source for job in run if not osp.exists(job.source)]
     if run and not present:
-        raise SystemExit(f'{name}: none of the {len(run)} videos to convert exists, e.g. '
-                         f'{run[0].source}; check the input folder and --compression')
+        raise ConverterError(f'{name}: none of the {len(run)} videos to convert exists, e.g. '
+                             f'{run[0].source}; check the input folder and --compression')
+    check_output_folder(root, [osp.dirname(job.output_dir(root)) for job in present]
+                        + [osp.join(root, 'annotations'), osp.join(root, 'reports')])
     results = run_jobs(present, root, options, workers=args.workers, detector=args.detector,
                        desc=name)
     annotations = write_split_lists(root, splits, file_names, options)
@@ -299,11 +349,123 @@ def check_detector_or_exit(spec: Optional[str]) -> None:
         spec (str, optional): The ``--detector`` value.
 
     Raises:
-        SystemExit: The detector cannot be imported or built.
+        ConverterError: The detector cannot be imported or built.
     """
     try:
         factory = resolve_detector_factory(spec)
         if factory is HaarFaceDetector:
             HaarFaceDetector()
     except (ValueError, FileNotFoundError, RuntimeError) as err:
-        raise SystemExit(f'--detector: {err}') from err
+        raise ConverterError(f'--detector: {err}') from err
+
+
+def _nearest_existing(path: str) -> str:
+    path = osp.abspath(path)
+    while not osp.exists(path) and osp.dirname(path) != path:
+        path = osp.dirname(path)
+    return path
+
+
+def check_output_folder(root: str, folders: Iterable[str] = ()) -> None:
+    """Fails before any video is read when the output cannot be written: ``root`` (made
+    if missing) and, for each of ``folders``, the nearest folder that exists get a probe
+    file written and removed.
+
+    Args:
+        root (str): The output root.
+        folders (Iterable[str]): Folders the run will write into (made later if missing).
+            Defaults to ().
+
+    Raises:
+        ConverterError: ``root`` is a file, or a folder cannot be written, named with the
+            system's reason and the fix.
+    """
+    if osp.exists(root) and not osp.isdir(root):
+        raise ConverterError(f'output folder {root} is a file; pass a folder (it is made if '
+                             'missing)')
+    try:
+        os.makedirs(root, exist_ok=True)
+    except OSError as err:
+        raise ConverterError(f'output folder {root} cannot be made ({err.strerror}); pass a '
+                             'folder you can write to') from err
+    for folder in dict.fromkeys([root, *(_nearest_existing(f) for f in folders)]):
+        if not osp.isdir(folder):
+            raise ConverterError(f'{folder} in the output folder {root} is a file, where the '
+                                 'converter writes a folder; move it away')
+        try:
+            handle, probe = tempfile.mkstemp(prefix='.write-check-', dir=folder)
+            os.close(handle)
+            os.remove(probe)
+        except OSError as err:
+            raise ConverterError(
+                f'output folder {folder} is not writable ({err.strerror}); pass a writable '
+                'output folder, or make it writable (e.g. chmod -R u+w, or a read-write '
+                'mount)') from err
+
+
+def check_input_folders(*folders: str) -> None:
+    """Fails when an input folder given on the command line does not exist.
+
+    Args:
+        *folders (str): The input folders.
+
+    Raises:
+        ConverterError: The first that is missing or is not a folder.
+    """
+    for folder in folders:
+        if not osp.isdir(folder):
+            what = 'is not a folder' if osp.exists(folder) else 'does not exist'
+            raise ConverterError(f'input folder {folder} {what}; pass the dataset\'s download '
+                                 'folder')
+
+
+def prepare_conversion(args: argparse.Namespace, *inputs: str) -> ConversionOptions:
+    """Every check that needs no video, before any is read: the input folders, the
+    options' ranges, the detector and the output folder (``args.out``).
+
+    Args:
+        args (argparse.Namespace): The parsed command line (with ``out`` and the options
+            of :func:`add_conversion_arguments`).
+        *inputs (str): The input folders.
+
+    Returns:
+        ConversionOptions: The run's options.
+
+    Raises:
+        ConverterError: The first problem found, in one line.
+    """
+    check_input_folders(*inputs)
+    options = options_from_args(args)
+    check_detector_or_exit(args.detector)
+    check_output_folder(args.out)
+    return options
+
+
+def run_converter(main: Callable[[Sequence[str]], object], tool: str,
+                  argv: Sequence[str]) -> None:
+    """Runs a converter's ``main``: a wrong input ends as one line ``<tool>: <message>``
+    (exit status 1); SIGINT (Ctrl-C) or SIGTERM ends the workers and the run with one
+    line (exit status 130 or 143). The videos finished before are complete and kept; the
+    same command converts the rest.
+
+    Args:
+        main (Callable[[Sequence[str]], object]): The converter's ``main(argv)``.
+        tool (str): Its name in the messages, e.g. ``'ffpp.py'``.
+        argv (Sequence[str]): The command-line arguments.
+    """
+    def stop(signum: int, frame: object) -> None:
+        for kind in (signal.SIGINT, signal.SIGTERM):  # a second signal does not cut the
+            signal.signal(kind, signal.SIG_IGN)      # ending of the workers short
+        raise ConversionStopped(signal.Signals(signum).name, signum)
+
+    before = {kind: signal.signal(kind, stop) for kind in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        main(argv)
+    except ConverterError as err:
+        sys.exit(f'{tool}: {err}')
+    except ConversionStopped as stopped:
+        sys.stderr.write(f'{tool}: {stopped.report()}\n')
+        sys.exit(128 + stopped.signum)
+    finally:
+        for kind, handler in before.items():
+            signal.signal(kind, handler)

@@ -45,17 +45,22 @@ def test_float_label_in_csv_and_json(tmp_path):
         ForgeryFolderDataset(ann_file=str(tmp_path / 'l.json'))
 
 
-# --- case 3: without video_id, a video is the image's folder ------------------------------
+# --- case 3: without video_id, a video is the image (or, asked for, its folder) -----------
 def test_frames_of_two_folders_are_two_videos(tmp_path):
     records = [dict(img_path=f'{v}/{k:04d}.png', label=1, method='Deepfakes')
                for v in ('v1', 'v2') for k in range(3)]
     records.append(dict(img_path='still.png', label=0))
     records.append(dict(img_path='c23/original/071/images/0001.png', label=0))
     path = write_jsonl(tmp_path / 'l.jsonl', records)
-    videos = [r['video_id'] for r in read_annotations(path)]
+    # by default each image is its own video
+    assert [r['video_id'] for r in read_annotations(path)] == [r['img_path'] for r in records]
+    assert {r['video_id_source'] for r in read_annotations(path)} == {'image'}
+    by_folder = read_annotations(path, 'folder')
+    videos = [r['video_id'] for r in by_folder]
     assert videos == ['v1'] * 3 + ['v2'] * 3 + ['.', 'c23/original/071/images']
+    assert {r['video_id_source'] for r in by_folder} == {'folder'}
     # the metric's video grouping (method, video_id) then sees two fake videos, not one
-    keys = [(r['method'], r['video_id']) for r in read_annotations(path)][:6]
+    keys = [(r['method'], r['video_id']) for r in by_folder][:6]
     grouped, scores, labels = aggregate_videos([0.1, 0.2, 0.3, 0.7, 0.8, 0.9], [1] * 6, keys)
     assert grouped == [('Deepfakes', 'v1'), ('Deepfakes', 'v2')]
     assert scores.tolist() == pytest.approx([0.2, 0.8])
@@ -64,8 +69,14 @@ def test_frames_of_two_folders_are_two_videos(tmp_path):
         dict(img_path='v1/0000.png', label=1), dict(img_path='v2/0000.png', label=1),
         dict(img_path='v2/0001.png', label=1, video_id='clip')])
     fmld = FMLDDataset(split='test', data_root=str(tmp_path), ann_file=path)
-    assert [d['video_id'] for d in fmld.load_data_list()] == ['v1/0000', 'v2/0000', 'clip']
+    assert [d['video_id'] for d in fmld.load_data_list()] == [
+        'v1/0000.png', 'v2/0000.png', 'clip']
+    assert [d['video_id_source'] for d in fmld.load_data_list()] == [
+        'image', 'image', 'video_id']
     folder = ForgeryFolderDataset(ann_file=path)
+    assert [d['video_id'] for d in folder.load_data_list()] == [
+        'v1/0000.png', 'v2/0000.png', 'clip']
+    folder = ForgeryFolderDataset(ann_file=path, video_id_from='folder')
     assert [d['video_id'] for d in folder.load_data_list()] == ['v1', 'v2', 'clip']
 
 
@@ -76,7 +87,7 @@ def test_one_video_with_two_labels_names_both_lines(tmp_path):
         dict(img_path='v1/0001.png', label=0, method='GAN')])
     with pytest.raises(AnnotationError, match=r"l\.jsonl, line 1 and line 3: one video "
                        r"\(method 'GAN', video_id 'v1'\) is labelled 1 and 0"):
-        read_annotations(path)
+        read_annotations(path, 'folder')
 
 
 # --- case 6: a repeated record is an error naming both lines -----------------------------

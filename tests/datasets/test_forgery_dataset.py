@@ -74,6 +74,7 @@ def test_ffpp_dataset_reads_converter_output(ffpp_out):
         sample = dataset[i]['data_samples']
         meta = sample.metainfo
         seen.add((meta['method'], meta['video_id'], meta['gt_label']))
+        assert meta['video_id_source'] == 'video_id'  # the converter writes video_id
         gt = sample.gt_sem_seg.data
         assert gt.shape == (1, ) + tuple(meta['ori_shape']) and gt.dtype.is_floating_point is False
         assert meta['has_mask'] is True
@@ -90,8 +91,9 @@ def test_ffpp_dataset_reads_converter_output(ffpp_out):
 
 
 def test_converter_list_without_video_id_groups_the_same_videos(ffpp_out, tmp_path):
-    """The default video (the image's folder) splits the converter's frames as its video_id
-    does, although every video names its frames 0000.png, 0002.png, ..."""
+    """Grouping by folder (``video_id_from='folder'``) splits the converter's frames as its
+    video_id does, although every video names its frames 0000.png, 0002.png, ...; without
+    it, each frame is its own video."""
     out, _, _ = ffpp_out
     records = [json.loads(line) for line in
                (out / 'annotations' / 'ffpp_c23_train.jsonl').read_text().splitlines()]
@@ -99,7 +101,9 @@ def test_converter_list_without_video_id_groups_the_same_videos(ffpp_out, tmp_pa
         del r['video_id']
     write_annotations(str(tmp_path / 'no_ids.jsonl'), records)
     with_ids = FFPPDataset(data_root=str(out), split='train', methods=['Deepfakes', 'FaceSwap'])
-    without = ForgeryFolderDataset(ann_file=str(tmp_path / 'no_ids.jsonl'), data_root=str(out))
+    without = ForgeryFolderDataset(ann_file=str(tmp_path / 'no_ids.jsonl'), data_root=str(out),
+                                   video_id_from='folder')
+    frames = ForgeryFolderDataset(ann_file=str(tmp_path / 'no_ids.jsonl'), data_root=str(out))
 
     def videos(dataset):
         groups = {}
@@ -108,6 +112,7 @@ def test_converter_list_without_video_id_groups_the_same_videos(ffpp_out, tmp_pa
         return sorted(groups.values())
 
     assert videos(with_ids) == videos(without) and len(videos(without)) == 3
+    assert len(videos(frames)) == len(records) == 9
 
 
 def test_missing_or_empty_split_names_file_and_fix(ffpp_out):
@@ -145,9 +150,11 @@ def test_folder_dataset_csv_and_has_mask(tmp_path):
     dataset = ForgeryFolderDataset(ann_file='list.csv', data_root=str(tmp_path),
                                    pipeline=PIPELINE)
     metas = [dataset[i]['data_samples'].metainfo for i in range(3)]
-    # without video_id an image's video is its folder: here the root, '.'
-    assert [(m['method'], m['video_id'], m['gt_label'], m['has_mask']) for m in metas] == [
-        ('original', '.', 0, True), ('GAN', 'clip7', 1, True), ('GAN', '.', 1, False)]
+    # without video_id an image is its own video
+    assert [(m['method'], m['video_id'], m['video_id_source'], m['gt_label'], m['has_mask'])
+            for m in metas] == [('original', 'a.png', 'image', 0, True),
+                                ('GAN', 'clip7', 'video_id', 1, True),
+                                ('GAN', 'c.png', 'image', 1, False)]
     gt = dataset[1]['data_samples'].gt_sem_seg.data[0].numpy()
     np.testing.assert_array_equal(gt, mask)
     # a real image without a mask is pristine everywhere; a fake without one is unknown

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from skimage import data
 
-from dadf_mm.preprocessing.conversion_runner import check_detector_or_exit
+from dadf_mm.preprocessing.conversion_runner import ConverterError, check_detector_or_exit
 from dadf_mm.preprocessing.face_detector import FaceDetection, HaarFaceDetector, build_face_detector
 
 ASTRONAUT_FACE_CENTRE = (224, 115)  # x, y of Eileen Collins' face in skimage's astronaut
@@ -58,5 +58,5 @@ def test_converter_checks_a_plugged_in_factory_without_calling_it(tmp_path, monk
     check_detector_or_exit('gpu_faces:make')  # in the parent: import only (CUDA stays unused)
     assert sys.modules['gpu_faces'].CALLS == []
     sys.modules.pop('gpu_faces')
-    with pytest.raises(SystemExit, match='--detector: cannot import'):
+    with pytest.raises(ConverterError, match="--detector: cannot import"):
         check_detector_or_exit('gpu_faces_missing:make')

@@ -2,14 +2,21 @@
 import importlib.util
 import json
 import os
+import re
 import shutil
+import signal
 import subprocess
+import sys
+import time
+from collections import Counter
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 from skimage import data
+
+from dadf_mm.datasets import DFDDataset, DFTIMITDataset
 
 TOOLS = Path(__file__).resolve().parents[2] / 'tools' / 'dataset_converters'
 FRAMES, SIZE = 12, 160
@@ -61,6 +68,14 @@ def mask_frames(n=FRAMES):
 
 def read_jsonl(path):
     return [json.loads(line) for line in Path(path).read_text().splitlines()]
+
+
+def video_groups(dataset):
+    """(method, video_id) -> frames, as the metric groups them; every record of a
+    converter's list names its video (``video_id_source`` 'video_id')."""
+    infos = dataset.load_data_list()
+    assert {info['video_id_source'] for info in infos} == {'video_id'}
+    return dict(Counter((info['method'], info['video_id']) for info in infos))
 
 
 def split_pairs(split):
@@ -235,6 +250,8 @@ def test_dfd_converter_with_a_plugged_in_detector(tmp_path, monkeypatch):
     assert {(r['method'], r['video_id'], r['label']) for r in records} == {
         ('original', '01__talking', 0), ('DeepFakeDetection', '01_02__talking__AB12CD34', 1)}
     assert len(records) == 6 and all(r['mask_path'] is None for r in records)
+    assert video_groups(DFDDataset(data_root=str(out))) == {
+        ('original', '01__talking'): 3, ('DeepFakeDetection', '01_02__talking__AB12CD34'): 3}
     for r in records:  # the box the detector gave, times the 1.3 margin: 104 px around (80, 80)
         crop = cv2.imread(str(out / r['img_path']))
         assert crop.shape == (104, 104, 3)
@@ -244,7 +261,8 @@ def test_dfd_converter_with_a_plugged_in_detector(tmp_path, monkeypatch):
 
 def test_converter_stops_when_no_input_video_exists(tmp_path):
     (tmp_path / 'ffpp' / 'original_sequences').mkdir(parents=True)
-    with pytest.raises(SystemExit, match='none of the .* videos to convert exists'):
+    from dadf_mm.preprocessing.conversion_runner import ConverterError
+    with pytest.raises(ConverterError, match='none of the .* videos to convert exists'):
         load_tool('ffpp').main([str(tmp_path / 'ffpp'), str(tmp_path / 'out'),
                                 '--compression', 'c40', '--splits', 'val'])
 
@@ -265,6 +283,8 @@ def test_dftimit_converter(tmp_path):
         assert {(r['method'], r['video_id'], r['label']) for r in records} == {
             ('DF-TIMIT', 'fadg0_sa1-video-fram1', 1), ('original', 'fadg0_sa1', 0)}
         assert len(records) == 4
+        assert video_groups(DFTIMITDataset(data_root=str(out), quality=quality)) == {
+            ('DF-TIMIT', 'fadg0_sa1-video-fram1'): 2, ('original', 'fadg0_sa1'): 2}
 
 
 # --- H.264, as FaceForensics++ ships it (c23 / c40), written by imageio-ffmpeg's ffmpeg ------
@@ -376,3 +396,250 @@ def test_h264_videos_at_c23_and_c40(h264_tree, tmp_path):
         assert set(np.unique(mask)) == {0, 255}
         green = (crop[..., 1] > 150) & (crop[..., 2] < 110)
         assert (green & (mask == 255)).sum() > 0.8 * green.sum() > 0
+
+
+# --- arguments and the output folder are checked before any video is read -----------------
+REPO = TOOLS.parents[1]
+BAD_ARGUMENTS = [
+    (['--num-frames', '0'], '--num-frames must be at least 1, got 0'),
+    (['--workers', '0'], f'--workers must be from 1 to {4 * os.cpu_count()} (4 per CPU core), '
+                         'got 0'),
+    (['--workers', '100000'], f'--workers must be from 1 to {4 * os.cpu_count()} (4 per CPU '
+                              'core), got 100000'),
+    (['--size', '0'], "--size must be from 1 to 4096 (leave it out to keep each crop's size), "
+                      'got 0'),
+    (['--size', '100000'], "--size must be from 1 to 4096 (leave it out to keep each crop's "
+                           'size), got 100000'),
+    (['--margin', '0'], '--margin must be above 0 and at most 10 (the crop side per face side, '
+                        'e.g. 1.3), got 0.0'),
+    (['--margin', 'nan'], '--margin must be above 0 and at most 10 (the crop side per face '
+                          'side, e.g. 1.3), got nan'),
+    (['--margin', '1000'], '--margin must be above 0 and at most 10 (the crop side per face '
+                           'side, e.g. 1.3), got 1000.0'),
+    (['--mask-threshold', '255'], '--mask-threshold must be from 0 to 254 (a mask pixel is '
+                                  'forged where its grey value exceeds it: below 0 every '
+                                  'pixel would be, from 255 none), got 255'),
+    (['--mask-threshold', '-1'], '--mask-threshold must be from 0 to 254 (a mask pixel is '
+                                 'forged where its grey value exceeds it: below 0 every '
+                                 'pixel would be, from 255 none), got -1'),
+]
+
+
+def dfd_tree(root, videos=1, frames=FRAMES):
+    """DFD layout (c23) with ``videos`` real and ``videos`` fake face videos."""
+    for k in range(videos):
+        write_video(root / f'original_sequences/actors/c23/videos/{k:02d}__talking.mp4',
+                    real_frames(frames))
+        write_video(root / 'manipulated_sequences/DeepFakeDetection/c23/videos/'
+                    f'{k:02d}_09__talking__AB12CD34.mp4', real_frames(frames))
+    return root
+
+
+def counting_detector(folder, delay=0.0):
+    """A module ``counted_faces`` whose detector (``counted_faces:make``) returns a fixed
+    box, after ``delay`` seconds, and leaves one file per call in ``folder/calls``."""
+    (folder / 'calls').mkdir()
+    (folder / 'counted_faces.py').write_text(
+        'import os, tempfile, time\n'
+        'def make():\n'
+        '    def detect(frame):\n'
+        f'        os.close(tempfile.mkstemp(dir={str(folder / "calls")!r})[0])\n'
+        f'        time.sleep({delay})\n'
+        '        return [(40, 40, 120, 120, 1.0)]\n'
+        '    return detect\n')
+    return 'counted_faces:make'
+
+
+@pytest.mark.parametrize('arguments, message', BAD_ARGUMENTS)
+def test_bad_argument_is_one_line_before_any_work(tmp_path, monkeypatch, arguments, message):
+    root, out = dfd_tree(tmp_path / 'ffpp'), tmp_path / 'out'
+    detector = counting_detector(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    from dadf_mm.preprocessing.conversion_runner import run_converter
+    tool = load_tool('dfd')
+    with pytest.raises(SystemExit) as stop:
+        run_converter(tool.main, 'dfd.py', [str(root), str(out), '--detector', detector,
+                                            *arguments])
+    assert stop.value.code == f'dfd.py: {message}'
+    assert not out.exists() and not os.listdir(tmp_path / 'calls')
+
+
+def test_missing_input_folder_is_one_line(tmp_path):
+    from dadf_mm.preprocessing.conversion_runner import run_converter
+    for name, argv in (('dfd', [tmp_path / 'gone', tmp_path / 'out']),
+                       ('ffpp', [tmp_path / 'gone', tmp_path / 'out']),
+                       ('dftimit', [tmp_path, tmp_path / 'gone', tmp_path / 'out'])):
+        with pytest.raises(SystemExit) as stop:
+            run_converter(load_tool(name).main, f'{name}.py', [str(a) for a in argv])
+        assert stop.value.code == (f'{name}.py: input folder {tmp_path / "gone"} does not '
+                                   "exist; pass the dataset's download folder")
+    assert not (tmp_path / 'out').exists()
+
+
+def subprocess_env(*paths):
+    return dict(os.environ, PYTHONPATH=os.pathsep.join(map(str, [REPO, *paths])))
+
+
+READ_ONLY_MOUNT = 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && shift && exec "$@"'
+
+
+def with_read_only_folder(command, folder):
+    """``command`` for which ``folder`` cannot be written: by its file mode for a user; for
+    root, whom file modes do not stop, by a read-only bind mount in a mount namespace of the
+    command's own (``unshare``)."""
+    if os.geteuid() != 0:
+        os.chmod(folder, 0o555)
+        return command
+    wrapped = ['unshare', '--mount', '--propagation', 'private', 'sh', '-c', READ_ONLY_MOUNT,
+               'sh', str(folder)]
+    probe = subprocess.run([*wrapped, 'touch', str(folder / 'probe')], capture_output=True)
+    if probe.returncode == 0 or b'Read-only file system' not in probe.stderr:
+        pytest.skip('root here cannot make a folder read-only (no unshare/mount rights)')
+    return [*wrapped, *command]
+
+
+def test_read_only_output_folder_is_refused_before_any_video(tmp_path):
+    """Before: every video was decoded and its faces detected, each failed to be written,
+    and writing the lists ended in a PermissionError traceback."""
+    root = dfd_tree(tmp_path / 'ffpp')
+    detector = counting_detector(tmp_path)
+    out = tmp_path / 'out'
+    out.mkdir()
+    (out / 'kept.txt').write_text('written before')
+    command = with_read_only_folder(
+        [sys.executable, str(TOOLS / 'dfd.py'), str(root), str(out), '--detector', detector], out)
+    try:
+        proc = subprocess.run(command, capture_output=True, text=True,
+                              env=subprocess_env(tmp_path), timeout=300)
+    finally:
+        os.chmod(out, 0o755)
+    assert proc.returncode == 1, proc.stderr[-3000:]
+    why = 'Permission denied' if os.geteuid() != 0 else 'Read-only file system'
+    assert proc.stderr.strip().splitlines() == [
+        f'dfd.py: output folder {out} is not writable ({why}); pass a writable output folder, '
+        'or make it writable (e.g. chmod -R u+w, or a read-write mount)']
+    assert os.listdir(tmp_path / 'calls') == []  # no frame reached the detector
+    assert os.listdir(out) == ['kept.txt'] and (out / 'kept.txt').read_text() == 'written before'
+
+
+# --- SIGINT and SIGTERM end the converter and its workers, with one line --------------------
+def descendants(pid):
+    """The processes below ``pid`` (the fork server, the pool workers, ...), from /proc."""
+    parents = {}
+    for entry in os.listdir('/proc'):
+        if entry.isdigit():
+            try:
+                stat = Path(f'/proc/{entry}/stat').read_text()
+            except OSError:
+                continue
+            parents[int(entry)] = int(stat.rsplit(')', 1)[1].split()[1])
+    found, frontier = [], [pid]
+    while frontier:
+        children = [p for p, parent in parents.items() if parent in frontier]
+        found += children
+        frontier = children
+    return found
+
+
+def running(pid):
+    try:
+        state = Path(f'/proc/{pid}/stat').read_text().rsplit(')', 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != 'Z'
+
+
+def wait_for(condition, seconds):
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
+
+
+def stopped_run(command, env, out, stop):
+    """Starts the converter, sends ``stop`` once a video more is complete, and checks the
+    exit status, the one line and that no process of the run is left."""
+    converted = lambda: list(out.glob('c23/*/*/video.json'))  # noqa: E731
+    before = len(converted())
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env)
+    workers = []
+    try:
+        assert wait_for(lambda: len(converted()) > before or proc.poll() is not None, 120)
+        assert proc.poll() is None, 'the conversion ended before it could be stopped'
+        workers = descendants(proc.pid)
+        assert len(workers) >= 3  # the fork server and two workers (and a resource tracker)
+        proc.send_signal(stop)
+        _, stderr = proc.communicate(timeout=60)
+        assert proc.returncode == 128 + stop, stderr[-3000:]
+        assert 'Traceback' not in stderr, stderr[-3000:]
+        name = signal.Signals(stop).name
+        assert re.fullmatch(
+            rf'dfd\.py: stopped by {name} after converting \d+ of \d+ videos; every video '
+            'finished so far is kept, and the same command converts the rest',
+            stderr.splitlines()[-1]), stderr[-3000:]
+        assert wait_for(lambda: not any(running(pid) for pid in workers), 10), [
+            Path(f'/proc/{pid}/cmdline').read_text() for pid in workers if running(pid)]
+        assert len(converted()) > before  # what finished is kept
+    finally:
+        for pid in [proc.pid, *workers]:  # processes this test started, if any is left
+            if running(pid):
+                os.kill(pid, signal.SIGKILL)
+    return {p: p.stat().st_mtime_ns for p in converted()}
+
+
+def test_sigint_and_sigterm_end_converter_and_workers_then_rerun_resumes(tmp_path, monkeypatch):
+    """Before: SIGINT printed a KeyboardInterrupt traceback; SIGTERM killed the converter
+    alone, and its pool workers went on running."""
+    root = dfd_tree(tmp_path / 'ffpp', videos=3)  # 6 videos, 0.8 s each: 3 rounds of 2
+    detector = counting_detector(tmp_path, delay=0.1)
+    out = tmp_path / 'out'
+    command = [sys.executable, str(TOOLS / 'dfd.py'), str(root), str(out), '--num-frames', '8',
+               '--workers', '2', '--detector', detector]
+    env = subprocess_env(tmp_path)
+    stopped_run(command, env, out, signal.SIGINT)
+    kept = stopped_run(command, env, out, signal.SIGTERM)
+    assert len(kept) < 6
+    # the same command (in this process, with one worker: the options that make a video
+    # complete are the same) converts the rest
+    monkeypatch.syspath_prepend(str(tmp_path))
+    report = load_tool('dfd').main([str(root), str(out), '--num-frames', '8', '--detector',
+                                    detector])['c23']
+    assert (report['skipped'], report['done'], report['failed']) == (len(kept), 6 - len(kept), 0)
+    assert all(p.stat().st_mtime_ns == t for p, t in kept.items())  # not converted again
+    records = read_jsonl(out / 'annotations' / 'dfd_c23_test.jsonl')
+    assert len({r['video_id'] for r in records}) == 6 and len(records) == 48
+    assert not list(out.rglob('.*.partial'))
+
+
+def catches(pid, signum):
+    """Whether process ``pid`` has a handler of its own for ``signum`` (/proc SigCgt)."""
+    try:
+        status = Path(f'/proc/{pid}/status').read_text()
+    except OSError:
+        return False
+    mask = int(next(line.split()[1] for line in status.splitlines()
+                    if line.startswith('SigCgt:')), 16)
+    return bool(mask >> (signum - 1) & 1)
+
+
+def test_signal_while_the_libraries_load_is_one_line(tmp_path):
+    """Before: a KeyboardInterrupt traceback from inside the imports."""
+    out = tmp_path / 'out'
+    proc = subprocess.Popen([sys.executable, str(TOOLS / 'dfd.py'), str(tmp_path), str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=subprocess_env())
+    try:
+        # SIGTERM is caught once the script's first lines ran, seconds before torch is loaded
+        assert wait_for(lambda: catches(proc.pid, signal.SIGTERM) or proc.poll() is not None, 60)
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, stderr[-3000:]
+    assert stderr.splitlines() == [
+        'dfd.py: stopped by SIGINT while starting; nothing was converted'], stderr[-3000:]
+    assert not out.exists()

@@ -16,12 +16,31 @@ Output under ``<out>`` (the layout of ``ffpp.py``, so both may share one folder)
 """
 import argparse
 import glob
+import os
 import os.path as osp
+import signal
 import sys
 from typing import Dict, List, Optional, Sequence
 
-from dadf_mm.preprocessing.conversion_runner import add_conversion_arguments, convert_dataset
-from dadf_mm.preprocessing.video_conversion import VideoJob
+
+def _stopped_while_loading(signum: int, frame: object) -> None:
+    sys.stderr.write(f'{osp.basename(sys.argv[0])}: stopped by {signal.Signals(signum).name} '
+                     'while starting; nothing was converted\n')
+    os._exit(128 + signum)
+
+
+if __name__ == '__main__':  # a signal while the libraries load ends in one line as well
+    for _kind in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(_kind, _stopped_while_loading)
+
+from dadf_mm.preprocessing.conversion_runner import (  # noqa: E402
+    ConverterError,
+    add_conversion_arguments,
+    convert_dataset,
+    prepare_conversion,
+    run_converter,
+)
+from dadf_mm.preprocessing.video_conversion import VideoJob  # noqa: E402
 
 COMPRESSIONS = ('c23', 'c40', 'raw')
 METHOD = 'DeepFakeDetection'
@@ -53,11 +72,12 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[Sequence[str]] = None) -> Dict[str, dict]:
     args = parse_args(argv)
+    prepare_conversion(args, args.ffpp_root)
     reports = {}
     for comp in args.compression:
         jobs = dfd_jobs(args.ffpp_root, comp)
         if not jobs:
-            raise SystemExit(
+            raise ConverterError(
                 f'no DFD videos under {args.ffpp_root}: expected original_sequences/actors/{comp}/'
                 f'videos/*.mp4 and manipulated_sequences/{METHOD}/{comp}/videos/*.mp4 (download '
                 "them with FaceForensics++'s script, -d DeepFakeDetection_original and "
@@ -68,4 +88,4 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, dict]:
 
 
 if __name__ == '__main__':
-    main(sys.argv[1:])
+    run_converter(main, 'dfd.py', sys.argv[1:])

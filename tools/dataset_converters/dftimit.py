@@ -23,11 +23,29 @@ import argparse
 import glob
 import os
 import os.path as osp
+import signal
 import sys
 from typing import List, Optional, Sequence
 
-from dadf_mm.preprocessing.conversion_runner import add_conversion_arguments, convert_dataset
-from dadf_mm.preprocessing.video_conversion import VideoJob
+
+def _stopped_while_loading(signum: int, frame: object) -> None:
+    sys.stderr.write(f'{osp.basename(sys.argv[0])}: stopped by {signal.Signals(signum).name} '
+                     'while starting; nothing was converted\n')
+    os._exit(128 + signum)
+
+
+if __name__ == '__main__':  # a signal while the libraries load ends in one line as well
+    for _kind in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(_kind, _stopped_while_loading)
+
+from dadf_mm.preprocessing.conversion_runner import (  # noqa: E402
+    ConverterError,
+    add_conversion_arguments,
+    convert_dataset,
+    prepare_conversion,
+    run_converter,
+)
+from dadf_mm.preprocessing.video_conversion import VideoJob  # noqa: E402
 
 QUALITIES = {'hq': 'higher_quality', 'lq': 'lower_quality'}
 METHOD = 'DF-TIMIT'
@@ -80,15 +98,16 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[Sequence[str]] = None) -> dict:
     args = parse_args(argv)
+    prepare_conversion(args, args.dftimit_root, args.vidtimit_root)
     fakes = {q: fake_jobs(args.dftimit_root, q) for q in args.quality}
     subjects = sorted({osp.basename(osp.dirname(job.source)) for jobs in fakes.values()
                        for job in jobs})
     if not subjects:
-        raise SystemExit(f'no DeepfakeTIMIT videos under {args.dftimit_root}: expected '
+        raise ConverterError(f'no DeepfakeTIMIT videos under {args.dftimit_root}: expected '
                          f'{"/".join(QUALITIES[q] for q in args.quality)}/<subject>/*.avi')
     reals = real_jobs(args.vidtimit_root, subjects)
     if not reals:
-        raise SystemExit(f'no VidTIMIT videos under {args.vidtimit_root} for the subjects '
+        raise ConverterError(f'no VidTIMIT videos under {args.vidtimit_root} for the subjects '
                          f'{subjects[:3]}...: expected <subject>/video/<utterance>/ frame folders')
     without = sorted(set(subjects) - {job.video_id.split('_')[0] for job in reals})
     if without:
@@ -100,4 +119,4 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
 
 
 if __name__ == '__main__':
-    main(sys.argv[1:])
+    run_converter(main, 'dftimit.py', sys.argv[1:])

@@ -29,13 +29,32 @@ converted with other options (the report says why)::
         --compression c23 c40 --workers 8
 """
 import argparse
+import os
 import os.path as osp
+import signal
 import sys
 from typing import Dict, List, Optional, Sequence
 
-from dadf_mm.datasets.ffpp_splits import SPLITS, ffpp_split_videos
-from dadf_mm.preprocessing.conversion_runner import add_conversion_arguments, convert_dataset
-from dadf_mm.preprocessing.video_conversion import VideoJob
+
+def _stopped_while_loading(signum: int, frame: object) -> None:
+    sys.stderr.write(f'{osp.basename(sys.argv[0])}: stopped by {signal.Signals(signum).name} '
+                     'while starting; nothing was converted\n')
+    os._exit(128 + signum)
+
+
+if __name__ == '__main__':  # a signal while the libraries load ends in one line as well
+    for _kind in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(_kind, _stopped_while_loading)
+
+from dadf_mm.datasets.ffpp_splits import SPLITS, ffpp_split_videos  # noqa: E402
+from dadf_mm.preprocessing.conversion_runner import (  # noqa: E402
+    ConverterError,
+    add_conversion_arguments,
+    convert_dataset,
+    prepare_conversion,
+    run_converter,
+)
+from dadf_mm.preprocessing.video_conversion import VideoJob  # noqa: E402
 
 METHODS = ('Deepfakes', 'Face2Face', 'FaceSwap', 'NeuralTextures')
 ALL_METHODS = METHODS + ('FaceShifter', )
@@ -78,9 +97,10 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[Sequence[str]] = None) -> Dict[str, dict]:
     args = parse_args(argv)
+    prepare_conversion(args, args.ffpp_root)
     if not osp.isdir(osp.join(args.ffpp_root, 'original_sequences')):
-        raise SystemExit(f'{args.ffpp_root} has no original_sequences/: pass the folder that '
-                         "FaceForensics++'s download script wrote")
+        raise ConverterError(f'{args.ffpp_root} has no original_sequences/: pass the folder '
+                             "that FaceForensics++'s download script wrote")
     reports = {}
     for comp in args.compression:
         # the lists also keep methods converted by earlier runs
@@ -96,4 +116,4 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, dict]:
 
 
 if __name__ == '__main__':
-    main(sys.argv[1:])
+    run_converter(main, 'ffpp.py', sys.argv[1:])

@@ -6,13 +6,14 @@ from mmseg.registry import TRANSFORMS
 
 SEG_META_KEYS = ('img_path', 'seg_map_path', 'ori_shape', 'img_shape', 'pad_shape',
                  'scale_factor', 'flip', 'flip_direction', 'reduce_zero_label')
-FORGERY_META_KEYS = ('gt_label', 'method', 'video_id', 'has_mask')
+FORGERY_META_KEYS = ('gt_label', 'method', 'video_id', 'video_id_source', 'has_mask')
 
 
 @TRANSFORMS.register_module()
 class PackForgeryInputs(PackSegInputs):
     """``PackSegInputs`` whose data sample's metainfo also carries ``gt_label`` (int, 0
-    real / 1 fake), ``method``, ``video_id`` and ``has_mask``.
+    real / 1 fake), ``method``, ``video_id``, ``video_id_source`` (how the dataset named
+    the video: ``'video_id'``, ``'image'`` or ``'folder'``) and ``has_mask``.
 
     ``gt_sem_seg.data`` is (1, H, W) long: 0 pristine, 1 forged, 255 padding.
 

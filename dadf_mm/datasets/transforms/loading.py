@@ -9,6 +9,7 @@ from mmseg.registry import TRANSFORMS
 
 from ..errors import ForgeryDataError
 from .image_loading import read_bytes, undecodable
+from .orientation import ORIENTATIONS, orient, swaps_axes
 
 
 @TRANSFORMS.register_module()
@@ -26,6 +27,13 @@ class LoadForgeryAnnotations(BaseTransform):
     may be 0/255 (forged where grey value > ``threshold``), 0/1 label maps (forged where
     1) or colour (the brightest channel counts).
 
+    A mask labels its image's stored pixels: it is turned with the EXIF orientation its
+    image was turned by (``exif_orientation``, recorded by ``LoadForgeryImage``; absent:
+    none), and its own orientation tag, if any, is not used. So a mask made from the
+    pixel array (FF++'s masks, a generated forgery's) lines up with a photo that a
+    camera stored on its side; a mask drawn on the photo as a viewer shows it must be
+    turned back first (see docs/data.md).
+
     A sample without annotation info (neither ``seg_map_path`` nor ``gt_label`` among its
     keys: an image given to ``mmseg.apis.inference_model`` or an inferencer) passes through
     unchanged: no ground truth is invented for it, so its packed data sample has no
@@ -36,7 +44,7 @@ class LoadForgeryAnnotations(BaseTransform):
     real image (``gt_label`` 0) whose mask marks forged pixels.
 
     Required keys: ``ori_shape`` (or ``img``), ``img_path``, ``seg_map_path`` or
-    ``gt_label`` (else the sample passes through).
+    ``gt_label`` (else the sample passes through). Optional: ``exif_orientation``.
     Added keys: ``gt_seg_map`` (uint8, H x W), ``seg_fields``.
 
     Args:
@@ -94,11 +102,13 @@ class LoadForgeryAnnotations(BaseTransform):
             unknown = results.get('gt_label') == 1  # a fake whose forged pixels are unknown
             gt = np.full((height, width), self.ignore_index if unknown else 0, dtype=np.uint8)
         else:
-            mask = self._read(path, img_path)
+            stored = self._read(path, img_path)
+            orientation = int(results.get('exif_orientation', 1))
+            mask = orient(stored, orientation)
             if mask.shape[:2] != (height, width):
                 raise ForgeryDataError(
-                    f'mask {path} is {mask.shape[1]}x{mask.shape[0]} (WxH) but its image '
-                    f'{img_path} is {width}x{height}; a mask must have its image\'s size')
+                    size_mismatch(path, img_path, stored.shape[:2], (height, width),
+                                  orientation))
             gt = self.binarise(mask)
             if results.get('gt_label') == 0 and gt.any():
                 raise ForgeryDataError(
@@ -113,3 +123,34 @@ class LoadForgeryAnnotations(BaseTransform):
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(threshold={self.threshold}, '
                 f'ignore_index={self.ignore_index})')
+
+
+def size_mismatch(path: str, img_path: str, mask_shape: tuple, shown_shape: tuple,
+                  orientation: int) -> str:
+    """The message for a mask whose size is not its image's.
+
+    Args:
+        path (str): The mask file.
+        img_path (str): Its image.
+        mask_shape (tuple): The mask's stored (H, W).
+        shown_shape (tuple): The image's (H, W) as loaded, after its EXIF orientation.
+        orientation (int): The EXIF orientation the image was turned by (1: none).
+
+    Returns:
+        str: One line naming both files, both sizes and the fix.
+    """
+    mask_h, mask_w = mask_shape
+    shown_h, shown_w = shown_shape
+    if orientation == 1:
+        return (f'mask {path} is {mask_w}x{mask_h} (WxH) but its image {img_path} is '
+                f"{shown_w}x{shown_h}; a mask must have its image's size")
+    stored_h, stored_w = (shown_w, shown_h) if swaps_axes(orientation) else shown_shape
+    if (mask_h, mask_w) == (shown_h, shown_w):
+        fix = ('it fits the image as shown: turn the mask back to the stored pixels, or save '
+               'the image upright without the orientation tag')
+    else:
+        fix = "a mask must have its image's stored size"
+    return (f'mask {path} is {mask_w}x{mask_h} (WxH) but its image {img_path} is stored as '
+            f'{stored_w}x{stored_h} and shown {shown_w}x{shown_h} (EXIF orientation '
+            f'{orientation}: {ORIENTATIONS[orientation]}); a mask labels the stored pixels '
+            f'and is turned with them: {fix}')
