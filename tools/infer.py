@@ -118,6 +118,10 @@ def main() -> None:
         sys.exit(f'infer.py: {err}')
     if not inputs:
         sys.exit(f'infer.py: no images or videos in {args.input}')
+    try:  # a wrong --detector: one line before the model is built
+        detector = build_face_detector(args.detector)
+    except ValueError as err:
+        raise ToolError(one_line(err)) from err
     inferencer = building(f'building the model of {args.config}', lambda: ForgeryInferencer(
         args.config, checkpoint, device=args.device, threshold=args.threshold,
         batch_size=args.batch_size, cfg_options=args.cfg_options,
@@ -125,7 +129,6 @@ def main() -> None:
         allow_new_keys=args.allow_new_keys, max_megapixels=args.max_megapixels))
     for sub in OUTPUTS.values():  # only once the model loaded: a refused run
         os.makedirs(osp.join(args.out, sub), exist_ok=True)  # leaves --out as it was
-    detector = build_face_detector(args.detector)
     failed = 0
     with open(osp.join(args.out, 'predictions.jsonl'), 'w') as lines:
 

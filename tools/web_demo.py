@@ -9,12 +9,17 @@ last checkpoint). The page listens on 127.0.0.1 (this machine only) unless ``--h
 otherwise; it has no login, so bind another address only on a network you trust.
 
 Images larger than ``--max-megapixels`` are refused from their header, before they are
-decoded; every upload is deleted from the server once it has been analysed.
+decoded; every upload is deleted from the server once it has been analysed, and the
+page's temporary folder (``dadf_web_demo_*`` in ``GRADIO_TEMP_DIR`` or the system's
+temporary folder) when it stops (Ctrl+C or ``kill``).
 """
 import argparse
 import os
 import os.path as osp
+import shutil
+import signal
 import sys
+import tempfile
 
 os.environ.setdefault('GRADIO_ANALYTICS_ENABLED', 'False')
 
@@ -82,6 +87,19 @@ def main() -> None:
         args.config, checkpoint, threshold=args.threshold, cfg_options=args.cfg_options,
         allow_partial_checkpoint=args.allow_partial_checkpoint,
         allow_new_keys=args.allow_new_keys, max_megapixels=args.max_megapixels, **where))
+    # the page's files (uploads, the pictures it serves) in a folder of its own, removed
+    # when it stops; Gradio reads GRADIO_TEMP_DIR when it is imported (by build_page)
+    folder = tempfile.mkdtemp(prefix='dadf_web_demo_', dir=os.environ.get('GRADIO_TEMP_DIR'))
+    os.environ['GRADIO_TEMP_DIR'] = folder
+    signal.signal(signal.SIGTERM, stop)  # `kill` closes the page as Ctrl+C does
+    try:
+        serve(args, inferencer, checkpoint)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def serve(args: argparse.Namespace, inferencer, checkpoint: str) -> None:
+    """Build the page, serve it until Ctrl+C or a termination signal, and close it."""
     page = build_page(inferencer, threshold=args.threshold, num_frames=args.num_frames,
                       top_k=args.top_k, detect_faces=args.detect_faces,
                       max_megapixels=args.max_megapixels)
@@ -96,9 +114,14 @@ def main() -> None:
     print(f'{TOOL}: model {args.config} with {checkpoint}; open {url} in a browser '
           '(Ctrl+C stops)', flush=True)
     try:
-        page.block_thread()
+        page.block_thread()  # Ctrl+C: Gradio closes the server
     except KeyboardInterrupt:
         page.close()
+
+
+def stop(signum: int, frame) -> None:
+    """A termination signal as Ctrl+C, so that the page closes and deletes its files."""
+    raise KeyboardInterrupt
 
 
 if __name__ == '__main__':

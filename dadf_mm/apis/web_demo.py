@@ -315,7 +315,8 @@ PAGE_INTRO = (
     'forged (red) with the decision; the **heat map** is the per-pixel fake probability. '
     'A video is scored on evenly spaced frames, each cropped to the tracked face: its score '
     'is the mean of theirs, the curve shows every frame, and the gallery the frames that '
-    'score highest.')
+    'score highest. Each file is deleted from the server once analysed: drop it again to '
+    'analyse it with the other crop setting.')
 
 
 def for_display(image: np.ndarray, *, min_side: int = 384) -> np.ndarray:

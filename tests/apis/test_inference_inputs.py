@@ -59,6 +59,17 @@ def test_a_wrong_argument_is_one_line_before_any_model(tmp_path, option, value, 
     assert not (tmp_path / 'out').exists()
 
 
+def test_a_wrong_detector_is_one_line_before_any_model(demo_checkpoint, tmp_path):
+    """Was: a ValueError traceback once the model was built and --out made."""
+    cv2.imwrite(str(tmp_path / 'face.png'), face_like(64, 64))
+    with mock.patch.object(ForgeryInferencer, '__init__', _no_model):
+        message = tool_exit('infer.py', DEMO, demo_checkpoint, tmp_path / 'face.png', '--out',
+                            tmp_path / 'out', '--detector', 'no_such_module:detector')
+    assert message.startswith("infer.py: cannot import the face detector factory "
+                              "'no_such_module:detector': No module named 'no_such_module'")
+    assert not (tmp_path / 'out').exists()
+
+
 def test_a_gpu_this_machine_lacks_is_one_line(tmp_path, monkeypatch):
     """Was: torch's "Torch not compiled with CUDA enabled" / "invalid device ordinal"
     traceback after the model was built."""
@@ -155,6 +166,19 @@ def test_an_image_too_large_is_refused_from_its_header(tmp_path):
     with pytest.raises(ImageTooLargeError, match='100.0 megapixels; the limit is 10'):
         InputPipeline([dict(type='LoadForgeryImage'), dict(type='PackForgeryInputs')],
                       max_megapixels=10)(str(huge))
+
+
+def test_pillows_own_limit_still_gives_the_size(tmp_path, monkeypatch):
+    """Beyond twice Pillow's limit (the web page sets it to its own) Pillow refuses to open
+    the header at all; the count it names is compared with the limit."""
+    from PIL import Image
+    image = tmp_path / 'square.png'
+    cv2.imwrite(str(image), face_like(1000, 1000))
+    monkeypatch.setattr(Image, 'MAX_IMAGE_PIXELS', 100_000)
+    with pytest.raises(ImageTooLargeError, match=r'too large \(1\.0 megapixels; the limit '
+                       r'is 0\.5\)'):
+        read_image(str(image), max_megapixels=0.5)
+    assert read_image(str(image), max_megapixels=1).shape == (1000, 1000, 3)
 
 
 def test_refusing_a_large_image_takes_no_memory(tmp_path):
