@@ -220,6 +220,23 @@ def test_a_video_gets_its_mean_score_the_frame_curve_and_the_top_frames(
     page.close()
 
 
+def test_a_huge_image_is_refused_on_the_page_with_a_message(browser, page_server, tmp_path):
+    """A 97 KB PNG of 10000x10000 pixels (was: decoded, the server grew by 2.3 GB and held
+    its single queue for 24 s): the page says why, and the upload is deleted."""
+    url, uploads = page_server
+    huge = huge_png(tmp_path / 'huge.png')
+    page = browser.new_page(viewport={'width': 1280, 'height': 1400})
+    page.goto(url, wait_until='networkidle')
+    started = time.time()
+    page.set_input_files('#file input[type=file]', str(huge))
+    shown = page.wait_for_selector('text=/huge\\.png is too large/', timeout=60000)
+    assert time.time() - started < 20
+    assert '100.0 megapixels; the limit is 40' in shown.inner_text()  # Pillow's guard too
+    assert page.input_value('#score textarea, #score input') == ''
+    page.close()
+    assert not glob.glob(str(uploads / '**' / 'huge.png'), recursive=True)
+
+
 def test_a_file_the_page_cannot_read_is_refused_with_its_name(tmp_path):
     from dadf_mm.apis.web_demo import analyse_file
     notes = tmp_path / 'notes.txt'
