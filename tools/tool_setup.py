@@ -19,12 +19,7 @@ from dadf_mm.apis.config_checks import ConfigOptionError, apply_cfg_options
 from dadf_mm.apis.devices import checked_device
 from dadf_mm.apis.schedule_fit import fit_schedule_to_run, run_length
 from dadf_mm.datasets.errors import ForgeryDataError
-from dadf_mm.engine import (
-    CheckpointFileError,
-    InputSizeError,
-    prepare_cpu_distributed,
-    resolve_checkpoint,
-)
+from dadf_mm.engine import CheckpointFileError, InputSizeError, prepare_cpu_distributed
 from dadf_mm.models.utils.sam_checkpoint import SAMCheckpointError
 
 #: errors whose message already names the file or key, what is wrong and the fix
@@ -185,6 +180,7 @@ def checkpoint_file(path: str) -> str:
     """The checkpoint ``path`` names: the file itself, or the one to use in a training work
     dir (:func:`dadf_mm.engine.resolve_checkpoint`); a :class:`ToolError` when there is
     none."""
+    from dadf_mm.engine import resolve_checkpoint
     try:
         return resolve_checkpoint(path)
     except FileNotFoundError as err:
