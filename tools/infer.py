@@ -3,6 +3,10 @@
     python tools/infer.py CONFIG CHECKPOINT face.png --out out/
     python tools/infer.py CONFIG CHECKPOINT photos/ --out out/ --detect-faces
     python tools/infer.py CONFIG CHECKPOINT clip.mp4 --out out/ --num-frames 32
+    python tools/infer.py CONFIG WORK_DIR face.png --out out/   # its best checkpoint
+
+CHECKPOINT is a ``.pth`` file or a training work dir (its newest ``best_*.pth``, else its
+last checkpoint), as for ``tools/web_demo.py``.
 
 Writes, per image (or video frame), at the input's size:
 
@@ -20,6 +24,12 @@ A video adds a line with its score (the mean of its frames' scores), its decisio
 per-frame curve (``frames``: frame index and score). ``<name>`` is the input's file name
 with its extension (``face.jpg.png``), and ``clip.mp4.frame000012`` for a frame, so no two
 inputs share a file. Runs on the GPU when there is one (``--device``).
+
+An image is read as the dataset reads one (a truncated JPEG is refused, not scored), and
+one larger than ``--max-megapixels`` is refused before it is decoded; either ends in one
+line naming the file, and the other inputs go on. A fake probability that is not a finite
+number (a checkpoint of a diverged run) stops the run with one line naming the checkpoint
+and the input; ``predictions.jsonl`` is strict JSON.
 """
 import argparse
 import json
@@ -27,19 +37,21 @@ import os
 import os.path as osp
 import sys
 
-import cv2
 from tqdm import tqdm
 
 import dadf_mm  # noqa: F401
 from dadf_mm.apis.inference import (
+    DEFAULT_MAX_MEGAPIXELS,
     VIDEO_SUFFIXES,
     ForgeryInferencer,
+    NonFiniteOutputError,
     VideoPrediction,
     decided_mask,
     default_device,
     list_inputs,
     output_name,
     paste_into,
+    read_image,
     render,
     write_mask,
     write_picture,
@@ -48,7 +60,19 @@ from dadf_mm.apis.inference import (
 from dadf_mm.engine import read_checkpoint
 from dadf_mm.preprocessing import build_face_detector
 
-from tool_setup import add_config_arguments, building, run_tool
+from tool_setup import (
+    ToolArgumentParser,
+    ToolError,
+    add_config_arguments,
+    building,
+    checkpoint_file,
+    device,
+    one_line,
+    positive_float,
+    positive_int,
+    probability,
+    run_tool,
+)
 
 #: JSON key -> folder of each input's output files
 OUTPUTS = dict(overlay='overlays', heatmap='heatmaps', mask='masks',
@@ -56,52 +80,60 @@ OUTPUTS = dict(overlay='overlays', heatmap='heatmaps', mask='masks',
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description='DADF forgery inference')
+    parser = ToolArgumentParser(description='DADF forgery inference')
     parser.add_argument('config')
-    parser.add_argument('checkpoint')
+    parser.add_argument('checkpoint', help='a .pth file, or a training work dir')
     parser.add_argument('input', help='an image, a video, or a folder of them')
     parser.add_argument('--out', required=True, help='output directory')
-    parser.add_argument('--device', default=default_device(),
+    parser.add_argument('--device', type=device, default=default_device(),
                         help="'cpu', 'cuda', 'cuda:1' ... (default: cuda when available)")
-    parser.add_argument('--threshold', type=float, default=0.5,
-                        help='fake-probability threshold of the decision')
+    parser.add_argument('--threshold', type=probability, default=0.5,
+                        help='fake-probability threshold of the decision, 0 to 1')
     parser.add_argument('--detect-faces', action='store_true',
                         help='crop the largest face of each image first (videos always do)')
     parser.add_argument('--detector', default=None,
                         help='face detector factory as module:function (default: OpenCV Haar)')
-    parser.add_argument('--margin', type=float, default=1.3, help='face crop margin')
-    parser.add_argument('--num-frames', type=int, default=32,
+    parser.add_argument('--margin', type=positive_float, default=1.3,
+                        help='face crop side as a multiple of the face')
+    parser.add_argument('--num-frames', type=positive_int, default=32,
                         help='evenly spaced frames per video')
-    parser.add_argument('--batch-size', type=int, default=4)
+    parser.add_argument('--batch-size', type=positive_int, default=4)
+    parser.add_argument('--max-megapixels', type=positive_float,
+                        default=DEFAULT_MAX_MEGAPIXELS,
+                        help='refuse larger images before decoding them (default: '
+                        f'{DEFAULT_MAX_MEGAPIXELS:g} million pixels)')
     add_config_arguments(parser, checkpoint=True)
     return parser.parse_args()
 
 
 def main() -> None:
     args = parse_args()
-    for path, what in ((args.config, 'config'), (args.checkpoint, 'checkpoint')):
-        if not osp.isfile(path):
-            sys.exit(f'infer.py: {what} file {path!r} not found')
-    read_checkpoint(args.checkpoint)  # empty, truncated or refused: one line, before any work
+    if not osp.isfile(args.config):
+        sys.exit(f'infer.py: config file {args.config!r} not found')
+    checkpoint = checkpoint_file(args.checkpoint)  # a file, or a work dir's best one
+    read_checkpoint(checkpoint)  # empty, truncated or refused: one line, before any work
     try:
         inputs = list_inputs(args.input)
     except FileNotFoundError as err:
         sys.exit(f'infer.py: {err}')
     if not inputs:
         sys.exit(f'infer.py: no images or videos in {args.input}')
+    try:  # a wrong --detector: one line before the model is built
+        detector = build_face_detector(args.detector)
+    except ValueError as err:
+        raise ToolError(one_line(err)) from err
     inferencer = building(f'building the model of {args.config}', lambda: ForgeryInferencer(
-        args.config, args.checkpoint, device=args.device, threshold=args.threshold,
+        args.config, checkpoint, device=args.device, threshold=args.threshold,
         batch_size=args.batch_size, cfg_options=args.cfg_options,
         allow_partial_checkpoint=args.allow_partial_checkpoint,
-        allow_new_keys=args.allow_new_keys))
+        allow_new_keys=args.allow_new_keys, max_megapixels=args.max_megapixels))
     for sub in OUTPUTS.values():  # only once the model loaded: a refused run
         os.makedirs(osp.join(args.out, sub), exist_ok=True)  # leaves --out as it was
-    detector = build_face_detector(args.detector)
     failed = 0
     with open(osp.join(args.out, 'predictions.jsonl'), 'w') as lines:
 
         def emit(record: dict) -> None:
-            lines.write(json.dumps(record) + '\n')
+            lines.write(json.dumps(record, allow_nan=False) + '\n')  # strict JSON
             lines.flush()
 
         def save(name: str, image, pred) -> dict:
@@ -133,17 +165,19 @@ def main() -> None:
                               curve=[dict(frame=f, fake_probability=round(p, 6)) for f, p
                                      in zip(video.frame_indices, video.frame_scores)]))
                 else:
-                    image = cv2.imread(path, cv2.IMREAD_COLOR)
-                    if image is None:
-                        raise ValueError(f'unreadable image {path} (not an image file, or '
-                                         'corrupt)')
+                    image = read_image(path, max_megapixels=args.max_megapixels)
                     pred = inferencer.predict_image(image, path, detect_faces=args.detect_faces,
                                                     detector=detector, margin=args.margin)
                     emit(dict(input=path, **save(output_name(path), image, pred)))
+            except NonFiniteOutputError as err:  # the model's, not the input's: stop
+                emit(dict(input=path, error=one_line(err)))
+                raise ToolError(one_line(err)) from err
             except Exception as err:  # one bad input must not lose the others
                 failed += 1
-                emit(dict(input=path, error=str(err)))
-                print(f'infer.py: {path}: {err}', file=sys.stderr)
+                message = one_line(err)
+                emit(dict(input=path, error=message))
+                tqdm.write(f'infer.py: {message if path in message else f"{path}: {message}"}',
+                           file=sys.stderr)  # a line of its own, not after the bar
     print(f'{len(inputs) - failed} of {len(inputs)} inputs done; results in {args.out}')
     if failed:
         sys.exit(1)

@@ -21,13 +21,13 @@ from mmengine.runner import Runner
 import dadf_mm  # noqa: F401
 from dadf_mm.engine import check_checkpoint_fits, read_checkpoint
 
-from tool_setup import add_runner_arguments, building, load_config, run_tool
+from tool_setup import add_runner_arguments, building, checkpoint_file, load_config, run_tool
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Test a segmentor (DADF)')
     parser.add_argument('config', help='test config file path')
-    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('checkpoint', help='a .pth file, or a training work dir')
     parser.add_argument('--out', help='directory for metrics.json and predictions.jsonl '
                         '(one line per image: score, decision, forged area)')
     parser.add_argument('--show', action='store_true', help='show results in a window')
@@ -54,8 +54,7 @@ def enable_visualization(cfg: Config, args: argparse.Namespace) -> None:
 
 def main() -> None:
     args = parse_args()
-    if not osp.isfile(args.checkpoint):
-        sys.exit(f'test.py: checkpoint file {args.checkpoint!r} not found')
+    args.checkpoint = checkpoint_file(args.checkpoint)  # a file, or a work dir's best one
     read_checkpoint(args.checkpoint)  # empty, truncated or refused: one line, before any work
     cfg = load_config(args, 'test.py')
     cfg.load_from = args.checkpoint

@@ -6,6 +6,7 @@ Python puts a script's own folder first on its import path, so ``python tools/tr
 imports this file as ``tool_setup``; the library (``dadf_mm``) takes no command-line
 arguments."""
 import argparse
+import math
 import os
 import os.path as osp
 import sys
@@ -15,6 +16,7 @@ from typing import Callable
 from mmengine.config import Config, DictAction
 
 from dadf_mm.apis.config_checks import ConfigOptionError, apply_cfg_options
+from dadf_mm.apis.devices import checked_device
 from dadf_mm.apis.schedule_fit import fit_schedule_to_run, run_length
 from dadf_mm.datasets.errors import ForgeryDataError
 from dadf_mm.engine import CheckpointFileError, InputSizeError, prepare_cpu_distributed
@@ -106,3 +108,80 @@ def load_config(args: argparse.Namespace, tool: str) -> Config:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
     prepare_cpu_distributed(cfg)
     return cfg
+
+
+# argument checks shared by the tools: a wrong value ends as one line naming the argument
+
+
+class ToolArgumentParser(argparse.ArgumentParser):
+    """argparse's parser whose errors (a missing or wrong argument) end as one
+    ``<tool>: argument --x: ...`` line through :func:`run_tool`, exit status 1, instead of
+    the usage text and exit status 2."""
+
+    def error(self, message: str):
+        raise ToolError(f'{message} (see python tools/{self.prog} --help)')
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of 1 or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f'must be a whole number of 1 or more, not {text!r}')
+    return value
+
+
+def positive_float(text: str) -> float:
+    """An argparse type: a finite number above 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f'must be a number above 0, not {text!r}')
+    return value
+
+
+def probability(text: str) -> float:
+    """An argparse type: a number from 0 to 1 (not nan or inf)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 <= value <= 1:  # false for nan
+        raise argparse.ArgumentTypeError(f'must be a number from 0 to 1 (e.g. 0.5), not '
+                                         f'{text!r}')
+    return value
+
+
+def port(text: str) -> int:
+    """An argparse type: a TCP port, 1 to 65535."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f'must be a port from 1 to 65535 (e.g. 7860), not '
+                                         f'{text!r}')
+    return value
+
+
+def device(text: str) -> str:
+    """An argparse type: a torch device this machine has (``cpu``, ``cuda``, ``cuda:N``)."""
+    try:
+        return checked_device(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from err
+
+
+def checkpoint_file(path: str) -> str:
+    """The checkpoint ``path`` names: the file itself, or the one to use in a training work
+    dir (:func:`dadf_mm.engine.resolve_checkpoint`); a :class:`ToolError` when there is
+    none."""
+    from dadf_mm.engine import resolve_checkpoint
+    try:
+        return resolve_checkpoint(path)
+    except FileNotFoundError as err:
+        raise ToolError(str(err)) from err

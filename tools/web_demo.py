@@ -7,39 +7,64 @@ fake probability, and for a video the per-frame score curve and its highest-scor
 CHECKPOINT is a ``.pth`` file or a training work dir (its newest ``best_*.pth``, else its
 last checkpoint). The page listens on 127.0.0.1 (this machine only) unless ``--host`` says
 otherwise; it has no login, so bind another address only on a network you trust.
+
+Images larger than ``--max-megapixels`` are refused from their header, before they are
+decoded; every upload is deleted from the server once it has been analysed, and the
+page's temporary folder (``dadf_web_demo_*`` in ``GRADIO_TEMP_DIR`` or the system's
+temporary folder) when it stops (Ctrl+C or ``kill``).
 """
 import argparse
 import os
 import os.path as osp
+import shutil
+import signal
 import sys
+import tempfile
 
 os.environ.setdefault('GRADIO_ANALYTICS_ENABLED', 'False')
 
 
 import dadf_mm  # noqa: F401
-from dadf_mm.apis.web_demo import LOOPBACK_HOSTS, build_page, launch_page
-from dadf_mm.engine import read_checkpoint, resolve_checkpoint
+from dadf_mm.apis.image_files import DEFAULT_MAX_MEGAPIXELS
+from dadf_mm.apis.web_demo import LOOPBACK_HOSTS, build_page, check_address, launch_page
+from dadf_mm.engine import read_checkpoint
 
-from tool_setup import ToolError, add_config_arguments, building, run_tool
+from tool_setup import (
+    ToolArgumentParser,
+    ToolError,
+    add_config_arguments,
+    building,
+    checkpoint_file,
+    device,
+    port,
+    positive_float,
+    positive_int,
+    probability,
+    run_tool,
+)
 
 TOOL = 'web_demo.py'
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description='DADF forgery analysis in a browser')
+    parser = ToolArgumentParser(description='DADF forgery analysis in a browser')
     parser.add_argument('config')
     parser.add_argument('checkpoint', help='a .pth file, or a training work dir')
     parser.add_argument('--host', default='127.0.0.1',
                         help='address to listen on (default 127.0.0.1: this machine only)')
-    parser.add_argument('--port', type=int, default=7860)
-    parser.add_argument('--device', default=None,
+    parser.add_argument('--port', type=port, default=7860, help='1 to 65535 (default 7860)')
+    parser.add_argument('--device', type=device, default=None,
                         help="'cpu', 'cuda', 'cuda:1' ... (default: a GPU if there is one)")
-    parser.add_argument('--threshold', type=float, default=0.5,
-                        help='fake-probability threshold of the decision')
-    parser.add_argument('--num-frames', type=int, default=16,
+    parser.add_argument('--threshold', type=probability, default=0.5,
+                        help='fake-probability threshold of the decision, 0 to 1')
+    parser.add_argument('--num-frames', type=positive_int, default=16,
                         help='evenly spaced frames per video')
-    parser.add_argument('--top-k', type=int, default=4,
+    parser.add_argument('--top-k', type=positive_int, default=4,
                         help="how many of a video's highest-scoring frames to show")
+    parser.add_argument('--max-megapixels', type=positive_float,
+                        default=DEFAULT_MAX_MEGAPIXELS,
+                        help='refuse larger images before decoding them (default: '
+                        f'{DEFAULT_MAX_MEGAPIXELS:g} million pixels)')
     parser.add_argument('--detect-faces', action='store_true',
                         help='start with "crop the largest face of an image" ticked')
     add_config_arguments(parser, checkpoint=True)
@@ -50,21 +75,34 @@ def main() -> None:
     args = parse_args()
     if not osp.isfile(args.config):
         sys.exit(f'{TOOL}: config file {args.config!r} not found')
-    try:
-        checkpoint = resolve_checkpoint(args.checkpoint)
-    except FileNotFoundError as err:
-        raise ToolError(str(err)) from err
-    if args.num_frames < 1 or args.top_k < 1:
-        raise ToolError('--num-frames and --top-k must be at least 1')
+    checkpoint = checkpoint_file(args.checkpoint)  # a file, or a work dir's best one
     read_checkpoint(checkpoint)  # empty, truncated or refused: one line, before any work
+    try:  # a port in use or a wrong --host: one line before the model is built
+        check_address(args.host, args.port)
+    except OSError as err:
+        raise ToolError(str(err)) from err
     from dadf_mm.apis.inference import ForgeryInferencer
-    device = {} if args.device is None else dict(device=args.device)
+    where = {} if args.device is None else dict(device=args.device)
     inferencer = building(f'building the model of {args.config}', lambda: ForgeryInferencer(
         args.config, checkpoint, threshold=args.threshold, cfg_options=args.cfg_options,
         allow_partial_checkpoint=args.allow_partial_checkpoint,
-        allow_new_keys=args.allow_new_keys, **device))
+        allow_new_keys=args.allow_new_keys, max_megapixels=args.max_megapixels, **where))
+    # the page's files (uploads, the pictures it serves) in a folder of its own, removed
+    # when it stops; Gradio reads GRADIO_TEMP_DIR when it is imported (by build_page)
+    folder = tempfile.mkdtemp(prefix='dadf_web_demo_', dir=os.environ.get('GRADIO_TEMP_DIR'))
+    os.environ['GRADIO_TEMP_DIR'] = folder
+    signal.signal(signal.SIGTERM, stop)  # `kill` closes the page as Ctrl+C does
+    try:
+        serve(args, inferencer, checkpoint)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def serve(args: argparse.Namespace, inferencer, checkpoint: str) -> None:
+    """Build the page, serve it until Ctrl+C or a termination signal, and close it."""
     page = build_page(inferencer, threshold=args.threshold, num_frames=args.num_frames,
-                      top_k=args.top_k, detect_faces=args.detect_faces)
+                      top_k=args.top_k, detect_faces=args.detect_faces,
+                      max_megapixels=args.max_megapixels)
     try:
         url = launch_page(page, host=args.host, port=args.port)
     except OSError as err:
@@ -76,9 +114,14 @@ def main() -> None:
     print(f'{TOOL}: model {args.config} with {checkpoint}; open {url} in a browser '
           '(Ctrl+C stops)', flush=True)
     try:
-        page.block_thread()
+        page.block_thread()  # Ctrl+C: Gradio closes the server
     except KeyboardInterrupt:
         page.close()
+
+
+def stop(signum: int, frame) -> None:
+    """A termination signal as Ctrl+C, so that the page closes and deletes its files."""
+    raise KeyboardInterrupt
 
 
 if __name__ == '__main__':

@@ -14,8 +14,9 @@ import cv2
 import numpy as np
 
 from ..visualization import Verdict, draw_banner, layout_banner, tint
+from .image_files import DEFAULT_MAX_MEGAPIXELS, ImageTooLargeError, read_image
 from .inferencer import IMAGE_SUFFIXES, ForgeryInferencer, default_device
-from .inferencer_results import ForgeryPrediction, VideoPrediction
+from .inferencer_results import ForgeryPrediction, NonFiniteOutputError, VideoPrediction
 
 VIDEO_SUFFIXES = ('.mp4', '.avi', '.mov', '.mkv', '.webm', '.m4v')
 #: a probability map's 16-bit PNG holds ``round(probability * PROBABILITY_SCALE)``
@@ -23,8 +24,9 @@ PROBABILITY_SCALE = 65535
 
 __all__ = [
     'ForgeryInferencer', 'ForgeryPrediction', 'VideoPrediction', 'IMAGE_SUFFIXES',
-    'VIDEO_SUFFIXES', 'PROBABILITY_SCALE', 'decided_mask', 'default_device', 'list_inputs',
-    'output_name', 'paste_into', 'read_probability_map', 'render', 'write_mask',
+    'VIDEO_SUFFIXES', 'PROBABILITY_SCALE', 'DEFAULT_MAX_MEGAPIXELS', 'ImageTooLargeError',
+    'NonFiniteOutputError', 'decided_mask', 'default_device', 'list_inputs', 'output_name',
+    'paste_into', 'read_image', 'read_probability_map', 'render', 'write_mask',
     'write_picture', 'write_probability_map',
 ]
 

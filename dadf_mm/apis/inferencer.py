@@ -7,6 +7,7 @@ model's input size; masks and probability maps come back at the image's own size
 """
 import copy
 import hashlib
+import math
 import os
 import os.path as osp
 from typing import Any, Dict, List, Optional, Sequence, Union
@@ -32,21 +33,14 @@ from ..preprocessing import (
 )
 from ..visualization import ForgeryVisualizer
 from .config_checks import apply_cfg_options
-from .inferencer_results import ForgeryPrediction, VideoPrediction
+from .devices import checked_device, default_device
+from .image_files import DEFAULT_MAX_MEGAPIXELS, check_pixel_limit, read_image
+from .inferencer_results import ForgeryPrediction, NonFiniteOutputError, VideoPrediction
 from .model_index import find_model
 
 IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.webp', '.tif', '.tiff')
 ANNOTATION_LOADERS = ('LoadAnnotations', 'LoadForgeryAnnotations', 'LoadDepthAnnotation')
 InputType = Union[str, np.ndarray, dict]
-
-
-def default_device() -> str:
-    """The device to infer on by default.
-
-    Returns:
-        str: ``'cuda'`` when a GPU is available, else ``'cpu'``.
-    """
-    return 'cuda' if torch.cuda.is_available() else 'cpu'
 
 
 def array_name(image: np.ndarray) -> str:
@@ -69,9 +63,14 @@ class InputPipeline:
 
     Args:
         pipeline (Sequence[dict]): the config's test pipeline, its loader first.
+        max_megapixels (float): a path whose image is larger is refused before it is
+            decoded (:func:`~dadf_mm.apis.image_files.check_pixel_limit`). Defaults to
+            :data:`~dadf_mm.apis.image_files.DEFAULT_MAX_MEGAPIXELS`.
     """
 
-    def __init__(self, pipeline: Sequence[dict]) -> None:
+    def __init__(self, pipeline: Sequence[dict], *,
+                 max_megapixels: float = DEFAULT_MAX_MEGAPIXELS) -> None:
+        self.max_megapixels = max_megapixels
         steps = [dict(t) for t in pipeline if t.get('type') not in ANNOTATION_LOADERS]
         if not steps or 'Load' not in str(steps[0].get('type')):
             raise ValueError('the test pipeline must start with an image loader '
@@ -82,6 +81,8 @@ class InputPipeline:
 
     def __call__(self, item: InputType) -> dict:
         if isinstance(item, str):
+            if not math.isinf(self.max_megapixels):
+                check_pixel_limit(item, self.max_megapixels)
             results = self.load(dict(img_path=item))
         else:
             results = dict(img=item) if isinstance(item, np.ndarray) else dict(item)
@@ -125,10 +126,16 @@ class ForgeryInferencer(BaseInferencer):
             False.
         mask_from_fake_only (bool): empty the mask of a face judged real. Defaults to True.
         show_progress (bool): a progress bar over batches. Defaults to False.
+        max_megapixels (float): an image file larger than this (millions of pixels) is
+            refused before it is decoded. Defaults to
+            :data:`~dadf_mm.apis.image_files.DEFAULT_MAX_MEGAPIXELS`.
 
     Raises:
         CheckpointFileError: the checkpoint is unreadable or holds another model's weights.
-        ValueError: the test pipeline does not make inputs of the model's input size.
+        ValueError: the test pipeline does not make inputs of the model's input size, or
+            ``device`` is not one this machine has.
+        NonFiniteOutputError: (when predicting) the model gives a fake probability that is
+            not a finite number; no prediction is returned.
     """
 
     preprocess_kwargs: set = set()
@@ -140,7 +147,8 @@ class ForgeryInferencer(BaseInferencer):
                  device: Optional[str] = None, threshold: float = 0.5, batch_size: int = 4,
                  cfg_options: Optional[dict] = None, allow_partial_checkpoint: bool = False,
                  allow_new_keys: bool = False, mask_from_fake_only: bool = True,
-                 show_progress: bool = False) -> None:
+                 show_progress: bool = False,
+                 max_megapixels: float = DEFAULT_MAX_MEGAPIXELS) -> None:
         from mmseg.utils import register_all_modules
         register_all_modules(init_default_scope=True)
         if isinstance(config, str) and not config.endswith('.py') and not osp.isfile(config):
@@ -156,7 +164,9 @@ class ForgeryInferencer(BaseInferencer):
         self.threshold = threshold
         self.batch_size = batch_size
         self.allow_partial_checkpoint = allow_partial_checkpoint
-        self.device = device or default_device()
+        self.device = checked_device(device) if device else default_device()
+        self.checkpoint = checkpoint
+        self.max_megapixels = max_megapixels
         size = cfg.model.data_preprocessor.get('size') or (1024, 1024)
         self.input_size = tuple(size)
         super().__init__(model=cfg, weights=checkpoint, device=self.device, scope='mmseg',
@@ -184,7 +194,7 @@ class ForgeryInferencer(BaseInferencer):
         if not pipeline:
             raise ValueError(f'{self.config_name} has no test pipeline: set '
                              'test_dataloader.dataset.pipeline')
-        return InputPipeline(pipeline)
+        return InputPipeline(pipeline, max_megapixels=self.max_megapixels)
 
     def _init_collate(self, cfg: ConfigDict):
         return pseudo_collate  # a list of packed samples -> dict(inputs=[...], ...)
@@ -227,6 +237,38 @@ class ForgeryInferencer(BaseInferencer):
                 f'but the model takes {w}x{h}: add dict(type=\'Resize\', scale=({w}, {h}), '
                 'keep_ratio=False) after the image loader of test_dataloader.dataset.pipeline')
 
+    def forward(self, inputs: Union[dict, tuple], **kwargs) -> List[SegDataSample]:
+        """The model's predictions of a batch, each checked to be finite.
+
+        Args:
+            inputs (dict | tuple): a batch from :meth:`preprocess`.
+            **kwargs: unused.
+
+        Returns:
+            list[SegDataSample]: the predictions.
+
+        Raises:
+            NonFiniteOutputError: a fake probability (or a pixel's) is nan or infinite.
+        """
+        samples = super().forward(inputs, **kwargs)
+        for sample in samples:
+            self._check_finite(sample)
+        return samples
+
+    def _check_finite(self, sample: SegDataSample) -> None:
+        score = sample.pred_score.float()
+        probs = sample.seg_logits.data
+        if bool(torch.isfinite(score).all()) and bool(torch.isfinite(probs).all()):
+            return
+        what = (f'fake probability {float(score.flatten()[0])}' if not
+                bool(torch.isfinite(score).all()) else 'per-pixel fake probabilities')
+        source = (f'checkpoint {self.checkpoint}' if self.checkpoint
+                  else f'the initial weights of {self.config_name}')
+        raise NonFiniteOutputError(
+            f'{source} gives a {what} (not a finite number) for {sample.img_path}: its '
+            'weights or the config make non-finite values (a training run that diverged?); '
+            'use an earlier checkpoint, or check model.* in --cfg-options')
+
     def visualize(self, inputs: list, preds: List[SegDataSample], return_vis: bool = False,
                   show: bool = False, wait_time: float = 0, out_dir: str = ''
                   ) -> Optional[List[np.ndarray]]:
@@ -259,8 +301,8 @@ class ForgeryInferencer(BaseInferencer):
 
     @staticmethod
     def _rgb(item: InputType) -> np.ndarray:
-        if isinstance(item, str):
-            return mmcv.imread(item, channel_order='rgb')
+        if isinstance(item, str):  # read as the pipeline read it (its size checked there)
+            return np.ascontiguousarray(read_image(item, max_megapixels=math.inf)[..., ::-1])
         img = item if isinstance(item, np.ndarray) else item['img']
         return np.ascontiguousarray(img[..., ::-1])
 
@@ -343,7 +385,8 @@ class ForgeryInferencer(BaseInferencer):
         return pred
 
     def predict_video(self, path: str, *, num_frames: int = 32, detector=None,
-                      margin: float = 1.3) -> List[ForgeryPrediction]:
+                      margin: float = 1.3, name: Optional[str] = None
+                      ) -> List[ForgeryPrediction]:
         """Evenly spaced frames of a video, each cropped to the tracked face.
 
         Args:
@@ -352,6 +395,9 @@ class ForgeryInferencer(BaseInferencer):
             detector (callable, optional): the face detector. Defaults to None (OpenCV's
                 Haar cascade).
             margin (float): crop side as a multiple of the face. Defaults to 1.3.
+            name (str, optional): the video's name; frame ``N`` is named
+                ``<name>#frame<N>`` (it seeds the frame's noisy view). Defaults to None
+                (``path``).
 
         Returns:
             list[ForgeryPrediction]: per frame; ``info`` holds ``frame`` (index) and
@@ -369,7 +415,7 @@ class ForgeryInferencer(BaseInferencer):
         for index, frame, face in zip(sampled.indices, sampled.frames, tracked):
             box = square_box(face.center_x, face.center_y, face.size, margin=margin)
             crops.append(crop_square(frame, box))
-            names.append(f'{path}#frame{index:06d}')
+            names.append(f'{name or path}#frame{index:06d}')
             boxes.append(box)
         preds = self.predict(crops, names)
         for pred, box, index, frame in zip(preds, boxes, sampled.indices, sampled.frames):
@@ -378,7 +424,8 @@ class ForgeryInferencer(BaseInferencer):
         return preds
 
     def predict_video_score(self, path: str, *, num_frames: int = 32, detector=None,
-                            margin: float = 1.3) -> VideoPrediction:
+                            margin: float = 1.3, name: Optional[str] = None
+                            ) -> VideoPrediction:
         """A video's score (the mean of its frames'), decision and per-frame curve.
 
         Args:
@@ -387,10 +434,12 @@ class ForgeryInferencer(BaseInferencer):
             detector (callable, optional): the face detector. Defaults to None (OpenCV's
                 Haar cascade).
             margin (float): crop side as a multiple of the face. Defaults to 1.3.
+            name (str, optional): the video's name for its frames' noisy views. Defaults
+                to None (``path``).
 
         Returns:
             VideoPrediction: the video, its frames from :meth:`predict_video`.
         """
         frames = self.predict_video(path, num_frames=num_frames, detector=detector,
-                                    margin=margin)
+                                    margin=margin, name=name)
         return VideoPrediction.from_frames(path, frames, self.threshold)

@@ -7,6 +7,12 @@ import numpy as np
 from mmseg.structures import SegDataSample
 
 
+class NonFiniteOutputError(ValueError):
+    """A model output that is not a finite number (nan, inf); the message names the
+    checkpoint, the input and the fix. No prediction is made of it: a nan fake probability
+    would read as a face judged real."""
+
+
 class ScoreDecision:
     """The decision of anything with a ``fake_probability`` and a ``threshold``."""
 

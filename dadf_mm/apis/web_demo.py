@@ -4,8 +4,16 @@ every sampled frame and the frames that score highest.
 
 The analysis (:func:`analyse_file`) is plain numpy and pandas; only :func:`build_page` and
 :func:`launch_page` need Gradio, imported when they are called.
+
+An image is read as the dataset reads one (:func:`~dadf_mm.apis.image_files.read_image`:
+a truncated JPEG is refused), and one with more pixels than the page's limit is refused
+from its header, before it is decoded. Every upload is deleted once it has been analysed
+(:func:`analyse_upload`), refused ones included.
 """
+import errno
+import os
 import os.path as osp
+import socket
 from dataclasses import dataclass, field
 from typing import List, Optional, Tuple
 
@@ -13,6 +21,7 @@ import cv2
 import numpy as np
 
 from ..preprocessing.frame_sampler import FrameReadError
+from .image_files import DEFAULT_MAX_MEGAPIXELS, read_image
 from .inference import IMAGE_SUFFIXES, VIDEO_SUFFIXES, ForgeryInferencer, render
 
 #: what the page's file box accepts
@@ -121,8 +130,9 @@ def analyse_video(inferencer: ForgeryInferencer, path: str, *, threshold: float,
     Raises:
         ValueError: no face in any sampled frame, or the video cannot be read.
     """
-    try:
-        video = inferencer.predict_video_score(path, num_frames=num_frames)
+    try:  # frames named by the file's name, not the upload's, as images are
+        video = inferencer.predict_video_score(path, num_frames=num_frames,
+                                               name=osp.basename(path))
     except (ValueError, FrameReadError) as err:  # named by the file's name, not the upload's
         raise ValueError(str(err).replace(path, osp.basename(path))) from err
     preds, score = video.frames, video.fake_probability
@@ -147,7 +157,8 @@ def analyse_video(inferencer: ForgeryInferencer, path: str, *, threshold: float,
 
 def analyse_file(inferencer: ForgeryInferencer, path: str, *, threshold: float,
                  detect_faces: bool = False, num_frames: int = 16, top_k: int = 4,
-                 name: Optional[str] = None) -> PageResult:
+                 name: Optional[str] = None,
+                 max_megapixels: float = DEFAULT_MAX_MEGAPIXELS) -> PageResult:
     """An uploaded image or video, told apart by its extension.
 
     Args:
@@ -160,13 +171,18 @@ def analyse_file(inferencer: ForgeryInferencer, path: str, *, threshold: float,
         top_k (int): how many of a video's highest-scoring frames to show. Defaults to 4.
         name (str, optional): an image's name (it seeds the noisy view); None for the
             file's base name. Defaults to None.
+        max_megapixels (float): an image with more pixels (millions) is refused before it
+            is decoded. Defaults to
+            :data:`~dadf_mm.apis.image_files.DEFAULT_MAX_MEGAPIXELS`.
 
     Returns:
         PageResult: what the page shows.
 
     Raises:
-        ValueError: the file is neither an image nor a video this page reads, it does not
-            decode, or it shows no face where one is needed; the message names the file.
+        ValueError: the file is neither an image nor a video this page reads, it is too
+            large, it does not decode completely (as the dataset loader refuses it), or it
+            shows no face where one is needed; the message names the file by its base
+            name.
     """
     lower = path.lower()
     if lower.endswith(VIDEO_SUFFIXES):
@@ -175,12 +191,102 @@ def analyse_file(inferencer: ForgeryInferencer, path: str, *, threshold: float,
     if not lower.endswith(IMAGE_SUFFIXES):
         raise ValueError(f'{osp.basename(path)}: not an image or a video this page reads '
                          f'(one of {", ".join(ACCEPTED_SUFFIXES)})')
-    image = cv2.imread(path, cv2.IMREAD_COLOR)
-    if image is None:
-        raise ValueError(f'{osp.basename(path)}: unreadable image (not an image file, or '
-                         'corrupt)')
+    try:
+        image = read_image(path, max_megapixels=max_megapixels)
+    except ValueError as err:  # the dataset's message, named by the file's name
+        raise ValueError(str(err).replace(path, osp.basename(path))) from err
     return analyse_image(inferencer, image, name=name or osp.basename(path),
                          threshold=threshold, detect_faces=detect_faces)
+
+
+def delete_upload(path: str, folder: str) -> None:
+    """Delete an uploaded file and the folders it leaves empty, up to ``folder``.
+
+    Args:
+        path (str): The upload.
+        folder (str): The folder uploads are stored under; nothing outside it is touched.
+    """
+    root = osp.realpath(folder)
+    target = osp.realpath(path)
+    if osp.commonpath([root, target]) != root or target == root:
+        return
+    try:
+        os.remove(target)
+    except FileNotFoundError:
+        pass
+    parent = osp.dirname(target)
+    while parent != root and osp.commonpath([root, parent]) == root:
+        try:
+            os.rmdir(parent)  # only when empty
+        except OSError:
+            break
+        parent = osp.dirname(parent)
+
+
+def analyse_upload(inferencer: ForgeryInferencer, path: str, *, upload_folder: str,
+                   threshold: float, detect_faces: bool = False, num_frames: int = 16,
+                   top_k: int = 4, max_megapixels: float = DEFAULT_MAX_MEGAPIXELS
+                   ) -> PageResult:
+    """What the page runs on a dropped file: :func:`analyse_file`, then the upload deleted
+    (:func:`delete_upload`), also when it is refused.
+
+    Args:
+        inferencer (ForgeryInferencer): the model.
+        path (str): the uploaded file.
+        upload_folder (str): the folder the page stores uploads under.
+        threshold (float): the fake-probability threshold of the decision.
+        detect_faces (bool): crop an image's largest face first. Defaults to False.
+        num_frames (int): frames sampled from a video. Defaults to 16.
+        top_k (int): how many of a video's highest-scoring frames to show. Defaults to 4.
+        max_megapixels (float): the largest image accepted, in millions of pixels.
+            Defaults to :data:`~dadf_mm.apis.image_files.DEFAULT_MAX_MEGAPIXELS`.
+
+    Returns:
+        PageResult: what the page shows.
+
+    Raises:
+        ValueError: as :func:`analyse_file`; or the upload is gone (analysed already).
+    """
+    if not osp.isfile(path):
+        raise ValueError(f'{osp.basename(path)} was analysed and deleted from the server '
+                         'already: drop it again')
+    try:
+        return analyse_file(inferencer, path, threshold=threshold, detect_faces=detect_faces,
+                            num_frames=num_frames, top_k=top_k,
+                            max_megapixels=max_megapixels)
+    finally:
+        delete_upload(path, upload_folder)
+
+
+def check_address(host: str, port: int) -> None:
+    """Make sure the page can listen on ``host:port`` (before a model is built for it).
+
+    Args:
+        host (str): the address to bind.
+        port (int): the port.
+
+    Raises:
+        OSError: the address does not resolve, or the port is taken (the message says
+            which and what to pass instead).
+    """
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM)[0]
+    except socket.gaierror as err:
+        raise OSError(f'--host {host!r} does not resolve to an address ({err}); pass '
+                      '--host 127.0.0.1 or one of this machine\'s addresses') from err
+    with socket.socket(family, kind, proto) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds
+        try:
+            sock.bind(address)
+        except OSError as err:
+            fix = {errno.EADDRNOTAVAIL: f'--host {host!r} is not an address of this machine: '
+                                        'pass --host 127.0.0.1 or one of its addresses',
+                   errno.EACCES: 'ports below 1024 need administrator rights: pass '
+                                 '--port 1024 or above (e.g. 7860)'}.get(
+                       err.errno, 'pass another --port (or stop what uses it)')
+            raise OSError(f'cannot listen on {host}:{port} ({err.strerror or err}); '
+                          f'{fix}') from err
 
 
 def frame_curve(result: PageResult, threshold: float):
@@ -209,7 +315,8 @@ PAGE_INTRO = (
     'forged (red) with the decision; the **heat map** is the per-pixel fake probability. '
     'A video is scored on evenly spaced frames, each cropped to the tracked face: its score '
     'is the mean of theirs, the curve shows every frame, and the gallery the frames that '
-    'score highest.')
+    'score highest. Each file is deleted from the server once analysed: drop it again to '
+    'analyse it with the other crop setting.')
 
 
 def for_display(image: np.ndarray, *, min_side: int = 384) -> np.ndarray:
@@ -232,7 +339,8 @@ def for_display(image: np.ndarray, *, min_side: int = 384) -> np.ndarray:
 
 def build_page(inferencer: ForgeryInferencer, *, threshold: float = 0.5,
                num_frames: int = 16, top_k: int = 4, detect_faces: bool = False,
-               title: str = 'DADF forgery analysis'):
+               title: str = 'DADF forgery analysis',
+               max_megapixels: float = DEFAULT_MAX_MEGAPIXELS):
     """The page, as a Gradio ``Blocks`` (not yet serving).
 
     Args:
@@ -245,8 +353,14 @@ def build_page(inferencer: ForgeryInferencer, *, threshold: float = 0.5,
         detect_faces (bool): whether the "crop the largest face" box starts ticked.
             Defaults to False.
         title (str): the page's title. Defaults to 'DADF forgery analysis'.
+        max_megapixels (float): the largest image analysed, in millions of pixels; larger
+            ones are refused from their header. It also becomes Pillow's
+            decompression-bomb limit (``PIL.Image.MAX_IMAGE_PIXELS``) in this process.
+            Defaults to :data:`~dadf_mm.apis.image_files.DEFAULT_MAX_MEGAPIXELS`.
 
-    Pictures smaller than 384 px are shown enlarged (:func:`for_display`).
+    Pictures smaller than 384 px are shown enlarged (:func:`for_display`). Each upload is
+    deleted once analysed, and the file box emptied; the pictures the page served are
+    deleted by Gradio after an hour and when the page is closed.
 
     Returns:
         gradio.Blocks: the page; its elements have ids ``file``, ``detect-faces``,
@@ -254,13 +368,20 @@ def build_page(inferencer: ForgeryInferencer, *, threshold: float = 0.5,
         ``top-frames`` and ``details``.
     """
     import gradio as gr
+    from gradio.utils import get_upload_folder
+    from PIL import Image
+
+    Image.MAX_IMAGE_PIXELS = int(max_megapixels * 1e6)  # Pillow refuses larger ones too
+    folder = get_upload_folder()  # GRADIO_TEMP_DIR, else <temp>/gradio
 
     def run(path: Optional[str], crop: bool):
         if not path:
             raise gr.Error('drop an image or a video first')
         try:
-            result = analyse_file(inferencer, path, threshold=threshold, detect_faces=crop,
-                                  num_frames=num_frames, top_k=top_k)
+            result = analyse_upload(inferencer, path, upload_folder=folder,
+                                    threshold=threshold, detect_faces=crop,
+                                    num_frames=num_frames, top_k=top_k,
+                                    max_megapixels=max_megapixels)
         except ValueError as err:
             raise gr.Error(str(err)) from err
         video = result.is_video
@@ -268,9 +389,11 @@ def build_page(inferencer: ForgeryInferencer, *, threshold: float = 0.5,
         return (f'{result.score:.6f}', result.verdict, for_display(result.overlay),
                 for_display(result.heatmap),
                 gr.update(value=frame_curve(result, threshold), visible=video),
-                gr.update(value=frames, visible=video), result.details)
+                gr.update(value=frames, visible=video), result.details, None)
 
-    with gr.Blocks(title=title, analytics_enabled=False) as page:
+    # the pictures Gradio serves: checked every 10 minutes, deleted after an hour
+    with gr.Blocks(title=title, analytics_enabled=False,
+                   delete_cache=(600, 3600)) as page:
         gr.Markdown(f'# {title}\n{PAGE_INTRO}')
         with gr.Row():
             with gr.Column(scale=2):
@@ -297,7 +420,7 @@ def build_page(inferencer: ForgeryInferencer, *, threshold: float = 0.5,
                              rows=1, height='auto', format='png', visible=False,
                              elem_id='top-frames')
         details = gr.Markdown(elem_id='details')
-        outputs = [score, decision, overlay, heatmap, curve, gallery, details]
+        outputs = [score, decision, overlay, heatmap, curve, gallery, details, upload]
         upload.upload(run, inputs=[upload, crop], outputs=outputs)
         button.click(run, inputs=[upload, crop], outputs=outputs)
     return page

@@ -176,7 +176,7 @@ def test_infer_on_an_image_a_video_and_a_bad_file(tmp_path, short_demo_run):
          str(inputs), '--out', str(out), '--num-frames', '4'], cwd=ROOT, capture_output=True,
         text=True, timeout=900)
     assert proc.returncode == 1  # one input failed, the others are written
-    assert 'broken.jpg' in proc.stderr and 'unreadable image' in proc.stderr
+    assert 'broken.jpg' in proc.stderr and 'cannot be decoded as an image' in proc.stderr
     records = [json.loads(line) for line in open(out / 'predictions.jsonl')]
     by_input = {}
     for r in records:

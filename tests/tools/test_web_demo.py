@@ -1,6 +1,8 @@
 """tools/web_demo.py in a real headless browser: the page started as a user starts it (on
 127.0.0.1, a free port, the demo config with a random-weight checkpoint), an image and a
-video uploaded, and what the page shows compared with ForgeryInferencer on the same files.
+video uploaded, and what the page shows compared with ForgeryInferencer on the same files;
+each upload deleted once analysed. Then the function the page runs on an upload
+(``analyse_upload``) on files it must refuse, and the tool's arguments.
 
 Needs Chromium (``apt-get install -y chromium``; tools/setup_env.sh installs it when run as
 root) and playwright (pip; it drives the system Chromium, no browser download).
@@ -14,6 +16,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from unittest import mock
 
 import cv2
 import numpy as np
@@ -21,7 +24,11 @@ import pytest
 import torch
 
 from dadf_mm.apis.inference import ForgeryInferencer, render
-from dadf_mm.apis.web_demo import for_display
+from dadf_mm.apis.web_demo import analyse_upload, for_display
+from dadf_mm.datasets import LoadForgeryImage
+from dadf_mm.datasets.errors import ForgeryDataError
+from dadf_mm.models.segmentors.dadf import DADF
+from tests.helpers.image_files import huge_png, truncated_jpeg
 from tests.helpers.tool_runs import DEMO, ROOT, tool_exit
 
 INSTALL = dict(
@@ -119,6 +126,8 @@ def page_server(demo_checkpoint, tmp_path_factory):
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+    # stopped, the page leaves nothing behind (its folder, the pictures it served)
+    assert list(uploads.iterdir()) == [], _files(uploads)
 
 
 @pytest.fixture(scope='module')
@@ -151,7 +160,7 @@ def _picture(page, selector: str) -> np.ndarray:
 def test_an_image_gets_the_inferencers_score_overlay_and_verdict(
         browser, page_server, inferencer, tmp_path):
     from skimage import data
-    url, _ = page_server
+    url, uploads = page_server
     face = cv2.resize(np.ascontiguousarray(data.astronaut()[20:220, 130:330][..., ::-1]),
                       (128, 128))
     path = tmp_path / 'face.png'
@@ -169,6 +178,7 @@ def test_an_image_gets_the_inferencers_score_overlay_and_verdict(
     assert 'face.png' in page.inner_text('#details')
     assert (tmp_path / 'page_image.png').stat().st_size > 10000
     page.close()
+    assert not glob.glob(str(uploads / '**' / 'face.png'), recursive=True)  # deleted
 
 
 def _face_video(path, frames: int = 8) -> None:
@@ -188,9 +198,9 @@ def test_a_video_gets_its_mean_score_the_frame_curve_and_the_top_frames(
     path = tmp_path / 'clip.mp4'
     _face_video(path)
     page = _analyse(browser, url, path, tmp_path / 'page_video.png')
-    uploaded = glob.glob(str(uploads / '**' / 'clip.mp4'), recursive=True)
-    assert len(uploaded) == 1  # the server's copy: its path names the frames' noisy views
-    preds = inferencer.predict_video(uploaded[0], num_frames=NUM_FRAMES)
+    assert not glob.glob(str(uploads / '**' / 'clip.mp4'), recursive=True)  # deleted
+    # the page names the frames' noisy views by the file's name, as it names an image's
+    preds = inferencer.predict_video(str(path), num_frames=NUM_FRAMES, name='clip.mp4')
     scores = {p.info['frame']: p.fake_probability for p in preds}
     assert len(scores) == NUM_FRAMES
     assert _score(page) == pytest.approx(np.mean(list(scores.values())), abs=1e-6)
@@ -210,6 +220,23 @@ def test_a_video_gets_its_mean_score_the_frame_curve_and_the_top_frames(
     page.close()
 
 
+def test_a_huge_image_is_refused_on_the_page_with_a_message(browser, page_server, tmp_path):
+    """A 97 KB PNG of 10000x10000 pixels (was: decoded, the server grew by 2.3 GB and held
+    its single queue for 24 s): the page says why, and the upload is deleted."""
+    url, uploads = page_server
+    huge = huge_png(tmp_path / 'huge.png')
+    page = browser.new_page(viewport={'width': 1280, 'height': 1400})
+    page.goto(url, wait_until='networkidle')
+    started = time.time()
+    page.set_input_files('#file input[type=file]', str(huge))
+    shown = page.wait_for_selector('text=/huge\\.png is too large/', timeout=60000)
+    assert time.time() - started < 20
+    assert '100.0 megapixels; the limit is 40' in shown.inner_text()  # Pillow's guard too
+    assert page.input_value('#score textarea, #score input') == ''
+    page.close()
+    assert not glob.glob(str(uploads / '**' / 'huge.png'), recursive=True)
+
+
 def test_a_file_the_page_cannot_read_is_refused_with_its_name(tmp_path):
     from dadf_mm.apis.web_demo import analyse_file
     notes = tmp_path / 'notes.txt'
@@ -218,7 +245,7 @@ def test_a_file_the_page_cannot_read_is_refused_with_its_name(tmp_path):
         analyse_file(None, str(notes), threshold=0.5)
     broken = tmp_path / 'broken.jpg'
     broken.write_bytes(b'not an image')
-    with pytest.raises(ValueError, match=r'^broken\.jpg: unreadable image'):
+    with pytest.raises(ValueError, match=r'^image broken\.jpg cannot be decoded as an image'):
         analyse_file(None, str(broken), threshold=0.5)
 
 
@@ -233,3 +260,126 @@ def test_a_work_dir_resolves_to_its_best_checkpoint(tmp_path):
     assert resolve_checkpoint(str(tmp_path / 'iter_4.pth')) == str(tmp_path / 'iter_4.pth')
     message = tool_exit('web_demo.py', DEMO, tmp_path / 'gone.pth')
     assert message.startswith("web_demo.py: checkpoint '") and 'not found' in message
+
+
+def _upload(folder, source) -> str:
+    """``source`` as the page's server stores an upload: in a folder of its own."""
+    target = folder / 'f3c1a9' / source.name
+    target.parent.mkdir(parents=True)
+    shutil.copy(source, target)
+    return str(target)
+
+
+def _files(folder) -> list:
+    return sorted(p for p in glob.glob(str(folder / '**'), recursive=True)
+                  if not os.path.isdir(p))
+
+
+def test_every_upload_is_deleted_once_analysed(inferencer, tmp_path):
+    """Was: every upload, refused ones too, stayed in the server's temporary folder."""
+    folder = tmp_path / 'uploads'
+    folder.mkdir()
+    keep = tmp_path / 'mine.png'  # not an upload: never touched
+    cv2.imwrite(str(keep), np.full((64, 64, 3), 90, np.uint8))
+    result = analyse_upload(inferencer, _upload(folder, keep), upload_folder=str(folder),
+                            threshold=0.5)
+    expected = inferencer.predict_image(cv2.imread(str(keep)), 'mine.png')
+    assert result.score == pytest.approx(expected.fake_probability, abs=1e-6)
+    assert list(folder.iterdir()) == [] and keep.exists()
+    notes = tmp_path / 'notes.txt'
+    notes.write_text('not a picture')
+    for source, words in ((truncated_jpeg(tmp_path / 'cut.jpg'), 'cannot be decoded'),
+                          (huge_png(tmp_path / 'huge.png'), 'is too large'),
+                          (notes, 'not an image or a video')):
+        with pytest.raises(ValueError, match=words):
+            analyse_upload(inferencer, _upload(folder, source), upload_folder=str(folder),
+                           threshold=0.5)
+        assert list(folder.iterdir()) == []
+    with pytest.raises(ValueError, match='mine.png was analysed and deleted from the server '
+                       'already: drop it again'):
+        analyse_upload(inferencer, str(folder / 'f3c1a9' / 'mine.png'),
+                       upload_folder=str(folder), threshold=0.5)
+    analyse_upload(inferencer, str(keep), upload_folder=str(folder), threshold=0.5)
+    assert keep.exists()  # outside the upload folder
+
+
+def test_the_page_refuses_a_truncated_jpeg_as_the_dataset_does(tmp_path):
+    """Was: scored (OpenCV's file reader decodes the half that is there)."""
+    from dadf_mm.apis.web_demo import analyse_file
+    cut = truncated_jpeg(tmp_path / 'cut.jpg')
+    with pytest.raises(ForgeryDataError) as dataset:
+        LoadForgeryImage()(dict(img_path=str(cut)))
+    with pytest.raises(ValueError) as page:
+        analyse_file(None, str(cut), threshold=0.5)
+    assert str(page.value) == str(dataset.value).replace(str(cut), 'cut.jpg')
+    assert str(page.value).startswith('image cut.jpg cannot be decoded as an image (')
+
+
+def test_the_page_shows_no_score_for_a_nan_probability(inferencer, tmp_path):
+    """Was: "nan" and the decision "real"."""
+    from dadf_mm.apis.web_demo import analyse_file
+    face = tmp_path / 'face.png'
+    cv2.imwrite(str(face), np.full((64, 64, 3), 90, np.uint8))
+    predict = DADF.predict
+
+    def nan_scores(self, inputs, data_samples=None):
+        results = predict(self, inputs, data_samples)
+        for sample in results:
+            sample.set_field(sample.pred_score * float('nan'), 'pred_score')
+        return results
+
+    with mock.patch.object(DADF, 'predict', nan_scores), \
+            pytest.raises(ValueError, match=r'gives a fake probability nan \(not a finite '
+                          r'number\) for face\.png: '):
+        analyse_file(inferencer, str(face), threshold=0.5)
+
+
+def test_build_page_sets_pillows_limit(inferencer):
+    pytest.importorskip('gradio')
+    from PIL import Image
+
+    from dadf_mm.apis.web_demo import build_page
+    before = Image.MAX_IMAGE_PIXELS
+    try:
+        build_page(inferencer, max_megapixels=12.5)
+        assert Image.MAX_IMAGE_PIXELS == 12_500_000
+    finally:
+        Image.MAX_IMAGE_PIXELS = before
+
+
+def _no_model(*args, **kwargs):
+    raise AssertionError('a model was built for arguments that should have been refused')
+
+
+@pytest.mark.parametrize('option,value,words', [
+    ('--port', '99999', "must be a port from 1 to 65535 (e.g. 7860), not '99999'"),
+    ('--port', '0', "must be a port from 1 to 65535 (e.g. 7860), not '0'"),
+    ('--num-frames', '0', "must be a whole number of 1 or more, not '0'"),
+    ('--top-k', '0', "must be a whole number of 1 or more, not '0'"),
+    ('--threshold', 'nan', "must be a number from 0 to 1 (e.g. 0.5), not 'nan'"),
+    ('--max-megapixels', '0', "must be a number above 0, not '0'"),
+    ('--device', 'tpu', "unknown device 'tpu': use 'cpu', 'cuda' or 'cuda:N'"),
+])
+def test_a_wrong_argument_is_one_line_before_any_model(demo_checkpoint, option, value, words):
+    """Was: OverflowError traceback after the model was built (port 99999)."""
+    with mock.patch.object(ForgeryInferencer, '__init__', _no_model):
+        message = tool_exit('web_demo.py', DEMO, demo_checkpoint, option, value)
+    assert message == (f'web_demo.py: argument {option}: {words} '
+                       '(see python tools/web_demo.py --help)')
+
+
+def test_a_port_in_use_is_one_line_before_any_model(demo_checkpoint):
+    """Was: Gradio's "Cannot find empty port" after the model was built."""
+    with socket.socket() as taken:
+        taken.bind(('127.0.0.1', 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with mock.patch.object(ForgeryInferencer, '__init__', _no_model):
+            message = tool_exit('web_demo.py', DEMO, demo_checkpoint, '--port', port)
+    assert message == (f'web_demo.py: cannot listen on 127.0.0.1:{port} (Address already in '
+                       'use); pass another --port (or stop what uses it)')
+    with mock.patch.object(ForgeryInferencer, '__init__', _no_model):
+        message = tool_exit('web_demo.py', DEMO, demo_checkpoint, '--host', '192.0.2.1')
+    assert message == ('web_demo.py: cannot listen on 192.0.2.1:7860 (Cannot assign requested '
+                       "address); --host '192.0.2.1' is not an address of this machine: pass "
+                       '--host 127.0.0.1 or one of its addresses')
