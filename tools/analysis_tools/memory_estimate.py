@@ -54,7 +54,8 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, MemoryEstimate]:
     for mode in modes:
         results[mode] = estimate_config_memory(
             cfg, batch_size=args.batch_size, img_size=args.img_size, mode=mode,
-            target=args.target, distributed=args.distributed, progress=lambda line: print(line + ' ...', flush=True))
+            target=args.target, distributed=args.distributed,
+            progress=lambda line: print(line + ' ...', flush=True))
         print(results[mode].format_table())
         print()
     print(f'estimated in {time.perf_counter() - start:.1f} s')
