@@ -16,22 +16,13 @@ Output under ``<out>`` (the layout of ``ffpp.py``, so both may share one folder)
 """
 import argparse
 import glob
-import os
 import os.path as osp
-import signal
 import sys
 from typing import Dict, List, Optional, Sequence
 
-
-def _stopped_while_loading(signum: int, frame: object) -> None:
-    sys.stderr.write(f'{osp.basename(sys.argv[0])}: stopped by {signal.Signals(signum).name} '
-                     'while starting; nothing was converted\n')
-    os._exit(128 + signum)
-
-
 if __name__ == '__main__':  # a signal while the libraries load ends in one line as well
-    for _kind in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(_kind, _stopped_while_loading)
+    from converter_start import stop_in_one_line_while_loading
+    stop_in_one_line_while_loading()
 
 from dadf_mm.preprocessing.conversion_runner import (  # noqa: E402
     ConverterError,
