@@ -133,12 +133,17 @@ def positive_int(text: str) -> int:
     return value
 
 
+def _as_float(text: str) -> float:
+    """``float(text)``, nan for what is not a number (every range check then fails)."""
+    try:
+        return float(text)
+    except ValueError:
+        return math.nan
+
+
 def positive_float(text: str) -> float:
     """An argparse type: a finite number above 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
+    value = _as_float(text)
     if not (math.isfinite(value) and value > 0):
         raise argparse.ArgumentTypeError(f'must be a number above 0, not {text!r}')
     return value
@@ -146,10 +151,7 @@ def positive_float(text: str) -> float:
 
 def probability(text: str) -> float:
     """An argparse type: a number from 0 to 1 (not nan or inf)."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
+    value = _as_float(text)
     if not 0 <= value <= 1:  # false for nan
         raise argparse.ArgumentTypeError(f'must be a number from 0 to 1 (e.g. 0.5), not '
                                          f'{text!r}')
