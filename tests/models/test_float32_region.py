@@ -116,3 +116,63 @@ def test_the_legacy_api_works_inside_the_region(user_tf32):
     # TF32 reads as off, and stays off after cudnn.flags() gave its settings back
     assert seen == [(False, False, ieee), (False, False, ieee)]
     assert float32_precisions() == switches and legacy_flags() == legacy
+
+
+# a probe that torch.compile cannot look into: it reads the switches when the compiled
+# code runs (its backward, when the compiled backward reaches it)
+SEEN = []
+
+
+@torch.library.custom_op('dadf_test::read_switches', mutates_args=())
+def read_switches(x: torch.Tensor) -> torch.Tensor:
+    SEEN.append(('forward', float32_precisions()))
+    return x.clone()
+
+
+@torch.library.custom_op('dadf_test::read_switches_backward', mutates_args=())
+def read_switches_backward(grad: torch.Tensor) -> torch.Tensor:
+    SEEN.append(('backward', float32_precisions()))
+    return grad.clone()
+
+
+read_switches.register_fake(torch.empty_like)
+read_switches_backward.register_fake(torch.empty_like)
+read_switches.register_autograd(lambda ctx, grad: read_switches_backward(grad))
+
+
+class Encoder(torch.nn.Module):
+    """The encoder's use of the region, as ``SAMViT.forward`` does it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.layer = torch.nn.Linear(4, 4)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        with exact_float32():
+            x = read_switches(self.layer(x))
+        return exact_float32_backward(x)
+
+
+class Segmentor(torch.nn.Module):
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.encoder, self.head = Encoder(), torch.nn.Linear(4, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.encoder(x)).square().mean()
+
+
+def test_a_compiled_model_runs_the_encoders_backward_without_tf32(user_tf32):
+    """The whole model through torch.compile (dynamo and AOT autograd; ``aot_eager``
+    generates no code, so this takes seconds on a CPU) as a compiled ``train_step``
+    traces it: the encoder's forward and backward read IEEE at run time."""
+    switches, legacy = user_tf32
+    torch._dynamo.reset()
+    step = torch.compile(Segmentor(), backend='aot_eager')
+    ieee = {key: IEEE for key in switches}
+    for _ in range(2):  # the compiling call and a call of the compiled code
+        SEEN.clear()
+        step(torch.randn(3, 4)).backward()
+        assert SEEN == [('forward', ieee), ('backward', ieee)]
+        assert float32_precisions() == switches and legacy_flags() == legacy

@@ -81,8 +81,13 @@ def _legacy(read: Callable[[], Any]) -> Any:
 class _Float32Settings:
     """Every float32 setting the region changes, read and written in one order: torch's
     legacy flags (cuDNN's ``allow_tf32``, the matmul precision), then the parents, then
-    the switches, since writing a legacy flag or a parent rewrites the switches below."""
+    the switches, since writing a legacy flag or a parent rewrites the switches below.
 
+    Reading and writing them, like everything else here that touches them, is kept out
+    of ``torch.compile``'s graphs (``torch.compiler.disable``): they are side effects of
+    the running process, which a traced graph would evaluate once, while tracing."""
+
+    @torch.compiler.disable
     def __init__(self) -> None:
         # a legacy flag is unreadable when the user's own settings already mix the two
         # APIs; it is then left as it is
@@ -92,6 +97,7 @@ class _Float32Settings:
                         for key, where in _PARENTS.items()}
         self.switches = float32_precisions()
 
+    @torch.compiler.disable
     def apply(self) -> None:
         """Make these the current settings."""
         if self.cudnn_tf32 is not None:
@@ -125,6 +131,7 @@ class _BackwardRegion:
         self._task = -1  # autograd's id of the backward pass that saved them
         self._token = 0
 
+    @torch.compiler.disable
     def enter(self) -> None:
         """Switch TF32 off until the current backward pass ends (once per pass)."""
         task = torch._C._current_graph_task_id()
@@ -136,12 +143,14 @@ class _BackwardRegion:
         self._saved.ieee().apply()
         torch.autograd.Variable._execution_engine.queue_callback(_EndOfBackward(self._token))
 
+    @torch.compiler.disable
     def end(self, token: int) -> None:
         """Restore the user's settings saved by pass ``token`` (if still held)."""
         if self._saved is not None and token == self._token:
             saved, self._saved, self._task = self._saved, None, -1
             saved.apply()
 
+    @torch.compiler.disable
     def recover(self) -> None:
         """Restore settings that a finished backward pass left (outside that pass)."""
         if self._saved is not None and torch._C._current_graph_task_id() != self._task:
@@ -184,9 +193,13 @@ class _ExactFloat32Backward(Function):
     """Identity in forward; in backward, switches TF32 off until the backward pass ends.
 
     Placed on the encoder's output, its backward runs before any of the encoder's own
-    backward kernels, so they all run in IEEE float32. The user's settings come back
-    when the whole backward pass is done or has failed (:class:`_BackwardRegion`);
-    nested or repeated uses (two encoder calls in one step) save and restore them once.
+    backward kernels, so they all run in IEEE float32. It is applied outside
+    ``torch.compile``'s graphs (:func:`exact_float32_backward`): traced into one, as by a
+    compiled ``train_step`` (mmengine's ``compile=True``), its backward would switch
+    nothing at run time, and a compiled encoder's backward would run in TF32. The
+    user's settings come back when the whole backward pass is done or has failed
+    (:class:`_BackwardRegion`); nested or repeated uses (two encoder calls in one step)
+    save and restore them once.
     """
 
     @staticmethod
@@ -199,6 +212,7 @@ class _ExactFloat32Backward(Function):
         return grad
 
 
+@torch.compiler.disable
 def exact_float32_backward(x: torch.Tensor) -> torch.Tensor:
     """``x`` itself; the backward pass through everything that produced ``x`` runs with
     TF32 off (the user's settings return when the backward pass ends or fails).
