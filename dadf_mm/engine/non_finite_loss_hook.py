@@ -55,8 +55,8 @@ class NonFiniteLossHook(Hook):
         if not self.check_weights or not params:
             return None
         device = next(iter(params.values())).device
-        peaks = torch.stack([p.detach().abs().amax().float().to(device)
-                             for p in params.values()])
+        peaks = torch.stack([torch.linalg.vector_norm(p.detach(), float('inf')).float()
+                             .to(device) for p in params.values()])  # NaN stays NaN
         return (~torch.isfinite(peaks)).any().float()
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None,
@@ -77,7 +77,8 @@ class NonFiniteLossHook(Hook):
             all_reduce(bad, op='sum')
         if not bool(bad.any()):
             return
-        runner.logger.error(message := self.message(runner, terms, params))
+        message = self.message(runner, terms, params)
+        runner.logger.error(message)
         raise NonFiniteLossError(message)
 
     @staticmethod
