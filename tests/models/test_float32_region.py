@@ -58,6 +58,23 @@ def test_a_failed_backward_gives_the_settings_back(user_tf32):
     assert float32_precisions() == switches and legacy_flags() == legacy
 
 
+def test_a_forward_pass_restores_what_a_failed_backward_left(user_tf32, monkeypatch):
+    """Where the failed pass is released late (another thread still holds it), the next
+    forward pass restores the user's settings before saving them as the user's."""
+    from dadf_mm.models.utils import precision
+    switches, legacy = user_tf32
+    monkeypatch.setattr(precision._EndOfBackward, '__del__', lambda self: None)
+    x = torch.randn(4, requires_grad=True)
+    inner = x * 2
+    inner.register_hook(raise_in_backward)
+    with pytest.raises(OutOfMemory):
+        exact_float32_backward(inner).sum().backward()
+    assert float32_precisions() == {key: IEEE for key in switches}  # left behind
+    with exact_float32():
+        pass
+    assert float32_precisions() == switches and legacy_flags() == legacy
+
+
 def test_a_model_step_after_a_failed_backward_starts_from_the_users_settings(
         tiny_sam_checkpoint, user_tf32):
     """The failure inside the encoder's backward of a DADF step (a hook on the first

@@ -124,21 +124,19 @@ class _BackwardRegion:
     float32: saved by the first :class:`_ExactFloat32Backward` node of the pass, restored
     when the pass ends, whether it completes (autograd's final callback) or fails (the
     callback, never called, is released with the pass: :class:`_EndOfBackward`). A
-    forward pass or another backward pass restores any state a pass left behind first."""
+    forward pass outside any backward pass restores what a pass may have left first."""
 
     def __init__(self) -> None:
         self._saved: Optional[_Float32Settings] = None
-        self._task = -1  # autograd's id of the backward pass that saved them
-        self._token = 0
+        self._token = 0  # which pass saved them
 
     @torch.compiler.disable
     def enter(self) -> None:
-        """Switch TF32 off until the current backward pass ends (once per pass)."""
-        task = torch._C._current_graph_task_id()
-        if self._saved is not None and self._task == task:
+        """Switch TF32 off until the current backward pass ends; nothing when this pass
+        (or one it runs inside) already did."""
+        if self._saved is not None:
             return
-        self.recover()
-        self._saved, self._task = _Float32Settings(), task
+        self._saved = _Float32Settings()
         self._token += 1
         self._saved.ieee().apply()
         torch.autograd.Variable._execution_engine.queue_callback(_EndOfBackward(self._token))
@@ -147,13 +145,13 @@ class _BackwardRegion:
     def end(self, token: int) -> None:
         """Restore the user's settings saved by pass ``token`` (if still held)."""
         if self._saved is not None and token == self._token:
-            saved, self._saved, self._task = self._saved, None, -1
+            saved, self._saved = self._saved, None
             saved.apply()
 
     @torch.compiler.disable
     def recover(self) -> None:
-        """Restore settings that a finished backward pass left (outside that pass)."""
-        if self._saved is not None and torch._C._current_graph_task_id() != self._task:
+        """Restore settings that a backward pass left, when no backward pass runs."""
+        if self._saved is not None and torch._C._current_graph_task_id() == -1:
             self.end(self._token)
 
 
