@@ -20,11 +20,12 @@ from dadf_mm.apis.devices import checked_device
 from dadf_mm.apis.schedule_fit import fit_schedule_to_run, run_length
 from dadf_mm.datasets.errors import ForgeryDataError
 from dadf_mm.engine import CheckpointFileError, InputSizeError, prepare_cpu_distributed
+from dadf_mm.engine.non_finite_loss_hook import NonFiniteLossError
 from dadf_mm.models.utils.sam_checkpoint import SAMCheckpointError
 
 #: errors whose message already names the file or key, what is wrong and the fix
 USER_ERRORS = (CheckpointFileError, SAMCheckpointError, ConfigOptionError, InputSizeError,
-               ForgeryDataError)
+               ForgeryDataError, NonFiniteLossError)
 
 
 class ToolError(RuntimeError):

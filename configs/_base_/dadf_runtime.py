@@ -16,5 +16,7 @@ env_cfg = dict(cudnn_benchmark=False)
 # the paper schedules count epochs; losses below 0.01 (RGA's loss_rec is about 1e-5) are
 # written with 4 significant digits (1.234e-05), not rounded to 0.0000
 log_processor = dict(type='SignificantLogProcessor', by_epoch=True)
-# RGA's diagnostics averaged over every validation and test run, logged with the metrics
-custom_hooks = [dict(type='RGADiagnosticsHook')]
+# RGA's diagnostics averaged over every validation and test run, logged with the metrics;
+# training stops at the first step whose loss (or trained weights) is NaN or Inf, before
+# that step is saved, so last_checkpoint keeps naming the last finite checkpoint
+custom_hooks = [dict(type='RGADiagnosticsHook'), dict(type='NonFiniteLossHook')]

@@ -188,7 +188,8 @@ class SAMMaskDecoderHead(BaseDecodeHead):
                 the classification branch. Defaults to None.
 
         Returns:
-            dict[str, Tensor]: The loss of each ``loss_decode`` (by its ``loss_name``),
+            dict[str, Tensor]: The loss of each ``loss_decode`` (by its ``loss_name``;
+            zero for a batch whose pixels are all ignored, see :meth:`pixel_loss`),
             ``acc_seg`` (pixel accuracy, %), and with the branch ``loss_cls`` and
             ``acc_cls`` (%).
         """
@@ -200,10 +201,11 @@ class SAMMaskDecoderHead(BaseDecodeHead):
         losses: Dict[str, torch.Tensor] = {}
         decode_losses = self.loss_decode if isinstance(self.loss_decode, nn.ModuleList) \
             else [self.loss_decode]
-        for loss_decode in decode_losses:
-            value = loss_decode(mask_logits, seg_label, ignore_index=self.ignore_index)
-            losses[loss_decode.loss_name] = losses.get(loss_decode.loss_name, 0) + value
         valid = seg_label != self.ignore_index
+        any_valid = bool(valid.any())
+        for loss_decode in decode_losses:
+            value = self.pixel_loss(loss_decode, mask_logits, seg_label, any_valid)
+            losses[loss_decode.loss_name] = losses.get(loss_decode.loss_name, 0) + value
         pred = (mask_logits.squeeze(1) > 0).long()
         losses['acc_seg'] = ((pred == seg_label) & valid).sum() * 100.0 / valid.sum().clamp(min=1)
         if cls_logits is not None:
@@ -214,6 +216,26 @@ class SAMMaskDecoderHead(BaseDecodeHead):
                 cls_logits, gt_labels.to(cls_logits.dtype))
             losses['acc_cls'] = ((cls_logits > 0).long() == gt_labels).float().mean() * 100.0
         return losses
+
+    def pixel_loss(self, loss_decode: nn.Module, mask_logits: torch.Tensor,
+                   seg_label: torch.Tensor, any_valid: bool) -> torch.Tensor:
+        """One pixel loss of ``L_seg``; zero, with a zero gradient, when every pixel of
+        the batch is ignored (a batch of fakes without masks), where mmseg's losses fail
+        (the binary cross-entropy takes the ``max()`` of the empty set of valid labels).
+
+        Args:
+            loss_decode (nn.Module): An mmseg pixel loss (one of ``loss_decode``).
+            mask_logits (Tensor): Mask logits at label size (B, 1, H, W), float32.
+            seg_label (Tensor): Labels (B, H, W); ``ignore_index`` where unknown.
+            any_valid (bool): Whether any label is not ``ignore_index``.
+
+        Returns:
+            Tensor: The loss, a 0-d tensor in the logits' graph (so every parameter that
+            made them receives a gradient, zero here, as distributed training expects).
+        """
+        if any_valid:
+            return loss_decode(mask_logits, seg_label, ignore_index=self.ignore_index)
+        return mask_logits.sum() * 0.0
 
     def predict(self, inputs, batch_img_metas: List[dict], test_cfg=None) -> torch.Tensor:
         """Mask logits resized to the (padded) input size, as mmseg's heads return them."""
