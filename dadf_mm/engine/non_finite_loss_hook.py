@@ -55,9 +55,9 @@ class NonFiniteLossHook(Hook):
         if not self.check_weights or not params:
             return None
         device = next(iter(params.values())).device
-        peaks = torch.stack([torch.linalg.vector_norm(p.detach(), float('inf')).float()
-                             .to(device) for p in params.values()])  # NaN stays NaN
-        return (~torch.isfinite(peaks)).any().float()
+        # one fused max-magnitude per parameter (NaN stays NaN), then one flag
+        peaks = torch._foreach_norm([p.detach() for p in params.values()], float('inf'))
+        return (~torch.isfinite(torch.stack([v.float().to(device) for v in peaks]))).any().float()
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None,
                          outputs: Optional[dict] = None) -> None:
