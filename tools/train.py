@@ -20,7 +20,7 @@ import dadf_mm  # noqa: F401  (registers DADF even for configs without custom_im
 from dadf_mm.analysis import memory_fit_problem
 from dadf_mm.engine import find_resume_checkpoint, read_checkpoint
 
-from tool_setup import add_runner_arguments, load_config, run_tool
+from tool_setup import add_runner_arguments, load_config, preflight, run_tool
 
 
 def parse_args() -> argparse.Namespace:
@@ -66,6 +66,7 @@ def main() -> None:
         else:
             cfg.optim_wrapper.type = 'AmpOptimWrapper'
             cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    preflight(cfg, args, train=True)  # every problem of the run's inputs, before any work
     if args.resume == 'auto':  # last_checkpoint, or the newest complete checkpoint
         cfg.resume = True
         cfg.load_from = find_resume_checkpoint(cfg.work_dir)
