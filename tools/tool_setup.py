@@ -10,7 +10,7 @@ import os
 import os.path as osp
 import sys
 import traceback
-from typing import Callable, Sequence
+from typing import Callable, List, Sequence
 
 from mmengine.config import Config
 
@@ -135,11 +135,12 @@ def _run_inputs(cfg: Config, args: argparse.Namespace, train: bool):
 
 
 def preflight(cfg: Config, args: argparse.Namespace, *, train: bool,
-              problems: Sequence[str] = ()) -> None:
+              problems: Sequence[str] = (),
+              estimates: Sequence[Callable[[], List[str]]] = ()) -> None:
     """Check a run of train.py (``train``) or test.py before its runner starts (and prints
     its config): the config's values, the data lists, the SAM checkpoint and the checkpoint
-    files it loads, the work dir. Raises one :class:`PreflightError` listing ``problems``
-    and every one found; nothing is written.
+    files it loads, the work dir. Raises one :class:`PreflightError` listing every problem
+    found, then ``problems`` and those of ``estimates``; nothing is written.
 
     Args:
         cfg (Config): The config of :func:`load_config`.
@@ -148,10 +149,14 @@ def preflight(cfg: Config, args: argparse.Namespace, *, train: bool,
         train (bool): A training run (else a test run).
         problems (Sequence[str]): The tool's own problems (e.g. its output folder).
             Defaults to ().
+        estimates (Sequence[Callable[[], list[str]]]): The tool's checks that compute with
+            the config's values (the memory estimate), run when those are in range.
+            Defaults to ().
     """
     loaders, checkpoints = _run_inputs(cfg, args, train)
-    found = [*problems, *preflight_problems(
+    found = preflight_problems(
         cfg, loaders=loaders, train=train, checkpoints=checkpoints,
-        options=args.cfg_options, defaults=getattr(args, 'config_defaults', None))]
+        options=args.cfg_options, defaults=getattr(args, 'config_defaults', None),
+        extra=problems, estimates=estimates)
     if found:
         raise PreflightError(found)

@@ -9,7 +9,7 @@ every problem is one line naming the file or key and the fix.
 """
 import os
 import os.path as osp
-from typing import Any, Iterator, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Callable, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
@@ -260,7 +260,9 @@ def output_folder_problems(path: str, what: str, results: Sequence[str],
 def preflight_problems(cfg: Config, *, loaders: Sequence[str], train: bool,
                        checkpoints: Sequence[Tuple[str, str]] = (),
                        options: Optional[Mapping[str, Any]] = None,
-                       defaults: Optional[Mapping[str, Any]] = None) -> List[str]:
+                       defaults: Optional[Mapping[str, Any]] = None,
+                       extra: Sequence[str] = (),
+                       estimates: Sequence[Callable[[], List[str]]] = ()) -> List[str]:
     """Every problem of a run found before its runner starts.
 
     Args:
@@ -272,16 +274,26 @@ def preflight_problems(cfg: Config, *, loaders: Sequence[str], train: bool,
         options (Mapping[str, Any], optional): ``--cfg-options``. Defaults to None.
         defaults (Mapping[str, Any], optional): The config file's values of the option
             keys. Defaults to None.
+        extra (Sequence[str]): Problems the caller found (e.g. with its output folder),
+            listed after these. Defaults to ().
+        estimates (Sequence[Callable[[], list[str]]]): Checks that compute with the
+            config's values (e.g. the memory estimate), run only when those are in range.
+            Defaults to ().
 
     Returns:
         list[str]: One line per problem (empty: the run can start).
     """
     problems = config_value_problems(cfg, loaders=loaders, train=train, options=options,
                                      defaults=defaults)
+    values_in_range = not problems
     problems += data_problems(cfg, loaders)
     if train:
         problems += sam_checkpoint_problems(cfg)
     for what, path in checkpoints:
         problems += checkpoint_problems(path, what)
     problems += folder_problems(cfg.work_dir, 'work dir', 'give another with --work-dir PATH')
+    problems += extra
+    if values_in_range:
+        for estimate in estimates:
+            problems += estimate()
     return problems

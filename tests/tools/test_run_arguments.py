@@ -128,3 +128,14 @@ def test_a_dict_value_is_never_read_as_text():
     with pytest.raises(ConfigOptionError) as err:
         parse_cfg_option('model.x=dict()')
     assert 'model.x.SUBKEY=VALUE' in str(err.value)
+
+
+def test_the_memory_estimate_waits_for_values_in_range(tmp_path):
+    """Was (with a GPU, or --device-memory): "stack expects a non-empty TensorList" from
+    the estimate of a batch of 0, before any other check."""
+    message = tool_exit('train.py', DEMO, '--device-memory', '24', '--work-dir',
+                        tmp_path / 'work', '--cfg-options', *FAST_DATA,
+                        'train_dataloader.batch_size=0')
+    assert message == ('train.py: --cfg-options train_dataloader.batch_size=0: samples per '
+                       'batch (per process) must be an integer of at least 1; set e.g. '
+                       '--cfg-options train_dataloader.batch_size=8')
