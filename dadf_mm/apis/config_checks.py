@@ -60,6 +60,12 @@ def _dict_written(key: str, value: str) -> Optional[str]:
             f'--cfg-options {example}')
 
 
+class DictText(str):
+    """A ``--cfg-options`` value written as ``dict(...)`` or ``{...}``: text to mmengine,
+    refused where it is checked against the config (with its keys one by one as the fix
+    where the config has a dict there)."""
+
+
 def parse_cfg_option(text: str) -> Tuple[str, Any]:
     """One ``KEY=VALUE`` of ``--cfg-options``, read as mmengine's ``DictAction`` reads it
     (numbers, ``True``/``False``/``None``, ``[lists]``, ``(tuples)``, ``a,b`` lists).
@@ -71,18 +77,17 @@ def parse_cfg_option(text: str) -> Tuple[str, Any]:
         tuple[str, Any]: The key and its value.
 
     Raises:
-        ConfigOptionError: No ``=`` or no key, a value written as ``dict(...)`` or
-            ``{...}`` (which ``DictAction`` keeps as a string or cannot read), or
-            unbalanced brackets.
+        ConfigOptionError: No ``=`` or no key, or unbalanced brackets. A value written as
+            ``dict(...)`` or ``{...}`` (which ``DictAction`` keeps as a string, or cannot
+            read) comes back as :class:`DictText`, refused by :func:`check_cfg_options`.
     """
     key, sep, value = text.partition('=')
     key = key.strip()
     if not sep or not key:
         raise ConfigOptionError(f'--cfg-options {text!r}: not KEY=VALUE; write e.g. '
                                 'train_cfg.max_iters=1000 (no spaces around =)')
-    written_as_dict = _dict_written(key, value)
-    if written_as_dict:
-        raise ConfigOptionError(written_as_dict)
+    if _dict_written(key, value):
+        return key, DictText(value)  # refused with the fix once the config is known
     try:
         return key, DictAction._parse_iterable(value)
     except (AssertionError, RecursionError) as err:
@@ -219,9 +224,10 @@ def check_value(dotted: str, old: Any, new: Any) -> None:
     expected = _expected_type(old)
     if expected is not None and _wrong_type(expected, new):
         has = 'a dict' if expected == 'a dict' else repr(old)
+        kind = 'str' if isinstance(new, str) else type(new).__name__
         raise ConfigOptionError(
             f'--cfg-options {dotted}={new!r}: expected {expected} (the config has '
-            f'{has}), got {type(new).__name__} {new!r}; {_written(dotted, old)}')
+            f'{has}), got {kind} {new!r}; {_written(dotted, old)}')
 
 
 def _lookup(cfg: Any, dotted: str) -> Any:
@@ -271,9 +277,20 @@ def check_cfg_options(cfg: Config, options: Mapping[str, Any]) -> None:
         options (Mapping[str, Any]): ``--cfg-options`` as parsed by mmengine's DictAction.
     """
     for dotted, value in options.items():
+        _check_option(cfg, dotted, value, allow_new_keys=False)
+
+
+def _check_option(cfg: Config, dotted: str, value: Any, allow_new_keys: bool) -> None:
+    try:
         old = _lookup(cfg, dotted)
-        if old is not _MISSING:
-            check_value(dotted, old, value)
+    except ConfigOptionError:
+        if not allow_new_keys:
+            raise
+        old = _MISSING
+    if old is not _MISSING:
+        check_value(dotted, old, value)
+    if isinstance(value, DictText):  # where a dict (or an unknown value) is: keys one by one
+        raise ConfigOptionError(_dict_written(dotted, value))
 
 
 def apply_cfg_options(cfg: Config, options: Dict[str, Any], allow_new_keys: bool = False
@@ -293,14 +310,6 @@ def apply_cfg_options(cfg: Config, options: Dict[str, Any], allow_new_keys: bool
     """
     if not options:
         return
-    if allow_new_keys:
-        for dotted, value in options.items():
-            try:
-                old = _lookup(cfg, dotted)
-            except ConfigOptionError:
-                continue
-            if old is not _MISSING:
-                check_value(dotted, old, value)
-    else:
-        check_cfg_options(cfg, options)
+    for dotted, value in options.items():
+        _check_option(cfg, dotted, value, allow_new_keys)
     cfg.merge_from_dict(options)

@@ -83,9 +83,8 @@ TRAIN_RULES = {
                                      example=1000),
     'train_cfg.max_epochs': ValueRule('the epochs to train', integer=True, minimum=1,
                                       example=30),
-    'train_cfg.val_interval': ValueRule('iterations (epochs) between validations; the last '
-                                        'one always validates', integer=True, minimum=1,
-                                        example=1000),
+    'train_cfg.val_interval': ValueRule('iterations (epochs) between validations',
+                                        integer=True, minimum=1, example=1000),
     'train_cfg.val_begin': ValueRule('the iteration (epoch) of the first validation',
                                      integer=True, minimum=0),
     'optim_wrapper.optimizer.lr': ValueRule('the learning rate', integer=False, minimum=0,

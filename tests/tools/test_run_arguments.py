@@ -5,7 +5,7 @@ before the runner is built, and nothing is written."""
 import pytest
 from mmengine.config import Config
 
-from dadf_mm.apis.config_checks import ConfigOptionError, parse_cfg_option
+from dadf_mm.apis.config_checks import ConfigOptionError, apply_cfg_options, parse_cfg_option
 from dadf_mm.apis.config_values import config_value_problems
 from tests.helpers.tool_runs import DEMO, FAST_DATA, tool_exit
 
@@ -33,8 +33,12 @@ TRAIN_CASES = {
                                  'train_cfg.max_iters=1000'],
     'train_cfg.max_iters=1e3': ['expected an integer', 'got float 1000.0'],
     'train_cfg.max_iters=None': ['must be an integer of at least 1'],
-    'model.noise_std=dict(a=1)': ['a dict cannot be given as one value',
-                                  'model.noise_std.a=1'],
+    # a dict where the config has a number is a value of the wrong type
+    'model.noise_std=dict(a=1)': ['expected a number', "got str 'dict(a=1)'",
+                                  'model.noise_std=0.001'],
+    'model.backbone.adapter=dict(variant=B,inner_channels=16)': [
+        'a dict cannot be given as one value', 'model.backbone.adapter.variant=B',
+        'model.backbone.adapter.inner_channels=16'],
     'model.decode_head.loss_decode=dict(type=CrossEntropyLoss,loss_weight=2.0)': [
         'a dict cannot be given', 'model.decode_head.loss_decode.type=CrossEntropyLoss',
         'model.decode_head.loss_decode.loss_weight=2.0'],
@@ -100,9 +104,9 @@ def test_a_config_file_value_is_named_as_the_config_s():
     cfg = Config.fromfile(DEMO)
     cfg.train_cfg.val_interval = 0
     assert config_value_problems(cfg, loaders=['train_dataloader'], train=True) == [
-        'train_cfg.val_interval=0 in the config: iterations (epochs) between validations; '
-        'the last one always validates must be an integer of at least 1; set e.g. '
-        '--cfg-options train_cfg.val_interval=1000']
+        'train_cfg.val_interval=0 in the config: iterations (epochs) between validations '
+        'must be an integer of at least 1; set e.g. --cfg-options '
+        'train_cfg.val_interval=1000']
 
 
 @pytest.mark.parametrize('key,value', [
@@ -124,10 +128,17 @@ def test_values_are_read_as_mmengine_reads_them(text, expected):
     assert parse_cfg_option(text) == expected
 
 
-def test_a_dict_value_is_never_read_as_text():
+def test_a_dict_value_is_never_merged_as_text():
+    cfg = Config.fromfile(DEMO)
+    key, value = parse_cfg_option('default_hooks.checkpoint=dict()')
     with pytest.raises(ConfigOptionError) as err:
-        parse_cfg_option('model.x=dict()')
-    assert 'model.x.SUBKEY=VALUE' in str(err.value)
+        apply_cfg_options(cfg, {key: value})
+    assert 'default_hooks.checkpoint.SUBKEY=VALUE' in str(err.value)
+    with pytest.raises(ConfigOptionError) as err:  # a key of its own: still refused
+        apply_cfg_options(cfg, dict([parse_cfg_option('new_key={"a": 1}')]),
+                          allow_new_keys=True)
+    assert 'e.g. --cfg-options new_key.a=1' in str(err.value)
+    assert cfg.default_hooks.checkpoint.type == 'AtomicCheckpointHook'
 
 
 def test_the_memory_estimate_waits_for_values_in_range(tmp_path):
