@@ -64,18 +64,19 @@ def _spread(items: Sequence, limit: int) -> Sequence:
 def _missing_files(loader: str, dataset: Any, data_list: List[dict]) -> Iterator[str]:
     """One line per kind of listed file (image, mask) of which some do not exist."""
     checked = _spread(data_list, MAX_FILES_CHECKED)
-    sampled = '' if len(checked) == len(data_list) else \
-        f' (of {len(checked)} checked, evenly spread over {len(data_list)})'
     for field, what in (('img_path', 'images'), ('seg_map_path', 'masks')):
         paths = [info[field] for info in checked if info.get(field)]
         gone = [path for path in paths if not osp.isfile(path)]
-        if gone:
-            root = getattr(dataset, 'data_root', None) or '.'
-            yield (f'{loader}: {len(gone)} of {len(paths)} {what} listed in '
-                   f'{dataset.ann_file} do not exist{sampled}, e.g. {gone[0]}; the paths '
-                   f'are read relative to data_root {root!r} (and data_prefix): fix '
-                   f'--cfg-options {loader}.dataset.data_root=FOLDER, or make them: '
-                   f'{getattr(dataset, "HOW_TO_MAKE", "convert the data again")}')
+        if not gone:
+            continue
+        listed = f'listed in {dataset.ann_file}' if len(checked) == len(data_list) else \
+            (f'checked (evenly spread over the {len(data_list)} records of '
+             f'{dataset.ann_file})')
+        root = getattr(dataset, 'data_root', None) or '.'
+        yield (f'{loader}: {len(gone)} of {len(paths)} {what} {listed} do not exist, e.g. '
+               f'{gone[0]}; the paths are read relative to data_root {root!r} (and '
+               f'data_prefix): fix --cfg-options {loader}.dataset.data_root=FOLDER, or make '
+               f'them: {getattr(dataset, "HOW_TO_MAKE", "convert the data again")}')
 
 
 def data_problems(cfg: Config, loaders: Sequence[str]) -> List[str]:

@@ -145,8 +145,8 @@ def test_missing_masks_are_counted_apart_and_large_lists_are_sampled(tmp_path, d
     cfg = Config.fromfile(folder_config(tmp_path, data))
     monkeypatch.setattr('dadf_mm.apis.preflight.MAX_FILES_CHECKED', 4)
     [line] = data_problems(cfg, ['train_dataloader'])
-    assert line.startswith('train_dataloader: 4 of 4 masks listed in ')
-    assert '(of 4 checked, evenly spread over 10)' in line
+    assert line.startswith('train_dataloader: 4 of 4 masks checked (evenly spread over the '
+                           f'10 records of {data / "train.jsonl"}) do not exist')
     assert f'e.g. {data / "masks" / "0.png"};' in line and MAX_FILES_CHECKED >= 10000
 
 
