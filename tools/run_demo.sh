@@ -11,7 +11,7 @@ CONFIG="$ROOT/configs/dadf/dadf_sam-tiny_synthetic-demo.py"
 cd "$ROOT"
 "$PY" tools/train.py "$CONFIG" --work-dir "$WORK"
 CKPT="$(ls "$WORK"/best_*.pth | head -n 1)"
-"$PY" tools/test.py "$CONFIG" "$CKPT" --work-dir "$WORK/test" --out "$WORK/test"
+"$PY" tools/test.py "$CONFIG" "$CKPT" --work-dir "$WORK/test" --out "$WORK/test" --overwrite-out
 # the first 4 real and the first 4 fake test images: truth and prediction side by side,
 # RIGHT (green) or WRONG (red), so the model's errors show
 "$PY" tools/demo_showcase.py "$CONFIG" "$CKPT" --out "$WORK/showcase"

@@ -2,15 +2,16 @@
 
     python tools/test.py CONFIG CHECKPOINT
     python tools/test.py CONFIG CHECKPOINT --out results/   # metrics.json + predictions.jsonl
+    python tools/test.py CONFIG CHECKPOINT --out results/ --overwrite-out  # replace them
     python tools/test.py CONFIG CHECKPOINT --show-dir vis/  # pictures: vis/vis_data/vis_image
     bash tools/dist_test.sh CONFIG CHECKPOINT 8
 """
 import argparse
 import json
 import math
-import os
 import os.path as osp
 import sys
+from typing import Dict, List
 
 from mmengine.config import Config
 from mmengine.dist import is_main_process
@@ -19,9 +20,23 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import dadf_mm  # noqa: F401
-from dadf_mm.engine import check_checkpoint_fits, read_checkpoint
+from dadf_mm.apis.preflight import folder_problems, output_folder_problems
+from dadf_mm.engine import check_checkpoint_fits
+from dadf_mm.evaluation import ForgeryPredictionWriter
+from dadf_mm.evaluation.result_files import write_result_file
 
-from tool_setup import add_runner_arguments, building, checkpoint_file, load_config, run_tool
+from tool_setup import (
+    ToolError,
+    add_runner_arguments,
+    building,
+    checkpoint_file,
+    load_config,
+    preflight,
+    run_tool,
+)
+
+#: the files --out receives
+RESULTS = ('metrics.json', 'predictions.jsonl')
 
 
 def parse_args() -> argparse.Namespace:
@@ -30,6 +45,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('checkpoint', help='a .pth file, or a training work dir')
     parser.add_argument('--out', help='directory for metrics.json and predictions.jsonl '
                         '(one line per image: score, decision, forged area)')
+    parser.add_argument('--overwrite-out', action='store_true',
+                        help="replace an earlier run's metrics.json and predictions.jsonl "
+                        'in --out (refused without it)')
     parser.add_argument('--show', action='store_true', help='show results in a window')
     parser.add_argument('--show-dir', help='directory for a picture of every test image '
                         '(vis_data/vis_image/test_<name>_0.png): truth and prediction side '
@@ -52,12 +70,44 @@ def enable_visualization(cfg: Config, args: argparse.Namespace) -> None:
         cfg.visualizer['save_dir'] = args.show_dir
 
 
+def output_problems(args: argparse.Namespace) -> List[str]:
+    """What is wrong with --out and --show-dir, found before the test runs."""
+    problems = []
+    if args.out:
+        problems += output_folder_problems(args.out, '--out', RESULTS, args.overwrite_out,
+                                           '--overwrite-out')
+    if args.show_dir:
+        problems += folder_problems(args.show_dir, '--show-dir')
+    return problems
+
+
+def save_metrics(metrics: Dict[str, float], out: str, writers: List) -> None:
+    """metrics.json in ``out``; where it or the predictions could not be written, the
+    metrics are printed and the tool ends with a line naming the files written instead."""
+    clean = {k: (None if isinstance(v, float) and math.isnan(v) else float(v))
+             for k, v in metrics.items()}
+    text = json.dumps(clean, indent=2)
+    path = osp.join(out, 'metrics.json')
+    written = write_result_file(text, path)
+    lost = [(w.out_file, w.written_to) for w in writers if w.written_to not in (None, w.out_file)]
+    if written != path:
+        lost.insert(0, (path, written))
+    if lost:
+        print(text)
+        raise ToolError('could not write to --out ' + '; '.join(
+            f'{wanted}: written to {instead}' for wanted, instead in lost) +
+            ' instead (the metrics are printed above); check the folder and its disk')
+    print(f'metrics and predictions written to {out}')
+
+
 def main() -> None:
     args = parse_args()
-    args.checkpoint = checkpoint_file(args.checkpoint)  # a file, or a work dir's best one
-    read_checkpoint(args.checkpoint)  # empty, truncated or refused: one line, before any work
+    if osp.isdir(args.checkpoint):  # a work dir: its best checkpoint (else the latest)
+        args.checkpoint = checkpoint_file(args.checkpoint)
     cfg = load_config(args, 'test.py')
     cfg.load_from = args.checkpoint
+    # every problem of the inputs and outputs together, before the runner prints anything
+    preflight(cfg, args, train=False, problems=output_problems(args))
     if args.show or args.show_dir:
         enable_visualization(cfg, args)
     if args.out:
@@ -73,12 +123,9 @@ def main() -> None:
                           allow_partial=args.allow_partial_checkpoint)
     metrics = runner.test()
     if args.out and is_main_process():
-        os.makedirs(args.out, exist_ok=True)
-        clean = {k: (None if isinstance(v, float) and math.isnan(v) else float(v))
-                 for k, v in metrics.items()}
-        with open(osp.join(args.out, 'metrics.json'), 'w') as f:
-            json.dump(clean, f, indent=2)
-        print(f'metrics and predictions written to {args.out}')
+        writers = [m for m in runner.test_evaluator.metrics
+                   if isinstance(m, ForgeryPredictionWriter)]
+        save_metrics(metrics, args.out, writers)
     if args.show_dir and is_main_process():
         print(f'pictures written to {osp.join(args.show_dir, "vis_data", "vis_image")}')
 

@@ -11,12 +11,18 @@ import os
 import os.path as osp
 import sys
 import traceback
-from typing import Callable
+from typing import Callable, List, Sequence
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 
-from dadf_mm.apis.config_checks import ConfigOptionError, apply_cfg_options
+from dadf_mm.apis.config_checks import (
+    ConfigOptionError,
+    ConfigOptionsAction,
+    apply_cfg_options,
+)
+from dadf_mm.apis.config_values import value_at
 from dadf_mm.apis.devices import checked_device
+from dadf_mm.apis.preflight import PreflightError, preflight_problems
 from dadf_mm.apis.schedule_fit import fit_schedule_to_run, run_length
 from dadf_mm.datasets.errors import ForgeryDataError
 from dadf_mm.engine import CheckpointFileError, InputSizeError, prepare_cpu_distributed
@@ -25,7 +31,7 @@ from dadf_mm.models.utils.sam_checkpoint import SAMCheckpointError
 
 #: errors whose message already names the file or key, what is wrong and the fix
 USER_ERRORS = (CheckpointFileError, SAMCheckpointError, ConfigOptionError, InputSizeError,
-               ForgeryDataError, NonFiniteLossError)
+               ForgeryDataError, NonFiniteLossError, PreflightError)
 
 
 class ToolError(RuntimeError):
@@ -40,13 +46,15 @@ def one_line(err: BaseException) -> str:
 
 def run_tool(main: Callable[[], None], tool: str) -> None:
     """Run a tool's ``main``; a wrong input ends as one line ``<tool>: <message>`` on stderr
-    with exit status 1 (``DADF_TRACEBACK=1`` prints the traceback too)."""
+    (one per problem of a :class:`PreflightError`) with exit status 1 (``DADF_TRACEBACK=1``
+    prints the traceback too)."""
     try:
         main()
     except (ToolError, *USER_ERRORS) as err:
         if os.environ.get('DADF_TRACEBACK'):
             traceback.print_exc()
-        sys.exit(f'{tool}: {one_line(err)}')
+        lines = [' '.join(line.split()) for line in getattr(err, 'problems', ())]
+        sys.exit('\n'.join(f'{tool}: {line}' for line in lines or [one_line(err)]))
 
 
 def building(what: str, build: Callable):
@@ -64,7 +72,7 @@ def add_config_arguments(parser: argparse.ArgumentParser, *,
                          checkpoint: bool = False) -> None:
     """``--cfg-options``, ``--allow-new-keys`` and, with ``checkpoint``,
     ``--allow-partial-checkpoint``."""
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
+    parser.add_argument('--cfg-options', nargs='+', action=ConfigOptionsAction, default={},
                         help='override config keys, e.g. model.sam_checkpoint=PATH')
     parser.add_argument('--allow-new-keys', action='store_true',
                         help='let --cfg-options add keys the config does not have')
@@ -96,6 +104,8 @@ def load_config(args: argparse.Namespace, tool: str) -> Config:
     cfg = Config.fromfile(args.config)
     cfg.launcher = args.launcher
     planned = run_length(cfg)
+    # the config file's own values of the option keys, offered as fixes by preflight()
+    args.config_defaults = {key: value_at(cfg, key) for key in args.cfg_options}
     try:
         apply_cfg_options(cfg, args.cfg_options, args.allow_new_keys)
     except KeyError as err:
@@ -188,3 +198,47 @@ def checkpoint_file(path: str) -> str:
         return resolve_checkpoint(path)
     except FileNotFoundError as err:
         raise ToolError(str(err)) from err
+
+
+def _run_inputs(cfg: Config, args: argparse.Namespace, train: bool):
+    """The dataloaders a run builds and the ``(what, path)`` of the checkpoints it loads."""
+    if not train:
+        return ['test_dataloader'], [('checkpoint file', args.checkpoint)]
+    loaders = ['train_dataloader']
+    if cfg.get('val_cfg') and cfg.get('val_dataloader'):
+        loaders.append('val_dataloader')
+    resume = getattr(args, 'resume', None)
+    if resume not in (None, 'auto'):
+        return loaders, [('--resume checkpoint', resume)]
+    load_from = cfg.get('load_from')
+    if resume is None and isinstance(load_from, str) and load_from:
+        return loaders, [('load_from checkpoint', load_from)]
+    return loaders, []
+
+
+def preflight(cfg: Config, args: argparse.Namespace, *, train: bool,
+              problems: Sequence[str] = (),
+              estimates: Sequence[Callable[[], List[str]]] = ()) -> None:
+    """Check a run of train.py (``train``) or test.py before its runner starts (and prints
+    its config): the config's values, the data lists, the SAM checkpoint and the checkpoint
+    files it loads, the work dir. Raises one :class:`PreflightError` listing every problem
+    found, then ``problems`` and those of ``estimates``; nothing is written.
+
+    Args:
+        cfg (Config): The config of :func:`load_config`.
+        args (argparse.Namespace): The tool's arguments (``cfg_options``, ``resume`` or
+            ``checkpoint``).
+        train (bool): A training run (else a test run).
+        problems (Sequence[str]): The tool's own problems (e.g. its output folder).
+            Defaults to ().
+        estimates (Sequence[Callable[[], list[str]]]): The tool's checks that compute with
+            the config's values (the memory estimate), run when those are in range.
+            Defaults to ().
+    """
+    loaders, checkpoints = _run_inputs(cfg, args, train)
+    found = preflight_problems(
+        cfg, loaders=loaders, train=train, checkpoints=checkpoints,
+        options=args.cfg_options, defaults=getattr(args, 'config_defaults', None),
+        extra=problems, estimates=estimates)
+    if found:
+        raise PreflightError(found)

@@ -10,6 +10,7 @@ import argparse
 import logging
 import os.path as osp
 import sys
+from typing import List
 
 import torch
 from mmengine.logging import print_log
@@ -20,7 +21,7 @@ import dadf_mm  # noqa: F401  (registers DADF even for configs without custom_im
 from dadf_mm.analysis import memory_fit_problem
 from dadf_mm.engine import find_resume_checkpoint, read_checkpoint
 
-from tool_setup import add_runner_arguments, load_config, run_tool
+from tool_setup import add_runner_arguments, load_config, preflight, run_tool
 
 
 def parse_args() -> argparse.Namespace:
@@ -39,22 +40,21 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def check_memory(cfg, args: argparse.Namespace) -> None:
-    """Stop before anything is allocated when the estimated training step does not fit
-    the GPU (one process uses one), naming the keys that make it fit."""
+def memory_problems(cfg, args: argparse.Namespace) -> List[str]:
+    """The line saying that the estimated training step does not fit the GPU (one process
+    uses one), naming the keys that make it fit; empty when it fits or is not checked."""
     if args.skip_memory_check:
-        return
+        return []
     if args.device_memory is not None:
         device_bytes, name = int(args.device_memory * 1024**3), 'the given device memory'
     elif torch.cuda.is_available():
         props = torch.cuda.get_device_properties(torch.cuda.current_device())
         device_bytes, name = props.total_memory, props.name
     else:
-        return
+        return []
     problem = memory_fit_problem(cfg, device_bytes=device_bytes, device_name=name,
                                  distributed=args.launcher != 'none')
-    if problem:
-        sys.exit(f'train.py: {args.config}: {problem}')
+    return [f'{args.config}: {problem}'] if problem else []
 
 
 def main() -> None:
@@ -67,6 +67,8 @@ def main() -> None:
         else:
             cfg.optim_wrapper.type = 'AmpOptimWrapper'
             cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    # every problem of the run's inputs (and whether it fits the GPU), before any work
+    preflight(cfg, args, train=True, estimates=[lambda: memory_problems(cfg, args)])
     if args.resume == 'auto':  # last_checkpoint, or the newest complete checkpoint
         cfg.resume = True
         cfg.load_from = find_resume_checkpoint(cfg.work_dir)
@@ -76,7 +78,6 @@ def main() -> None:
         read_checkpoint(args.resume)  # empty, truncated or refused: one line naming it
         cfg.resume = True
         cfg.load_from = args.resume
-    check_memory(cfg, args)
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     runner.train()
 

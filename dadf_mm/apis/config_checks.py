@@ -4,13 +4,18 @@ A key is accepted when the config has it, or when it is a keyword argument of th
 that the enclosing ``type=...`` names in mmseg's registries (so every documented key of
 ``DADF``, ``SAMViT`` ... works even where the config file leaves it at its default).
 Anything else is refused with the nearest names. A value whose type cannot be right (a
-word where the config or the constructor has a number or a flag) is refused too.
+word where the config or the constructor has a number or a flag) is refused too, and so is
+an option mmengine's ``DictAction`` would misread (no ``=``, a value written as
+``dict(...)``, unbalanced brackets).
 """
+import argparse
+import copy
 import difflib
 import inspect
-from typing import Any, Dict, Iterator, Mapping, Optional
+import re
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
 
 _MISSING = object()
 # mmseg's registries searched for a ``type`` (mmseg's are children of mmengine's)
@@ -24,6 +29,86 @@ class ConfigOptionError(KeyError):
 
     def __str__(self) -> str:
         return str(self.args[0])
+
+
+def _dict_entries(body: str) -> List[str]:
+    """``a=1,b=[2,3]`` (or ``'a': 1, 'b': 2``) split at its top-level commas into ``k=v``."""
+    entries, depth, start = [], 0, 0
+    for i, char in enumerate(body + ','):
+        depth += (char in '([{') - (char in ')]}')
+        if char == ',' and depth == 0:
+            entry = body[start:i].strip()
+            start = i + 1
+            parts = re.split(r'\s*[=:]\s*', entry, maxsplit=1)
+            if len(parts) == 2:
+                entries.append(f"{parts[0].strip(chr(39) + chr(34))}={parts[1]}")
+    return entries
+
+
+def _dict_written(key: str, value: str) -> Optional[str]:
+    """The fix for a value written as ``dict(...)`` / ``{...}``, else None."""
+    text = value.strip().strip('\'"')
+    found = re.fullmatch(r'dict\((.*)\)|\{(.*)\}', text, flags=re.S)
+    if not found and not text.startswith(('dict(', '{')):
+        return None
+    body = (found.group(1) if found and found.group(1) is not None else
+            found.group(2) if found else '')
+    entries = _dict_entries(body) if body.strip() else []
+    example = ' '.join(f'{key}.{entry}' for entry in entries[:4]) or f'{key}.SUBKEY=VALUE'
+    return (f'--cfg-options {key}={value}: a dict cannot be given as one value (mmengine '
+            f'would read it as the text {text!r}); set its keys one by one, e.g. '
+            f'--cfg-options {example}')
+
+
+class DictText(str):
+    """A ``--cfg-options`` value written as ``dict(...)`` or ``{...}``: text to mmengine,
+    refused where it is checked against the config (with its keys one by one as the fix
+    where the config has a dict there)."""
+
+
+def parse_cfg_option(text: str) -> Tuple[str, Any]:
+    """One ``KEY=VALUE`` of ``--cfg-options``, read as mmengine's ``DictAction`` reads it
+    (numbers, ``True``/``False``/``None``, ``[lists]``, ``(tuples)``, ``a,b`` lists).
+
+    Args:
+        text (str): The option as typed, e.g. ``'train_cfg.max_iters=20'``.
+
+    Returns:
+        tuple[str, Any]: The key and its value.
+
+    Raises:
+        ConfigOptionError: No ``=`` or no key, or unbalanced brackets. A value written as
+            ``dict(...)`` or ``{...}`` (which ``DictAction`` keeps as a string, or cannot
+            read) comes back as :class:`DictText`, refused by :func:`check_cfg_options`.
+    """
+    key, sep, value = text.partition('=')
+    key = key.strip()
+    if not sep or not key:
+        raise ConfigOptionError(f'--cfg-options {text!r}: not KEY=VALUE; write e.g. '
+                                'train_cfg.max_iters=1000 (no spaces around =)')
+    if _dict_written(key, value):
+        return key, DictText(value)  # refused with the fix once the config is known
+    try:
+        return key, DictAction._parse_iterable(value)
+    except (AssertionError, RecursionError) as err:
+        raise ConfigOptionError(
+            f'--cfg-options {key}={value}: cannot be read ({type(err).__name__}); close '
+            'every ( and [, write a list as [a,b] or a tuple as (a,b), and quote the option '
+            'in the shell') from None
+
+
+class ConfigOptionsAction(argparse.Action):
+    """``--cfg-options KEY=VALUE ...`` into a dict, as mmengine's ``DictAction`` does, with
+    :func:`parse_cfg_option`'s refusals (raised out of ``parse_args``)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Optional[Sequence[str]], option_string: Optional[str] = None
+                 ) -> None:
+        options = copy.copy(getattr(namespace, self.dest, None) or {})
+        for text in values or []:
+            key, value = parse_cfg_option(text)
+            options[key] = value
+        setattr(namespace, self.dest, options)
 
 
 def registered_class(type_name: Any) -> Optional[type]:
@@ -92,12 +177,41 @@ def _expected_type(old: Any) -> Optional[str]:
         return 'an integer'
     if isinstance(old, float):
         return 'a number'
+    if isinstance(old, Mapping):
+        return 'a dict'
+    if isinstance(old, (list, tuple)):
+        return 'a list'
     return None
 
 
+def _wrong_type(expected: str, new: Any) -> bool:
+    if expected == 'a dict':  # a name (arch='vit_b') or None (drop a hook) may replace it
+        return isinstance(new, (int, float))
+    if expected == 'a list':
+        return isinstance(new, str)
+    containers = isinstance(new, (str, list, tuple, dict))
+    if expected == 'True or False':
+        return containers
+    # True is an int to Python, not a count; 20.0 is a float to torch and mmengine
+    return containers or isinstance(new, bool) or (expected == 'an integer'
+                                                   and isinstance(new, float))
+
+
+def _written(dotted: str, old: Any) -> str:
+    """How to write a value like ``old`` on the command line."""
+    if isinstance(old, Mapping):
+        first = next(iter(old), 'SUBKEY')
+        return (f'set its keys one by one, e.g. {dotted}.{first}=VALUE (or {dotted}=None '
+                'to drop it)')
+    if isinstance(old, (list, tuple)):
+        return f'write e.g. {dotted}=[VALUE] (a list in brackets, no spaces)'
+    return f'write e.g. {dotted}={old!r}'
+
+
 def check_value(dotted: str, old: Any, new: Any) -> None:
-    """Refuse ``new`` where the config (or the constructor's default) has a number or a
-    flag and ``new`` is a word, or an integer is needed and ``new`` has a fraction.
+    """Refuse ``new`` where its type cannot be the one ``old`` has: a word, a list or a
+    flag where the config (or the constructor's default) has a number, a float where
+    it has an integer, a number where it has a dict, a word where it has a list.
 
     Args:
         dotted (str): The option's key, e.g. ``'train_cfg.max_iters'``, for the message.
@@ -108,13 +222,12 @@ def check_value(dotted: str, old: Any, new: Any) -> None:
         ConfigOptionError: ``new`` cannot be of the type ``old`` needs.
     """
     expected = _expected_type(old)
-    wrong = expected is not None and (
-        isinstance(new, str) or isinstance(new, (list, tuple, dict))
-        or (expected == 'an integer' and isinstance(new, float) and not new.is_integer()))
-    if wrong:
+    if expected is not None and _wrong_type(expected, new):
+        has = 'a dict' if expected == 'a dict' else repr(old)
+        kind = 'str' if isinstance(new, str) else type(new).__name__
         raise ConfigOptionError(
             f'--cfg-options {dotted}={new!r}: expected {expected} (the config has '
-            f'{old!r}), got {type(new).__name__} {new!r}; write e.g. {dotted}={old!r}')
+            f'{has}), got {kind} {new!r}; {_written(dotted, old)}')
 
 
 def _lookup(cfg: Any, dotted: str) -> Any:
@@ -164,9 +277,20 @@ def check_cfg_options(cfg: Config, options: Mapping[str, Any]) -> None:
         options (Mapping[str, Any]): ``--cfg-options`` as parsed by mmengine's DictAction.
     """
     for dotted, value in options.items():
+        _check_option(cfg, dotted, value, allow_new_keys=False)
+
+
+def _check_option(cfg: Config, dotted: str, value: Any, allow_new_keys: bool) -> None:
+    try:
         old = _lookup(cfg, dotted)
-        if old is not _MISSING:
-            check_value(dotted, old, value)
+    except ConfigOptionError:
+        if not allow_new_keys:
+            raise
+        old = _MISSING
+    if old is not _MISSING:
+        check_value(dotted, old, value)
+    if isinstance(value, DictText):  # where a dict (or an unknown value) is: keys one by one
+        raise ConfigOptionError(_dict_written(dotted, value))
 
 
 def apply_cfg_options(cfg: Config, options: Dict[str, Any], allow_new_keys: bool = False
@@ -186,14 +310,6 @@ def apply_cfg_options(cfg: Config, options: Dict[str, Any], allow_new_keys: bool
     """
     if not options:
         return
-    if allow_new_keys:
-        for dotted, value in options.items():
-            try:
-                old = _lookup(cfg, dotted)
-            except ConfigOptionError:
-                continue
-            if old is not _MISSING:
-                check_value(dotted, old, value)
-    else:
-        check_cfg_options(cfg, options)
+    for dotted, value in options.items():
+        _check_option(cfg, dotted, value, allow_new_keys)
     cfg.merge_from_dict(options)

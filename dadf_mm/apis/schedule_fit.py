@@ -21,15 +21,20 @@ def run_length(cfg: Config) -> Optional[Tuple[str, int]]:
 
     Returns:
         tuple[str, int] | None: The loop's unit and length; None when ``train_cfg`` sets
-        neither ``max_iters`` (iteration-based) nor ``max_epochs``.
+        neither ``max_iters`` (iteration-based) nor ``max_epochs``, or sets it to
+        something other than an integer.
     """
     train_cfg = cfg.get('train_cfg') or {}
     if 'max_iters' in train_cfg and (train_cfg.get('type') == 'IterBasedTrainLoop'
                                      or train_cfg.get('by_epoch') is False):
-        return 'iter', int(train_cfg['max_iters'])
-    if 'max_epochs' in train_cfg:
-        return 'epoch', int(train_cfg['max_epochs'])
-    return None
+        unit, length = 'iter', train_cfg['max_iters']
+    elif 'max_epochs' in train_cfg:
+        unit, length = 'epoch', train_cfg['max_epochs']
+    else:
+        return None
+    # not a count (None, a word, 2.5): config_values reports it before the run starts
+    counts = isinstance(length, int) and not isinstance(length, bool)
+    return (unit, length) if counts else None
 
 
 def _schedulers(cfg: Config) -> List[dict]:

@@ -1,11 +1,13 @@
 """Write one JSON line per test image: its score, decision and forged area."""
 import json
-import os
-import os.path as osp
+import logging
 from typing import Dict, List, Optional, Sequence
 
 from mmengine.evaluator import BaseMetric
+from mmengine.logging import print_log
 from mmseg.registry import METRICS
+
+from .result_files import write_result_file
 
 
 @METRICS.register_module()
@@ -16,6 +18,9 @@ class ForgeryPredictionWriter(BaseMetric):
     ``fake_probability``, ``is_fake`` (probability > ``threshold``) and ``forged_area``
     (the share of pixels predicted forged). Correct under several processes: results are
     gathered by mmengine and written once, by rank 0, in dataset order.
+
+    When ``out_file`` cannot be written at the end of the run, the lines go to a file in
+    the temporary folder (``written_to``, with a warning) and the other metrics are kept.
 
     Args:
         out_file (str): The JSON-lines file to write (its folder is created).
@@ -31,6 +36,7 @@ class ForgeryPredictionWriter(BaseMetric):
         super().__init__(collect_device=collect_device, prefix=prefix)
         self.out_file = out_file
         self.threshold = threshold
+        self.written_to: Optional[str] = None
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         for sample in data_samples:
@@ -43,8 +49,9 @@ class ForgeryPredictionWriter(BaseMetric):
             self.results.append(record)
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
-        os.makedirs(osp.dirname(osp.abspath(self.out_file)), exist_ok=True)
-        with open(self.out_file, 'w') as f:
-            for record in results:
-                f.write(json.dumps(record) + '\n')
+        text = ''.join(json.dumps(record) + '\n' for record in results)
+        self.written_to = write_result_file(text, self.out_file)
+        if self.written_to != self.out_file:
+            print_log(f'predictions: {self.out_file} could not be written; they are in '
+                      f'{self.written_to}', logger='current', level=logging.WARNING)
         return {}

@@ -1,7 +1,11 @@
 """Wrong inputs to tools/test.py, infer.py and train.py: each ends in one line naming the
 file or key, what is wrong and the fix, with exit status 1, and writes nothing."""
+import errno
+import json
 import os
 import sys
+import tempfile
+from unittest import mock
 
 import cv2
 import numpy as np
@@ -155,3 +159,63 @@ def test_an_img_size_that_is_not_a_multiple_of_the_patch_is_refused(short_demo_r
     assert 'img_size 130 is not a multiple of the patch size 16' in message
     assert 'model.backbone.img_size' in message and '\n' not in message
     assert not (tmp_path / 'out').exists()
+
+
+def test_out_onto_an_existing_file_is_refused_before_the_test(short_demo_run, tmp_path):
+    """Was: the whole test ran, then a FileExistsError traceback and no metrics."""
+    taken = tmp_path / 'results.json'
+    taken.write_text('keep me')
+    message = tool_exit('test.py', DEMO, short_demo_run.work_dir / 'iter_5.pth', '--out', taken,
+                        '--work-dir', tmp_path / 'work', '--cfg-options', *FAST_DATA,
+                        *SMALL_TEST)
+    assert message == (f"test.py: --out '{taken}' is a file, not a folder; give a folder for "
+                       'metrics.json and predictions.jsonl')
+    assert taken.read_text() == 'keep me' and not (tmp_path / 'work').exists()
+
+
+def test_earlier_results_are_replaced_only_when_asked(short_demo_run, tmp_path):
+    """Was: an earlier run's metrics.json and predictions.jsonl silently overwritten."""
+    out = tmp_path / 'out'
+    out.mkdir()
+    (out / 'metrics.json').write_text('{"AUC": 1.0}')
+    args = [DEMO, short_demo_run.work_dir / 'iter_5.pth', '--out', out, '--work-dir',
+            tmp_path / 'work', '--cfg-options', *FAST_DATA, *SMALL_TEST]
+    message = tool_exit('test.py', *args)
+    assert message == (f"test.py: --out '{out}' already holds metrics.json of an earlier run; "
+                       'give another folder, or add --overwrite-out to replace them')
+    assert (out / 'metrics.json').read_text() == '{"AUC": 1.0}'
+    assert not (tmp_path / 'work').exists()
+    assert tool_exit('test.py', *args, '--overwrite-out') == ''
+    metrics = json.loads((out / 'metrics.json').read_text())
+    assert {'AUC', 'PBCA', 'IINC'} <= set(metrics) and metrics['AUC'] != 1.0
+    assert len((out / 'predictions.jsonl').read_text().splitlines()) == 4
+
+
+def test_results_that_cannot_be_written_at_the_end_are_kept(short_demo_run, tmp_path,
+                                                            monkeypatch, capsys):
+    """A disk that fills up (or a folder that goes away) during the test: the metrics and
+    predictions go to files in the temporary folder, named in the one error line, and the
+    metrics are printed; they equal those of a run that could write."""
+    args = [DEMO, short_demo_run.work_dir / 'iter_5.pth', '--cfg-options', *FAST_DATA,
+            *SMALL_TEST]
+    good = tmp_path / 'good'
+    assert tool_exit('test.py', *args, '--out', good, '--work-dir', tmp_path / 'w1') == ''
+    capsys.readouterr()
+    fallback = tmp_path / 'fallback'
+    fallback.mkdir()
+    monkeypatch.setattr(tempfile, 'tempdir', str(fallback))
+    full = OSError(errno.ENOSPC, 'No space left on device')
+    out = tmp_path / 'full'
+    with mock.patch('dadf_mm.evaluation.result_files.write_text_atomically', side_effect=full):
+        message = tool_exit('test.py', *args, '--out', out, '--work-dir', tmp_path / 'w2')
+    [metrics_file] = fallback.glob('dadf_metrics_*.json')
+    [predictions_file] = fallback.glob('dadf_predictions_*.jsonl')
+    assert message == (
+        f'test.py: could not write to --out {out / "metrics.json"}: written to {metrics_file}; '
+        f'{out / "predictions.jsonl"}: written to {predictions_file} instead (the metrics '
+        'are printed above); check the folder and its disk')
+    assert json.loads(metrics_file.read_text()) == json.loads((good / 'metrics.json')
+                                                              .read_text())
+    assert predictions_file.read_text() == (good / 'predictions.jsonl').read_text()
+    assert metrics_file.read_text() in capsys.readouterr().out
+    assert not (out / 'metrics.json').exists()
