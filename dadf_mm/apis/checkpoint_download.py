@@ -84,8 +84,12 @@ def download_options_problem(*, folder: str, mirror: Optional[str] = None,
     Returns:
         str | None: One line naming the option and the fix; None when all are usable.
     """
-    if osp.exists(folder) and not osp.isdir(folder):
-        return f'--dir {folder} is a file, not a folder: pass a folder for the checkpoints'
+    existing = osp.abspath(folder)
+    while not osp.exists(existing) and osp.dirname(existing) != existing:
+        existing = osp.dirname(existing)  # the part of the path that is there
+    if not osp.isdir(existing):
+        return (f'--dir {folder}: {existing} is a file, not a folder: pass a folder for the '
+                'checkpoints')
     if mirror is not None and urllib.parse.urlparse(mirror).scheme not in URL_SCHEMES:
         return (f'--mirror {mirror!r} is not an address: give its scheme, e.g. '
                 f'https://{mirror.lstrip("/")} ({", ".join(URL_SCHEMES)})')
@@ -233,7 +237,11 @@ def download_checkpoint(spec: CheckpointFile, folder: str, *, url: Optional[str]
     path = osp.join(folder, spec.name)
     if osp.exists(path):
         return verify_checkpoint(spec, folder, progress=progress)
-    os.makedirs(folder, exist_ok=True)
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as err:  # a file on the way, no permission, a read-only disk
+        raise CheckpointDownloadError(f'cannot create --dir {folder} ({err.strerror}): pass '
+                                      'a folder you can write to') from err
     part = f'{path}.part'
 
     def resume() -> str:  # the .part file is named only when there is one to continue

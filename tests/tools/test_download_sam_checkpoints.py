@@ -230,6 +230,7 @@ def test_a_mirror_file_larger_than_published_is_stopped_at_the_published_size(
     (['--mirror', 'mirror.example.org/sam'], ["--mirror 'mirror.example.org/sam' is not an "
                                               'address', 'https://mirror.example.org/sam']),
     (['--dir', 'FILE'], ['is a file, not a folder']),
+    (['--dir', 'FILE/sub'], ['is a file, not a folder']),
     (['--timeout', '-1'], ['--timeout -1.0 must be a number of seconds above 0']),
     (['--timeout', 'nan'], ['--timeout nan must be'])])
 def test_a_bad_option_is_one_line_before_anything_is_fetched(tmp_path, args, words):
@@ -237,7 +238,7 @@ def test_a_bad_option_is_one_line_before_anything_is_fetched(tmp_path, args, wor
     "is missing" (--dir with --verify-only)."""
     a_file = tmp_path / 'a_file'
     a_file.write_text('x')
-    args = [str(a_file) if a == 'FILE' else a for a in args]
+    args = [a.replace('FILE', str(a_file)) for a in args]
     if '--dir' not in args:
         args += ['--dir', str(tmp_path / 'checkpoints')]
     for extra in ([], ['--verify-only']):
