@@ -57,16 +57,20 @@ def lock_work_dir(work_dir: str) -> bool:
         has no locks).
 
     Raises:
-        WorkDirError: Another process holds it; the message names the work dir, the
-            holder and the fix.
+        WorkDirError: Another process holds it (the message names the work dir, the
+            holder and the fix), or it cannot be created or written.
     """
     key = osp.abspath(work_dir)
     if fcntl is None or process_rank() != 0:
         return False
     if key in _held:
         return True
-    os.makedirs(work_dir, exist_ok=True)
-    handle = open(osp.join(work_dir, LOCK_NAME), 'a+')
+    try:
+        os.makedirs(work_dir, exist_ok=True)
+        handle = open(osp.join(work_dir, LOCK_NAME), 'a+')
+    except OSError as err:  # a file of that name, no permission, a read-only disk
+        raise WorkDirError(f'cannot write to work dir {work_dir!r} ({err.strerror}): pass '
+                           '--work-dir with a folder you can write to') from err
     try:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

@@ -197,3 +197,12 @@ def test_stale_temporaries_are_removed_before_the_runner_is_built(demo_state, tm
     assert not stray.exists()
     assert cfg.resume is True and cfg.load_from == done
     assert cfg.custom_hooks[-1] == dict(type='CheckpointFitHook', allow_partial=False)
+
+
+def test_a_work_dir_that_cannot_be_written_is_one_line(tmp_path):
+    """Was: a FileExistsError / PermissionError traceback from mmengine's runner."""
+    taken = tmp_path / 'a_file'
+    taken.write_text('x')
+    message = train(taken)
+    assert message.startswith(f'train.py: cannot write to work dir {str(taken)!r}'), message
+    assert '--work-dir' in message and taken.read_text() == 'x'
