@@ -65,11 +65,11 @@ def main() -> None:
         else:
             cfg.optim_wrapper.type = 'AmpOptimWrapper'
             cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    check_memory(cfg, args)
     # one run per work dir; --resume: last_checkpoint or the newest complete checkpoint;
     # a new run never overwrites an earlier one's checkpoints; what is loaded must fit
     prepare_training_start(cfg, resume=args.resume,
                            allow_partial=args.allow_partial_checkpoint)
-    check_memory(cfg, args)
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     runner.train()
 

@@ -19,7 +19,7 @@ from mmengine.logging import print_log
 from .atomic_files import stray_temporary_files
 from .checkpoint_files import read_checkpoint
 from .resume import find_resume_checkpoint
-from .work_dir_lock import check_fresh_work_dir, lock_work_dir
+from .work_dir_lock import check_fresh_work_dir, lock_work_dir, release_work_dir
 
 #: ``scheme://``: an address mmengine's CheckpointLoader fetches (read when loaded)
 _REMOTE = re.compile(r'^(\S+:)?[a-z][a-z0-9+.-]*://')
@@ -61,10 +61,23 @@ def prepare_training_start(cfg: Config, *, resume: Optional[str],
     work_dir = cfg.work_dir
     if resume is None and cfg.get('resume', False) is True:
         resume = 'auto'
+    created = not os.path.exists(work_dir)
     if lock_work_dir(work_dir):
         remove_stray_temporaries(work_dir)
+    try:
+        _choose_start(cfg, resume)
+    except BaseException:
+        if created:  # a refused run leaves no work dir behind
+            release_work_dir(work_dir)
+        raise
+    cfg.custom_hooks = [*(cfg.get('custom_hooks') or []),
+                        dict(type='CheckpointFitHook', allow_partial=allow_partial)]
+
+
+def _choose_start(cfg: Config, resume: Optional[str]) -> None:
+    """``cfg.resume`` / ``cfg.load_from`` for ``resume`` (see above), checked."""
     if resume == 'auto':
-        found = find_resume_checkpoint(work_dir)
+        found = find_resume_checkpoint(cfg.work_dir)
         cfg.resume = found is not None
         if found is not None:
             cfg.load_from = found
@@ -73,9 +86,7 @@ def prepare_training_start(cfg: Config, *, resume: Optional[str],
         cfg.resume, cfg.load_from = True, resume
     else:
         cfg.resume = False
-        check_fresh_work_dir(work_dir)
+        check_fresh_work_dir(cfg.work_dir)
     load_from = cfg.get('load_from', None)
     if load_from and not cfg.resume and not _REMOTE.match(str(load_from)):
         read_checkpoint(os.path.expanduser(str(load_from)))
-    cfg.custom_hooks = [*(cfg.get('custom_hooks') or []),
-                        dict(type='CheckpointFitHook', allow_partial=allow_partial)]

@@ -95,6 +95,24 @@ def lock_work_dir(work_dir: str) -> bool:
     return True
 
 
+def release_work_dir(work_dir: str) -> None:
+    """Let go of ``work_dir`` (held by :func:`lock_work_dir`) and remove its lock file;
+    the work dir too when nothing else is in it (a run refused before it wrote anything).
+
+    Args:
+        work_dir (str): The work dir.
+    """
+    handle = _held.pop(osp.abspath(work_dir), None)
+    if handle is None:
+        return
+    try:
+        os.remove(osp.join(work_dir, LOCK_NAME))
+        os.rmdir(work_dir)
+    except OSError:
+        pass  # other files are there: the work dir stays
+    handle.close()
+
+
 def existing_checkpoints(work_dir: str) -> List[str]:
     """The checkpoint files (``*.pth``) and ``last_checkpoint`` in ``work_dir``.
 
