@@ -65,6 +65,8 @@ def _read_marker(marker: str) -> Tuple[str, Optional[str]]:
         return '', f'{marker} cannot be read ({err.strerror})'
     if len(data) > _MARKER_LIMIT or '\n' in named or '\0' in named:
         return '', f'{marker} does not hold the path of one checkpoint'
+    if not named:
+        return '', f'{marker} is empty'
     return named, None
 
 
@@ -101,7 +103,7 @@ def find_resume_checkpoint(work_dir: str) -> Optional[str]:
     elif named:
         why = f'last_checkpoint names {named!r}, which is unusable ({problem})'
     else:
-        why = f'{marker} is missing or empty'
+        why = f'{marker} is missing'
     for path in _numbered_checkpoints(work_dir):
         if osp.abspath(path) == osp.abspath(named or ''):
             continue

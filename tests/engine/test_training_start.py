@@ -120,6 +120,9 @@ def test_an_unusable_last_checkpoint_is_one_line_or_falls_back(demo_state, tmp_p
     message = train(work, '--resume')
     assert message.startswith('train.py: --resume: ') and '\n' not in message, message
     assert str(marker) in message or 'best_PBCA_iter_4.pth' in message, message
+    os.remove(work / 'best_PBCA_iter_4.pth')  # the marker alone: not a fresh start either
+    with pytest.raises(CheckpointFileError, match='no other complete checkpoint'):
+        find_resume_checkpoint(str(work))
     done = training_checkpoint(work / 'iter_2.pth', demo_state)
     assert find_resume_checkpoint(str(work)) == done  # a complete one there: resumed from
 
