@@ -85,8 +85,10 @@ def check_checkpoint_fits(model: nn.Module, path: str, *, allow_partial: bool = 
     Returns:
         dict: ``missing``, ``unexpected`` and ``mismatched`` key lists.
     """
-    return check_state_fits(model, checkpoint_state_dict(read_checkpoint(path)), path,
-                            allow_partial=allow_partial)
+    # keys and shapes only (the mapped file's data is not read): the load that follows
+    # (mmengine's, through the weights-only loaders) refuses NaN / Inf
+    state = checkpoint_state_dict(read_checkpoint(path, check_finite=False))
+    return check_state_fits(model, state, path, allow_partial=allow_partial)
 
 
 def check_state_fits(model: nn.Module, state: Mapping[str, torch.Tensor], name: str, *,

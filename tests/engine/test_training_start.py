@@ -147,6 +147,9 @@ def test_a_non_finite_checkpoint_is_refused_by_every_tool(demo_state, tmp_path):
         assert '\n' not in message
     assert not (tmp_path / 'out').exists()
     assert not (tmp_path / 'work').exists()  # a refused run leaves no work dir behind
+    from dadf_mm.apis.inference import ForgeryInferencer
+    with pytest.raises(CheckpointFileError, match=rf'NaN or Inf .*first in state_dict\.{key}'):
+        ForgeryInferencer(DEMO, path, device='cpu')  # the library, without the tools' check
     (tmp_path / 'resume').mkdir()
     os.replace(path, tmp_path / 'resume' / 'iter_2.pth')
     with pytest.raises(CheckpointFileError, match=r'--resume: .*iter_2.pth.* NaN or Inf'):
