@@ -18,6 +18,7 @@ from dadf_mm.apis.checkpoint_download import (
     SAM_CHECKPOINTS,
     CheckpointDownloadError,
     download_checkpoint,
+    download_options_problem,
     verify_checkpoint,
 )
 
@@ -48,6 +49,10 @@ def main() -> int:
     if unknown:
         sys.exit(f'{TOOL}: unknown arch {", ".join(unknown)}; choose from '
                  f'{", ".join(SAM_CHECKPOINTS)}')
+    problem = download_options_problem(folder=args.dir, mirror=args.mirror,
+                                       timeout=args.timeout)
+    if problem:
+        sys.exit(f'{TOOL}: {problem}')
     failed = 0
     for arch in args.archs or list(SAM_CHECKPOINTS):
         spec = SAM_CHECKPOINTS[arch]

@@ -9,7 +9,8 @@ PY="${PYTHON:-$ROOT/.venv/bin/python}"
 WORK="${1:-$ROOT/work_dirs/demo}"
 CONFIG="$ROOT/configs/dadf/dadf_sam-tiny_synthetic-demo.py"
 cd "$ROOT"
-"$PY" tools/train.py "$CONFIG" --work-dir "$WORK"
+# --resume: a second run continues (or re-tests) the first one instead of overwriting it
+"$PY" tools/train.py "$CONFIG" --work-dir "$WORK" --resume
 CKPT="$(ls "$WORK"/best_*.pth | head -n 1)"
 "$PY" tools/test.py "$CONFIG" "$CKPT" --work-dir "$WORK/test" --out "$WORK/test" --overwrite-out
 # the first 4 real and the first 4 fake test images: truth and prediction side by side,

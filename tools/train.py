@@ -8,8 +8,6 @@
 """
 import argparse
 import logging
-import os.path as osp
-import sys
 from typing import List
 
 import torch
@@ -19,7 +17,7 @@ from mmengine.runner import Runner
 
 import dadf_mm  # noqa: F401  (registers DADF even for configs without custom_imports)
 from dadf_mm.analysis import memory_fit_problem
-from dadf_mm.engine import find_resume_checkpoint, read_checkpoint
+from dadf_mm.engine import prepare_training_start
 
 from tool_setup import add_runner_arguments, load_config, preflight, run_tool
 
@@ -36,7 +34,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--device-memory', type=float, metavar='GIB',
                         help='check the estimate against this much GPU memory (default: '
                         "the GPU's; without a GPU no check is made unless this is given)")
-    add_runner_arguments(parser)
+    add_runner_arguments(parser, checkpoint=True)
     return parser.parse_args()
 
 
@@ -69,15 +67,10 @@ def main() -> None:
             cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
     # every problem of the run's inputs (and whether it fits the GPU), before any work
     preflight(cfg, args, train=True, estimates=[lambda: memory_problems(cfg, args)])
-    if args.resume == 'auto':  # last_checkpoint, or the newest complete checkpoint
-        cfg.resume = True
-        cfg.load_from = find_resume_checkpoint(cfg.work_dir)
-    elif args.resume is not None:
-        if not osp.isfile(args.resume):
-            sys.exit(f'train.py: --resume checkpoint {args.resume!r} not found')
-        read_checkpoint(args.resume)  # empty, truncated or refused: one line naming it
-        cfg.resume = True
-        cfg.load_from = args.resume
+    # one run per work dir; --resume: last_checkpoint or the newest complete checkpoint;
+    # a new run never overwrites an earlier one's checkpoints; what is loaded must fit
+    prepare_training_start(cfg, resume=args.resume,
+                           allow_partial=args.allow_partial_checkpoint)
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     runner.train()
 

@@ -4,13 +4,16 @@ Each file is checked against two published digests: the MD5, whose first six hex
 the suffix of the file's name (``sam_vit_h_4b8939.pth``), and the SHA-256. A download goes
 to ``<name>.part`` next to its final place, continues an interrupted ``.part`` where the
 server allows (HTTP range requests), and is renamed into place only once both digests
-match, so the final path only ever holds a verified file.
+match, so the final path only ever holds a verified file. A server that sends more than
+the published size is cut off at that size: nothing larger is ever written.
 """
 import hashlib
 import http.client
+import math
 import os
 import os.path as osp
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from typing import Dict, Optional
@@ -56,9 +59,43 @@ SAM_CHECKPOINTS: Dict[str, CheckpointFile] = {
 }
 
 
+#: address schemes urllib fetches
+URL_SCHEMES = ('http', 'https', 'ftp', 'file')
+
+
 class CheckpointDownloadError(RuntimeError):
     """A checkpoint that could not be fetched or verified; the message is one line naming
     the file and the fix."""
+
+
+class _TooLong(Exception):
+    """The server sends more bytes than the published file has."""
+
+
+def download_options_problem(*, folder: str, mirror: Optional[str] = None,
+                             timeout: float = 60.0) -> Optional[str]:
+    """What is wrong with the options of a download, before anything is fetched.
+
+    Args:
+        folder (str): Where the files go.
+        mirror (str, optional): The mirror's base address. Defaults to None.
+        timeout (float): Seconds without data before giving up. Defaults to 60.0.
+
+    Returns:
+        str | None: One line naming the option and the fix; None when all are usable.
+    """
+    existing = osp.abspath(folder)
+    while not osp.exists(existing) and osp.dirname(existing) != existing:
+        existing = osp.dirname(existing)  # the part of the path that is there
+    if not osp.isdir(existing):
+        return (f'--dir {folder}: {existing} is a file, not a folder: pass a folder for the '
+                'checkpoints')
+    if mirror is not None and urllib.parse.urlparse(mirror).scheme not in URL_SCHEMES:
+        return (f'--mirror {mirror!r} is not an address: give its scheme, e.g. '
+                f'https://{mirror.lstrip("/")} ({", ".join(URL_SCHEMES)})')
+    if not (isinstance(timeout, (int, float)) and math.isfinite(timeout) and timeout > 0):
+        return f'--timeout {timeout} must be a number of seconds above 0, e.g. 60'
+    return None
 
 
 def _by_hand(spec: CheckpointFile, path: str) -> str:
@@ -155,9 +192,16 @@ def _fetch(url: str, part: str, spec: CheckpointFile, *, timeout: float,
         resumed = have > 0 and getattr(response, 'status', None) == 206
         if not resumed:
             have = 0
+        announced = response.headers.get('Content-Length', '') if response.headers else ''
+        if announced.strip().isdigit() and have + int(announced) > spec.size:
+            raise _TooLong(have + int(announced))
         with open(part, 'ab' if resumed else 'wb') as out, \
                 _progress_bar(spec.size, have, spec.name, progress) as bar:
-            for block in iter(lambda: response.read(CHUNK), b''):
+            # never more than one byte past the published size
+            for block in iter(lambda: response.read(min(CHUNK, spec.size + 1 - have)), b''):
+                have += len(block)
+                if have > spec.size:
+                    raise _TooLong(have)
                 out.write(block)
                 bar.update(len(block))
             out.flush()
@@ -185,26 +229,47 @@ def download_checkpoint(spec: CheckpointFile, folder: str, *, url: Optional[str]
             run continues it), the download's digests do not match (the ``.part`` file is
             removed), or a file already at the final path differs from the published one.
     """
+    source = url or spec.url
+    problem = download_options_problem(folder=folder, timeout=timeout,
+                                       mirror=source if url else None)
+    if problem:
+        raise CheckpointDownloadError(problem)
     path = osp.join(folder, spec.name)
     if osp.exists(path):
         return verify_checkpoint(spec, folder, progress=progress)
-    os.makedirs(folder, exist_ok=True)
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as err:  # a file on the way, no permission, a read-only disk
+        raise CheckpointDownloadError(f'cannot create --dir {folder} ({err.strerror}): pass '
+                                      'a folder you can write to') from err
     part = f'{path}.part'
-    source = url or spec.url
-    resume = (f'run tools/download_sam_checkpoints.py again to continue from {part}, or '
-              f'{_by_hand(spec, path)}')
+
+    def resume() -> str:  # the .part file is named only when there is one to continue
+        if osp.isfile(part) and osp.getsize(part) > 0:
+            return (f'run tools/download_sam_checkpoints.py again to continue from {part} '
+                    f'({osp.getsize(part)} bytes), or {_by_hand(spec, path)}')
+        return (f'nothing was written; run tools/download_sam_checkpoints.py again, or '
+                f'{_by_hand(spec, path)}')
+
     try:
         _fetch(source, part, spec, timeout=timeout, progress=progress)
-    except (OSError, http.client.HTTPException) as err:  # URLError is an OSError
+    except _TooLong as err:
+        if osp.exists(part):
+            os.remove(part)
+        raise CheckpointDownloadError(
+            f'{spec.name}: {source} sends more than the published {spec.size} bytes (at '
+            f'least {err.args[0]}): not the published file; stopped and removed it, nothing '
+            f'written to {path}: use another --mirror, or {_by_hand(spec, path)}') from None
+    except (OSError, http.client.HTTPException, ValueError) as err:  # URLError: an OSError
         reason = err if isinstance(err, urllib.error.HTTPError) else \
             getattr(err, 'reason', None) or err
         raise CheckpointDownloadError(
-            f'{spec.name}: downloading {source} failed ({reason}); {resume}') from err
+            f'{spec.name}: downloading {source} failed ({reason}); {resume()}') from err
     got = osp.getsize(part)
     if got < spec.size:
         raise CheckpointDownloadError(
             f'{spec.name}: the connection to {source} ended after {got} of {spec.size} '
-            f'bytes; {resume}')
+            f'bytes; {resume()}')
     why = mismatch(part, spec, progress=progress)
     if why:
         os.remove(part)

@@ -9,7 +9,10 @@ place; ``last_checkpoint`` is rewritten the same way, only after the file it nam
 exists; a checkpoint that falls out of ``max_keep_ckpts`` and a superseded best
 checkpoint are removed only after their successor exists. A kill at any point leaves
 ``last_checkpoint`` naming a complete file (and at worst a stray ``.*.tmp-*`` file,
-removed when training starts again, or an old checkpoint kept).
+removed when training starts again, or an old checkpoint kept). A save that fails (a full
+disk) removes its temporary file and stops the run with one line
+(:class:`CheckpointWriteError`); a run that starts afresh where checkpoints already are
+stops before it overwrites them (:class:`~.work_dir_lock.WorkDirError`).
 
 Remote ``out_dir`` back ends (no rename) keep mmengine's behaviour.
 """
@@ -23,6 +26,28 @@ from mmengine.hooks import CheckpointHook
 from mmseg.registry import HOOKS
 
 from .atomic_files import stray_temporary_files, sync_folder, temporary_name, write_text_atomically
+from .checkpoint_files import CheckpointFileError
+from .work_dir_lock import check_fresh_work_dir
+
+
+class CheckpointWriteError(CheckpointFileError):
+    """A checkpoint (or ``last_checkpoint``) that could not be written, e.g. a full disk."""
+
+
+def write_failure(path: str, err: OSError) -> CheckpointWriteError:
+    """The one-line error for a failed checkpoint write.
+
+    Args:
+        path (str): The file being written.
+        err (OSError): What the write raised.
+
+    Returns:
+        CheckpointWriteError: Naming the file, the reason and the fix.
+    """
+    return CheckpointWriteError(
+        f'writing {path} failed ({err.strerror or err}): its partial file is removed and the '
+        'checkpoints saved before are kept; free space there (or pass another --work-dir) '
+        'and continue with --resume')
 
 
 class _AtomicSaves:
@@ -74,6 +99,8 @@ class AtomicCheckpointHook(CheckpointHook):
             for stray in stray_temporary_files(self.out_dir):
                 os.remove(stray)
                 runner.logger.info(f'Removed {stray}, left by an interrupted save.')
+            if not (getattr(runner, '_resume', False) and getattr(runner, '_has_loaded', False)):
+                check_fresh_work_dir(self.out_dir)  # a new run: overwrite nothing
 
     def _save_file(self, runner: Any, out_dir: str, filename: str, *args, **kwargs) -> None:
         """``runner.save_checkpoint`` to a temporary name, then fsync and rename."""
@@ -84,12 +111,19 @@ class AtomicCheckpointHook(CheckpointHook):
             return
         final = osp.join(out_dir, filename)
         tmp = temporary_name(final)
-        runner.save_checkpoint(out_dir, osp.basename(tmp), *args, **kwargs)
-        if not is_main_process():  # the runner writes on the main process only
-            return
-        with open(tmp, 'rb+') as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, final)
+        try:
+            runner.save_checkpoint(out_dir, osp.basename(tmp), *args, **kwargs)
+            if not is_main_process():  # the runner writes on the main process only
+                return
+            with open(tmp, 'rb+') as f:
+                os.fsync(f.fileno())
+            os.replace(tmp, final)
+        except BaseException as err:
+            if is_main_process() and osp.lexists(tmp):
+                os.remove(tmp)  # a partial file would hold the space a full disk needs
+            if isinstance(err, OSError):
+                raise write_failure(final, err) from err
+            raise
         sync_folder(out_dir)
 
     def _remove(self, path: str) -> None:
@@ -115,7 +149,11 @@ class AtomicCheckpointHook(CheckpointHook):
                         by_epoch=self.by_epoch, backend_args=self.backend_args, **self.args)
         if not is_main_process():
             return
-        write_text_atomically(self.last_ckpt, osp.join(runner.work_dir, 'last_checkpoint'))
+        marker = osp.join(runner.work_dir, 'last_checkpoint')
+        try:
+            write_text_atomically(self.last_ckpt, marker)
+        except OSError as err:
+            raise write_failure(marker, err) from err
         if outdated is not None and outdated != step:
             self._remove(osp.join(self.out_dir, self.filename_tmpl.format(outdated)))
 

@@ -8,7 +8,7 @@ names the file, what is wrong with it and what to do.
 import os
 import re
 import zipfile
-from typing import Any
+from typing import Any, Optional, Union
 
 import torch
 
@@ -18,6 +18,40 @@ CUT_OFF = ('it was cut off while being written, copied or downloaded; write, cop
 
 class CheckpointFileError(RuntimeError):
     """A checkpoint file that is missing, empty, truncated, refused or not a torch file."""
+
+
+class NonFiniteCheckpointError(CheckpointFileError):
+    """A checkpoint whose tensors hold NaN or Inf (saved after training diverged)."""
+
+
+def first_non_finite(obj: Any, prefix: str = '') -> Optional[str]:
+    """The key of the first floating tensor in ``obj`` holding NaN or Inf.
+
+    Args:
+        obj (Any): What a checkpoint file holds: nested mappings, lists and tensors
+            (other values are skipped).
+        prefix (str): The key of ``obj`` itself, for the returned name. Defaults to ''.
+
+    Returns:
+        str | None: E.g. ``'state_dict.decode_head.conv.weight'``, in the file's order;
+        None when every tensor is finite.
+    """
+    if isinstance(obj, torch.Tensor):
+        if (obj.is_floating_point() or obj.is_complex()) and obj.numel() and \
+                not bool(torch.isfinite(obj).all()):
+            return prefix or '(the whole file)'
+        return None
+    if isinstance(obj, dict):
+        items = obj.items()
+    elif isinstance(obj, (list, tuple)):
+        items = enumerate(obj)
+    else:
+        return None
+    for key, value in items:
+        found = first_non_finite(value, f'{prefix}.{key}' if prefix else str(key))
+        if found is not None:
+            return found
+    return None
 
 
 def _refused_global(message: str) -> str:
@@ -77,22 +111,40 @@ def describe_load_error(path: str, err: BaseException) -> str:
             'pass a .pth file written by tools/train.py or torch.save')
 
 
-def read_checkpoint(path: str, *, mmap: bool = True) -> Any:
+def read_checkpoint(path: str, *, mmap: bool = True,
+                    map_location: Union[str, Any] = 'cpu', check_finite: bool = True) -> Any:
     """``torch.load(path, weights_only=True)`` raising :class:`CheckpointFileError`.
+
+    Every checkpoint this project loads goes through here (mmengine's loaders included,
+    see :mod:`.checkpoint_schemes`): nothing in a file is ever run.
 
     Args:
         path (str): the checkpoint.
         mmap (bool): map zip-format files instead of reading them (cheap: a check of the
             keys and shapes reads no tensor data). Legacy files are read whole.
             Defaults to True.
+        map_location (str | Any): as :func:`torch.load`. Defaults to ``'cpu'``.
+        check_finite (bool): refuse a file whose tensors hold NaN or Inf
+            (:class:`NonFiniteCheckpointError`, naming the first such key). Defaults
+            to True.
 
     Returns:
-        Any: what the file holds (tensors on the CPU).
+        Any: what the file holds.
     """
+    if os.path.isdir(path):
+        raise CheckpointFileError(f'checkpoint {path!r} is a folder, not a .pth file')
     if not os.path.isfile(path):
         raise CheckpointFileError(f'checkpoint {path!r} not found')
     use_mmap = mmap and zipfile.is_zipfile(path)
     try:
-        return torch.load(path, map_location='cpu', weights_only=True, mmap=use_mmap)
+        checkpoint = torch.load(path, map_location=map_location, weights_only=True,
+                                mmap=use_mmap)
     except Exception as err:  # noqa: B902  every failure becomes one line naming the file
         raise CheckpointFileError(describe_load_error(path, err)) from err
+    bad = first_non_finite(checkpoint) if check_finite else None
+    if bad is not None:
+        raise NonFiniteCheckpointError(
+            f'checkpoint {path!r} holds NaN or Inf values (first in {bad}): it was saved '
+            'after training diverged; use an earlier checkpoint, and lower the learning '
+            'rate for a new run')
+    return checkpoint

@@ -2,10 +2,13 @@
 
 mmengine's ``load_checkpoint`` is non-strict: a file of another model (an official SAM
 checkpoint, a DADF of another size) loads with a "missing keys" log line and the model
-is evaluated from its random initialisation. Testing and inference check the file first.
+is evaluated from its random initialisation, and a resumed run of another model (another
+neck, another adapter width) fails deep inside the optimizer. Testing and inference check
+the file first; training checks what ``load_from`` and ``--resume`` load
+(:class:`~.checkpoint_fit_hook.CheckpointFitHook`).
 """
 import re
-from typing import Any, Dict, List, Mapping
+from typing import Any, Dict, List, Mapping, Optional
 
 import torch
 from torch import nn
@@ -82,7 +85,29 @@ def check_checkpoint_fits(model: nn.Module, path: str, *, allow_partial: bool = 
     Returns:
         dict: ``missing``, ``unexpected`` and ``mismatched`` key lists.
     """
-    state = checkpoint_state_dict(read_checkpoint(path))
+    # keys and shapes only (the mapped file's data is not read): the load that follows
+    # (mmengine's, through the weights-only loaders) refuses NaN / Inf
+    state = checkpoint_state_dict(read_checkpoint(path, check_finite=False))
+    return check_state_fits(model, state, path, allow_partial=allow_partial)
+
+
+def check_state_fits(model: nn.Module, state: Mapping[str, torch.Tensor], name: str, *,
+                     allow_partial: bool = False, fix: Optional[str] = None) -> dict:
+    """Raise :class:`CheckpointFileError` unless ``state`` holds the weights of ``model``.
+
+    Args:
+        model (nn.Module): the built model (not wrapped).
+        state (Mapping[str, Tensor]): the checkpoint's weights
+            (:func:`checkpoint_state_dict`).
+        name (str): the checkpoint, for the message.
+        allow_partial (bool): only refuse a file that matches no key at all. Defaults
+            to False.
+        fix (str, optional): the end of the message; None for "pass
+            --allow-partial-checkpoint". Defaults to None.
+
+    Returns:
+        dict: ``missing``, ``unexpected`` and ``mismatched`` key lists.
+    """
     expected = model.state_dict()
     missing = [k for k in expected if k not in state]
     unexpected = [k for k in state if k not in expected]
@@ -103,9 +128,10 @@ def check_checkpoint_fits(model: nn.Module, path: str, *, allow_partial: bool = 
         parts.append(f'{len(mismatched)} of another shape ({k}: file '
                      f'{tuple(state[k].shape)} vs model {tuple(expected[k].shape)}: '
                      'a checkpoint of another size; use the config it was trained with)')
-    fix = ('' if allow_partial else
-           '; pass --allow-partial-checkpoint to load the matching keys anyway')
+    if fix is None:
+        fix = ('' if allow_partial else
+               '; pass --allow-partial-checkpoint to load the matching keys anyway')
     if missing or unexpected:
         parts.append(describe_checkpoint(state))
     raise CheckpointFileError(
-        f'checkpoint {path!r} does not fit the model: {"; ".join(parts)}{fix}')
+        f'checkpoint {name!r} does not fit the model: {"; ".join(parts)}{fix}')

@@ -16,6 +16,8 @@ import numpy as np
 import torch
 from mmengine.logging.history_buffer import HistoryBuffer
 
+from .checkpoint_schemes import install_safe_checkpoint_schemes
+
 
 def history_buffer_getattr(obj: object, name: str) -> Callable:
     """``getattr`` as mmengine's pickles use it, restricted to HistoryBuffer statistics.
@@ -64,6 +66,9 @@ MMENGINE_SAFE_GLOBALS: List[object] = [
 
 
 def allow_mmengine_checkpoints() -> None:
-    """Add :data:`MMENGINE_SAFE_GLOBALS` to torch's weights-only allow-list."""
+    """Add :data:`MMENGINE_SAFE_GLOBALS` to torch's weights-only allow-list, and make every
+    loader of mmengine's ``CheckpointLoader`` (local, URL, model zoo, store) read weights
+    only (:func:`~.checkpoint_schemes.install_safe_checkpoint_schemes`)."""
     HistoryBuffer()  # registers the default statistics methods on the class
     torch.serialization.add_safe_globals(MMENGINE_SAFE_GLOBALS)
+    install_safe_checkpoint_schemes()

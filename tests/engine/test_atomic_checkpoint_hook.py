@@ -1,6 +1,7 @@
 """A crash at any point of checkpoint saving leaves a checkpoint that last_checkpoint names
 and that resumes to the uninterrupted run's weights (AtomicCheckpointHook); mmengine's own
 hook, with max_keep_ckpts=1, leaves nothing to resume from."""
+import errno
 import itertools
 import os
 import os.path as osp
@@ -12,7 +13,7 @@ from mmengine.evaluator import BaseMetric, Evaluator
 from mmengine.fileio.backends import LocalBackend
 from mmengine.runner import Runner
 
-from dadf_mm.engine import find_resume_checkpoint
+from dadf_mm.engine import CheckpointFileError, WorkDirError, find_resume_checkpoint
 from tests.helpers.toy_runner import ToyDataset, ToyModel
 
 
@@ -149,3 +150,45 @@ def test_a_crash_at_any_point_of_saving_resumes_to_the_same_weights(tmp_path, mo
         for (name, a), b in zip(reference.model.named_parameters(),
                                 resumed.model.parameters()):
             assert torch.equal(a, b), (kind, n, name)
+
+
+def test_a_full_disk_during_a_save_leaves_no_partial_file_and_resumes(tmp_path, monkeypatch):
+    """Was: the partial temporary file stayed (holding the space the disk lacked) and the
+    error was a traceback."""
+    reference = make_runner(tmp_path / 'reference')
+    reference.train()
+    real_put = LocalBackend.put
+
+    def put(self, obj, filepath):
+        if 'iter_4.pth' in osp.basename(str(filepath)):  # the disk fills up half-way
+            real_put(self, obj[:len(obj) // 2], filepath)
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(filepath))
+        real_put(self, obj, filepath)
+
+    work = tmp_path / 'full'
+    with monkeypatch.context() as patch:
+        patch.setattr(LocalBackend, 'put', put)
+        with pytest.raises(CheckpointFileError) as err:
+            make_runner(work).train()
+    message = str(err.value)
+    assert '\n' not in message and 'iter_4.pth' in message, message
+    assert os.strerror(errno.ENOSPC) in message and '--resume' in message, message
+    assert not [f for f in os.listdir(work) if '.tmp-' in f], os.listdir(work)
+    assert open(work / 'last_checkpoint').read().strip() == str(work / 'iter_2.pth')
+    assert loads(str(work / 'iter_2.pth'))
+    resumed = make_runner(work, resume=True)
+    resumed.train()
+    assert resumed.iter == 6
+    for (name, a), b in zip(reference.model.named_parameters(), resumed.model.parameters()):
+        assert torch.equal(a, b), name
+
+
+def test_a_new_run_does_not_overwrite_an_earlier_runs_checkpoints(tmp_path):
+    make_runner(tmp_path / 'work').train()
+    before = {f: open(tmp_path / 'work' / f, 'rb').read() for f in os.listdir(tmp_path / 'work')
+              if f.endswith('.pth') or f == 'last_checkpoint'}
+    assert any(f.startswith('best_') for f in before)
+    with pytest.raises(WorkDirError, match='holds the checkpoints of an earlier run'):
+        make_runner(tmp_path / 'work').train()
+    after = {f: open(tmp_path / 'work' / f, 'rb').read() for f in before}
+    assert after == before

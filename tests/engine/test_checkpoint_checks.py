@@ -12,8 +12,10 @@ from torch import nn
 
 from dadf_mm.engine import (
     CheckpointFileError,
+    NonFiniteCheckpointError,
     check_checkpoint_fits,
     find_resume_checkpoint,
+    first_non_finite,
     read_checkpoint,
 )
 from dadf_mm.models.utils.sam_checkpoint import SAMCheckpointError, load_sam_checkpoint
@@ -156,3 +158,34 @@ def test_resume_with_nothing_complete_is_one_clear_error(tmp_path):
                   'no other complete checkpoint', '--resume PATH', 'without --resume'):
         assert words in message, message
     assert find_resume_checkpoint(str(tmp_path / 'fresh')) is None  # a new run starts
+
+
+@pytest.mark.parametrize('value', [float('nan'), float('inf'), -float('inf')])
+def test_a_checkpoint_with_non_finite_weights_is_refused_naming_the_first_key(tmp_path, value):
+    state = {'backbone.a': torch.ones(3), 'backbone.b': torch.ones(2, 2),
+             'neck.c': torch.full((2, ), value), 'steps': torch.tensor([1, 2])}
+    state['backbone.b'][1, 0] = value
+    path = str(tmp_path / 'diverged.pth')
+    torch.save({'meta': {'iter': 2}, 'state_dict': state}, path)
+    with pytest.raises(NonFiniteCheckpointError) as err:
+        read_checkpoint(path)
+    message = str(err.value)
+    assert path in message and 'NaN or Inf' in message and '\n' not in message
+    assert '(first in state_dict.backbone.b)' in message, message
+    assert first_non_finite({'x': [torch.zeros(1), {'y': torch.tensor([value])}]}) == 'x.1.y'
+    assert first_non_finite({'x': torch.zeros(2), 'n': torch.tensor([7])}) is None
+    assert read_checkpoint(path, check_finite=False)['state_dict'].keys() == state.keys()
+
+
+def test_a_non_finite_sam_checkpoint_is_refused(tmp_path):
+    path = str(tmp_path / 'sam.pth')
+    torch.save({'image_encoder.pos_embed': torch.tensor([0.0, float('nan')])}, path)
+    with pytest.raises(SAMCheckpointError, match=r'NaN or Inf values \(first in '
+                       r'image_encoder.pos_embed\)'):
+        load_sam_checkpoint(path)
+
+
+def test_a_missing_sam_checkpoint_names_the_download_tool(tmp_path):
+    with pytest.raises(SAMCheckpointError) as err:
+        load_sam_checkpoint(str(tmp_path / 'sam_vit_h_4b8939.pth'))
+    assert 'python tools/download_sam_checkpoints.py' in str(err.value)

@@ -162,3 +162,87 @@ def test_the_table_holds_the_files_the_configs_name():
         assert spec.name == f'sam_{arch}_{spec.md5[:6]}.pth'
         assert spec.url == f'https://dl.fbaipublicfiles.com/segment_anything/{spec.name}'
         assert len(spec.md5) == 32 and len(spec.sha256) == 64
+
+
+def test_a_failed_download_names_no_part_file_that_does_not_exist(tmp_path):
+    """Was: "continue from <name>.part" after a failure that wrote nothing."""
+    import socket
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        port = sock.getsockname()[1]
+    spec = _spec(f'http://127.0.0.1:{port}')
+    folder = tmp_path / 'checkpoints'
+    with pytest.raises(CheckpointDownloadError) as err:
+        download_checkpoint(spec, str(folder), progress=False, timeout=5)
+    assert '.part' not in str(err.value) and 'nothing was written' in str(err.value)
+    assert not (folder / f'{spec.name}.part').exists()
+
+
+@pytest.mark.parametrize('announced', [True, False])
+def test_a_mirror_file_larger_than_published_is_stopped_at_the_published_size(
+        tmp_path, monkeypatch, announced):
+    """Was: the whole file (600 MB for a SAM mirror) written before it was refused. The
+    server sends 64 MiB more than the published size, with or without Content-Length."""
+    extra = 64 << 20
+
+    class Oversized(http.server.BaseHTTPRequestHandler):
+
+        def log_message(self, *args) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            self.send_response(200)
+            if announced:
+                self.send_header('Content-Length', str(len(PAYLOAD) + extra))
+            self.end_headers()
+            try:
+                self.wfile.write(PAYLOAD)
+                for _ in range(extra >> 20):
+                    self.wfile.write(b'\0' * (1 << 20))
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+
+    httpd = http.server.ThreadingHTTPServer(('127.0.0.1', 0), Oversized)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    spec = _spec(f'http://127.0.0.1:{httpd.server_address[1]}')
+    folder = tmp_path / 'checkpoints'
+    largest = []
+    real_remove = os.remove
+
+    def remove(path, *args, **kwargs):
+        largest.append(os.path.getsize(path))
+        real_remove(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, 'remove', remove)
+    try:
+        with pytest.raises(CheckpointDownloadError) as err:
+            download_checkpoint(spec, str(folder), progress=False, timeout=10)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    message = str(err.value)
+    assert f'more than the published {len(PAYLOAD)} bytes' in message and '\n' not in message
+    assert os.listdir(folder) == []
+    assert max(largest, default=0) <= len(PAYLOAD)  # never more than the published size
+
+
+@pytest.mark.parametrize('args,words', [
+    (['--mirror', 'mirror.example.org/sam'], ["--mirror 'mirror.example.org/sam' is not an "
+                                              'address', 'https://mirror.example.org/sam']),
+    (['--dir', 'FILE'], ['is a file, not a folder']),
+    (['--dir', 'FILE/sub'], ['is a file, not a folder']),
+    (['--timeout', '-1'], ['--timeout -1.0 must be a number of seconds above 0']),
+    (['--timeout', 'nan'], ['--timeout nan must be'])])
+def test_a_bad_option_is_one_line_before_anything_is_fetched(tmp_path, args, words):
+    """Was: a ValueError traceback (--mirror, --timeout), FileExistsError (--dir) or
+    "is missing" (--dir with --verify-only)."""
+    a_file = tmp_path / 'a_file'
+    a_file.write_text('x')
+    args = [a.replace('FILE', str(a_file)) for a in args]
+    if '--dir' not in args:
+        args += ['--dir', str(tmp_path / 'checkpoints')]
+    for extra in ([], ['--verify-only']):
+        message = tool_exit('download_sam_checkpoints.py', 'vit_b', *args, *extra, '--quiet')
+        assert message.startswith('download_sam_checkpoints.py: '), message
+        assert all(w in message for w in words) and '\n' not in message, message
+    assert not (tmp_path / 'checkpoints').exists() and a_file.read_text() == 'x'

@@ -15,7 +15,7 @@ from typing import Dict, Iterable, Mapping, Tuple
 import torch
 import torch.nn.functional as F
 
-from ...engine.checkpoint_files import describe_load_error
+from ...engine.checkpoint_files import describe_load_error, first_non_finite
 from ..layers.attention import resize_rel_pos
 
 #: SAM image-encoder architectures (all: patch 16, window 14, 1024 px, neck to 256).
@@ -46,9 +46,9 @@ def load_sam_checkpoint(path: str) -> Dict[str, torch.Tensor]:
     """
     if not os.path.isfile(path):
         raise SAMCheckpointError(
-            f'SAM checkpoint not found: {path!r}. Download the official file '
-            '(e.g. sam_vit_h_4b8939.pth) from the segment-anything release into '
-            'checkpoints/, or point model.sam_checkpoint at it '
+            f'SAM checkpoint not found: {path!r}. Fetch the official files into '
+            'checkpoints/ with python tools/download_sam_checkpoints.py (or one arch: '
+            'vit_b, vit_l, vit_h), or point model.sam_checkpoint at a copy '
             '(--cfg-options model.sam_checkpoint=PATH).')
     try:
         state = torch.load(path, map_location='cpu', weights_only=True)
@@ -65,6 +65,11 @@ def load_sam_checkpoint(path: str) -> Dict[str, torch.Tensor]:
             f'{path!r} is not a SAM checkpoint: no key starts with {SAM_PREFIXES}. '
             'Use the official sam_vit_{b,l,h}_*.pth files, or a state dict of '
             "segment_anything's Sam model.")
+    bad = first_non_finite(dict(state))
+    if bad is not None:
+        raise SAMCheckpointError(
+            f'SAM checkpoint {path!r} holds NaN or Inf values (first in {bad}): it is not '
+            'the published file; fetch it again with python tools/download_sam_checkpoints.py')
     return dict(state)
 
 
