@@ -211,5 +211,7 @@ def test_a_work_dir_that_cannot_be_written_is_one_line(tmp_path):
     taken = tmp_path / 'a_file'
     taken.write_text('x')
     message = train(taken)
-    assert message.startswith(f'train.py: cannot write to work dir {str(taken)!r}'), message
+    # the run checks (preflight) find it first, among the other problems of the run
+    assert message.startswith(f'train.py: work dir {str(taken)!r} is a file, not a folder'), \
+        message
     assert '--work-dir' in message and taken.read_text() == 'x'
