@@ -41,7 +41,6 @@ from tqdm import tqdm
 
 import dadf_mm  # noqa: F401
 from dadf_mm.apis.inference import (
-    DEFAULT_MAX_MEGAPIXELS,
     VIDEO_SUFFIXES,
     ForgeryInferencer,
     NonFiniteOutputError,
@@ -57,15 +56,15 @@ from dadf_mm.apis.inference import (
     write_picture,
     write_probability_map,
 )
-from dadf_mm.engine import read_checkpoint
 from dadf_mm.preprocessing import build_face_detector
 
 from tool_setup import (
     ToolArgumentParser,
     ToolError,
     add_config_arguments,
+    add_image_limit_argument,
     building,
-    checkpoint_file,
+    config_and_checkpoint,
     device,
     one_line,
     positive_float,
@@ -98,20 +97,14 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--num-frames', type=positive_int, default=32,
                         help='evenly spaced frames per video')
     parser.add_argument('--batch-size', type=positive_int, default=4)
-    parser.add_argument('--max-megapixels', type=positive_float,
-                        default=DEFAULT_MAX_MEGAPIXELS,
-                        help='refuse larger images before decoding them (default: '
-                        f'{DEFAULT_MAX_MEGAPIXELS:g} million pixels)')
+    add_image_limit_argument(parser)
     add_config_arguments(parser, checkpoint=True)
     return parser.parse_args()
 
 
 def main() -> None:
     args = parse_args()
-    if not osp.isfile(args.config):
-        sys.exit(f'infer.py: config file {args.config!r} not found')
-    checkpoint = checkpoint_file(args.checkpoint)  # a file, or a work dir's best one
-    read_checkpoint(checkpoint)  # empty, truncated or refused: one line, before any work
+    checkpoint = config_and_checkpoint(args)
     try:
         inputs = list_inputs(args.input)
     except FileNotFoundError as err:

@@ -242,3 +242,24 @@ def preflight(cfg: Config, args: argparse.Namespace, *, train: bool,
         extra=problems, estimates=estimates)
     if found:
         raise PreflightError(found)
+
+
+def add_image_limit_argument(parser: argparse.ArgumentParser) -> None:
+    """``--max-megapixels``: images above it are refused from their header, undecoded."""
+    from dadf_mm.apis.image_files import DEFAULT_MAX_MEGAPIXELS
+    parser.add_argument('--max-megapixels', type=positive_float,
+                        default=DEFAULT_MAX_MEGAPIXELS,
+                        help='refuse larger images before decoding them (default: '
+                        f'{DEFAULT_MAX_MEGAPIXELS:g} million pixels)')
+
+
+def config_and_checkpoint(args: argparse.Namespace) -> str:
+    """Check ``args.config`` exists and read ``args.checkpoint`` (a file, or a work dir's
+    best one): empty, truncated, refused or non-finite is one line before any work.
+    Returns the checkpoint file."""
+    from dadf_mm.engine import read_checkpoint
+    if not osp.isfile(args.config):
+        raise ToolError(f'config file {args.config!r} not found')
+    checkpoint = checkpoint_file(args.checkpoint)
+    read_checkpoint(checkpoint)
+    return checkpoint

@@ -15,7 +15,6 @@ temporary folder) when it stops (Ctrl+C or ``kill``).
 """
 import argparse
 import os
-import os.path as osp
 import shutil
 import signal
 import sys
@@ -25,19 +24,17 @@ os.environ.setdefault('GRADIO_ANALYTICS_ENABLED', 'False')
 
 
 import dadf_mm  # noqa: F401
-from dadf_mm.apis.image_files import DEFAULT_MAX_MEGAPIXELS
 from dadf_mm.apis.web_demo import LOOPBACK_HOSTS, build_page, check_address, launch_page
-from dadf_mm.engine import read_checkpoint
 
 from tool_setup import (
     ToolArgumentParser,
     ToolError,
     add_config_arguments,
+    add_image_limit_argument,
     building,
-    checkpoint_file,
+    config_and_checkpoint,
     device,
     port,
-    positive_float,
     positive_int,
     probability,
     run_tool,
@@ -61,10 +58,7 @@ def parse_args() -> argparse.Namespace:
                         help='evenly spaced frames per video')
     parser.add_argument('--top-k', type=positive_int, default=4,
                         help="how many of a video's highest-scoring frames to show")
-    parser.add_argument('--max-megapixels', type=positive_float,
-                        default=DEFAULT_MAX_MEGAPIXELS,
-                        help='refuse larger images before decoding them (default: '
-                        f'{DEFAULT_MAX_MEGAPIXELS:g} million pixels)')
+    add_image_limit_argument(parser)
     parser.add_argument('--detect-faces', action='store_true',
                         help='start with "crop the largest face of an image" ticked')
     add_config_arguments(parser, checkpoint=True)
@@ -73,10 +67,7 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
-    if not osp.isfile(args.config):
-        sys.exit(f'{TOOL}: config file {args.config!r} not found')
-    checkpoint = checkpoint_file(args.checkpoint)  # a file, or a work dir's best one
-    read_checkpoint(checkpoint)  # empty, truncated or refused: one line, before any work
+    checkpoint = config_and_checkpoint(args)
     try:  # a port in use or a wrong --host: one line before the model is built
         check_address(args.host, args.port)
     except OSError as err:
