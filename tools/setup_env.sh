@@ -62,7 +62,7 @@ if ! have mmcv "$MMCV_VERSION" || [ "$(cat "$VENV/.mmcv-torch" 2>/dev/null)" != 
   WHEEL_DIR="$CACHE/mmcv-$MMCV_VERSION/torch-$TORCH_FULL-$PY_TAG"
   WHEEL="$(ls "$WHEEL_DIR"/mmcv-*.whl 2>/dev/null | head -n 1 || true)"
   if [ -z "$WHEEL" ]; then
-    log "building mmcv $MMCV_VERSION with ops against torch $TORCH_FULL (about 10 minutes on 2 cores, once)"
+    log "building mmcv $MMCV_VERSION with ops against torch $TORCH_FULL (about 11 minutes on 2 cores, once)"
     "${PIP[@]}" install "setuptools<70"  # mmcv 2.1.0's setup.py needs pkg_resources' old API
     BUILD="$(mktemp -d)"
     "${PIP[@]}" download --no-deps --no-build-isolation --no-binary :all: -d "$BUILD" "mmcv==$MMCV_VERSION"
