@@ -14,6 +14,7 @@ from typing import Any, Callable, Iterator, List, Mapping, Optional, Sequence, T
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
+from ..engine.atomic_files import nearest_existing
 from .checkpoint_download import SAM_CHECKPOINTS
 from .config_values import config_value_problems
 
@@ -202,16 +203,6 @@ def checkpoint_problems(path: str, what: str) -> List[str]:
     return []
 
 
-def _nearest_existing(path: str) -> str:
-    path = osp.abspath(path)
-    while not osp.exists(path):
-        parent = osp.dirname(path)
-        if parent == path:
-            break
-        path = parent
-    return path
-
-
 def folder_problems(path: str, what: str, fix: str = 'give another path') -> List[str]:
     """Whether the folder ``path`` is, or can be made, a writable folder (nothing is made).
 
@@ -225,7 +216,7 @@ def folder_problems(path: str, what: str, fix: str = 'give another path') -> Lis
     """
     if osp.exists(path) and not osp.isdir(path):
         return [f'{what} {path!r} is a file, not a folder; {fix}']
-    found = _nearest_existing(path)
+    found = nearest_existing(path)
     if not osp.isdir(found):
         return [f'{what} {path!r} cannot be made: {found!r} is a file; {fix}']
     if not os.access(found, os.W_OK | os.X_OK):

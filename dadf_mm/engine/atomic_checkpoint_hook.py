@@ -25,7 +25,12 @@ from mmengine.fileio.backends import LocalBackend
 from mmengine.hooks import CheckpointHook
 from mmseg.registry import HOOKS
 
-from .atomic_files import stray_temporary_files, sync_folder, temporary_name, write_text_atomically
+from .atomic_files import (
+    remove_stray_temporary_files,
+    sync_folder,
+    temporary_name,
+    write_text_atomically,
+)
 from .checkpoint_files import CheckpointFileError
 from .work_dir_lock import check_fresh_work_dir
 
@@ -96,9 +101,7 @@ class AtomicCheckpointHook(CheckpointHook):
     def before_train(self, runner) -> None:
         super().before_train(runner)
         if self._is_local() and is_main_process():
-            for stray in stray_temporary_files(self.out_dir):
-                os.remove(stray)
-                runner.logger.info(f'Removed {stray}, left by an interrupted save.')
+            remove_stray_temporary_files(self.out_dir)
             if not (getattr(runner, '_resume', False) and getattr(runner, '_has_loaded', False)):
                 check_fresh_work_dir(self.out_dir)  # a new run: overwrite nothing
 

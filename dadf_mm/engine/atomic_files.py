@@ -7,11 +7,13 @@ any point leaves the previous file intact and at most a stray temporary file.
 """
 import glob
 import io
+import logging
 import os
 import os.path as osp
 from typing import Any, List
 
 import torch
+from mmengine.logging import print_log
 
 TMP_MARK = '.tmp-'
 
@@ -101,3 +103,42 @@ def stray_temporary_files(folder: str) -> List[str]:
         list[str]: Their paths, sorted.
     """
     return sorted(glob.glob(osp.join(glob.escape(folder), f'.*{TMP_MARK}*')))
+
+
+def remove_stray_temporary_files(folder: str) -> List[str]:
+    """Delete the temporary files a killed or failed writer left in ``folder`` (a disk that
+    filled up during a save stays full until they go), each with a warning; one that cannot
+    be removed is left.
+
+    Args:
+        folder (str): The folder (held by this process: no writer is running there).
+
+    Returns:
+        list[str]: The paths removed.
+    """
+    removed = []
+    for stray in stray_temporary_files(folder):
+        try:
+            os.remove(stray)
+        except OSError:
+            continue
+        removed.append(stray)
+        print_log(f'Removed {stray}, left by an interrupted save.', logger='current',
+                  level=logging.WARNING)
+    return removed
+
+
+def nearest_existing(path: str) -> str:
+    """``path`` (absolute) if it exists, else its nearest existing parent: where a folder
+    that is yet to be made would be made.
+
+    Args:
+        path (str): A file or folder path.
+
+    Returns:
+        str: The absolute path of the nearest existing one (the root at worst).
+    """
+    path = osp.abspath(path)
+    while not osp.exists(path) and osp.dirname(path) != path:
+        path = osp.dirname(path)
+    return path

@@ -8,36 +8,19 @@ checkpoints would be overwritten, reads the checkpoint to be loaded (one line fo
 file, before any work) and adds :class:`.checkpoint_fit_hook.CheckpointFitHook`, which
 checks what is loaded against the model.
 """
-import logging
 import os
 import re
 from typing import Optional
 
 from mmengine.config import Config
-from mmengine.logging import print_log
 
-from .atomic_files import stray_temporary_files
+from .atomic_files import remove_stray_temporary_files
 from .checkpoint_files import read_checkpoint
 from .resume import find_resume_checkpoint
 from .work_dir_lock import check_fresh_work_dir, lock_work_dir, release_work_dir
 
 #: ``scheme://``: an address mmengine's CheckpointLoader fetches (read when loaded)
 _REMOTE = re.compile(r'^(\S+:)?[a-z][a-z0-9+.-]*://')
-
-
-def remove_stray_temporaries(work_dir: str) -> None:
-    """Delete the ``.*.tmp-*`` files an interrupted checkpoint save left in ``work_dir``.
-
-    Args:
-        work_dir (str): The run's work dir (held by this process).
-    """
-    for stray in stray_temporary_files(work_dir):
-        try:
-            os.remove(stray)
-        except OSError:
-            continue
-        print_log(f'Removed {stray}, left by an interrupted save.', logger='current',
-                  level=logging.WARNING)
 
 
 def prepare_training_start(cfg: Config, *, resume: Optional[str],
@@ -63,7 +46,7 @@ def prepare_training_start(cfg: Config, *, resume: Optional[str],
         resume = 'auto'
     created = not os.path.exists(work_dir)
     if lock_work_dir(work_dir):
-        remove_stray_temporaries(work_dir)
+        remove_stray_temporary_files(work_dir)
     try:
         _choose_start(cfg, resume)
     except BaseException:

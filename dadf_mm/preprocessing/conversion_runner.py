@@ -22,6 +22,7 @@ import cv2
 from tqdm import tqdm
 
 from ..datasets.annotation_file import write_annotations
+from ..engine.atomic_files import nearest_existing
 from .conversion_errors import ConversionStopped, ConverterError
 from .face_detector import HaarFaceDetector, build_face_detector, resolve_detector_factory
 from .video_conversion import (
@@ -359,13 +360,6 @@ def check_detector_or_exit(spec: Optional[str]) -> None:
         raise ConverterError(f'--detector: {err}') from err
 
 
-def _nearest_existing(path: str) -> str:
-    path = osp.abspath(path)
-    while not osp.exists(path) and osp.dirname(path) != path:
-        path = osp.dirname(path)
-    return path
-
-
 def check_output_folder(root: str, folders: Iterable[str] = ()) -> None:
     """Fails before any video is read when the output cannot be written: ``root`` (made
     if missing) and, for each of ``folders``, the nearest folder that exists get a probe
@@ -388,7 +382,7 @@ def check_output_folder(root: str, folders: Iterable[str] = ()) -> None:
     except OSError as err:
         raise ConverterError(f'output folder {root} cannot be made ({err.strerror}); pass a '
                              'folder you can write to') from err
-    for folder in dict.fromkeys([root, *(_nearest_existing(f) for f in folders)]):
+    for folder in dict.fromkeys([root, *(nearest_existing(f) for f in folders)]):
         if not osp.isdir(folder):
             raise ConverterError(f'{folder} in the output folder {root} is a file, where the '
                                  'converter writes a folder; move it away')
