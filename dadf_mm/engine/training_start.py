@@ -4,9 +4,13 @@
 removes the temporary files an interrupted save left (a disk that filled up during a
 save stays full until they go), chooses the checkpoint ``--resume`` continues from
 (:func:`.resume.find_resume_checkpoint`), refuses a new run where an earlier run's
-checkpoints would be overwritten, reads the checkpoint to be loaded (one line for a bad
-file, before any work) and adds :class:`.checkpoint_fit_hook.CheckpointFitHook`, which
-checks what is loaded against the model.
+checkpoints would be overwritten and adds :class:`.checkpoint_fit_hook.CheckpointFitHook`,
+which checks what is loaded against the model. A ``--resume PATH`` or ``load_from`` file is
+read (one line for a bad file, before any work) by the tool's run checks
+(``tools/tool_setup.py``'s ``preflight``) before this, not again here; only the
+``load_from`` of a ``--resume`` that finds nothing to resume, which those checks cannot
+foresee, is read here. Whatever is loaded is read weights-only again when the runner loads
+it (:mod:`.checkpoint_schemes`).
 """
 import os
 import re
@@ -58,18 +62,18 @@ def prepare_training_start(cfg: Config, *, resume: Optional[str],
 
 
 def _choose_start(cfg: Config, resume: Optional[str]) -> None:
-    """``cfg.resume`` / ``cfg.load_from`` for ``resume`` (see above), checked."""
+    """``cfg.resume`` / ``cfg.load_from`` for ``resume`` (see above)."""
     if resume == 'auto':
         found = find_resume_checkpoint(cfg.work_dir)
         cfg.resume = found is not None
         if found is not None:
             cfg.load_from = found
+            return
+        load_from = cfg.get('load_from', None)  # a fresh start from the config's weights
+        if load_from and not _REMOTE.match(str(load_from)):
+            read_checkpoint(os.path.expanduser(str(load_from)))
     elif resume is not None:
-        read_checkpoint(resume)  # missing, empty, truncated, refused, NaN: one line
         cfg.resume, cfg.load_from = True, resume
     else:
         cfg.resume = False
         check_fresh_work_dir(cfg.work_dir)
-    load_from = cfg.get('load_from', None)
-    if load_from and not cfg.resume and not _REMOTE.match(str(load_from)):
-        read_checkpoint(os.path.expanduser(str(load_from)))
