@@ -133,12 +133,17 @@ class ToolArgumentParser(argparse.ArgumentParser):
         raise ToolError(f'{message} (see python tools/{self.prog} --help)')
 
 
+def _as_int(text: str) -> int:
+    """``int(text)``, 0 for what is not a whole number (every range check then fails)."""
+    try:
+        return int(text)
+    except ValueError:
+        return 0
+
+
 def positive_int(text: str) -> int:
     """An argparse type: a whole number of 1 or more."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
+    value = _as_int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f'must be a whole number of 1 or more, not {text!r}')
     return value
@@ -171,10 +176,7 @@ def probability(text: str) -> float:
 
 def port(text: str) -> int:
     """An argparse type: a TCP port, 1 to 65535."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
+    value = _as_int(text)
     if not 1 <= value <= 65535:
         raise argparse.ArgumentTypeError(f'must be a port from 1 to 65535 (e.g. 7860), not '
                                          f'{text!r}')
