@@ -60,11 +60,14 @@ def check_pixel_limit(path: str, max_megapixels: float = DEFAULT_MAX_MEGAPIXELS)
 
     Args:
         path (str): The image file (named in the message).
-        max_megapixels (float): The limit. Defaults to :data:`DEFAULT_MAX_MEGAPIXELS`.
+        max_megapixels (float): The limit (``math.inf``: none; the file is not opened).
+            Defaults to :data:`DEFAULT_MAX_MEGAPIXELS`.
 
     Raises:
         ImageTooLargeError: The image is larger than the limit.
     """
+    if math.isinf(max_megapixels):
+        return
     try:
         size = header_size(path)
     except Image.DecompressionBombError as err:  # larger than Pillow's limit
@@ -98,6 +101,5 @@ def read_image(path: str, *, max_megapixels: float = DEFAULT_MAX_MEGAPIXELS) -> 
         ForgeryDataError: The file is missing, empty, unreadable or does not decode
             completely (a truncated JPEG); the dataset's message, naming the file.
     """
-    if not math.isinf(max_megapixels):
-        check_pixel_limit(path, max_megapixels)
+    check_pixel_limit(path, max_megapixels)
     return _LOADER(dict(img_path=path))['img']

@@ -81,8 +81,7 @@ class InputPipeline:
 
     def __call__(self, item: InputType) -> dict:
         if isinstance(item, str):
-            if not math.isinf(self.max_megapixels):
-                check_pixel_limit(item, self.max_megapixels)
+            check_pixel_limit(item, self.max_megapixels)
             results = self.load(dict(img_path=item))
         else:
             results = dict(img=item) if isinstance(item, np.ndarray) else dict(item)
