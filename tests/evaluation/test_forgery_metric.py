@@ -8,7 +8,6 @@ from forgery_samples import make_data_sample, make_sample, square_mask
 from mmengine.evaluator import Evaluator
 from mmseg.registry import METRICS
 
-import dadf_mm.evaluation.forgery_metric as forgery_metric_module
 from dadf_mm.evaluation import ForgeryMetric
 
 EMPTY = square_mask(4)
@@ -48,14 +47,6 @@ def samples(rows=ROWS, **kwargs):
     return [make_sample(pred, gt, score=score, label=label, method=method,
                         video_id=video, img_path=f'{method}/{video}/{i:03d}.png', **kwargs)
             for i, (pred, gt, score, label, method, video) in enumerate(rows)]
-
-
-@pytest.fixture
-def logged(monkeypatch):
-    lines = []
-    monkeypatch.setattr(forgery_metric_module, 'print_log',
-                        lambda msg, *args, **kwargs: lines.append(msg))
-    return lines
 
 
 def evaluate(metric, batch, size=None):
