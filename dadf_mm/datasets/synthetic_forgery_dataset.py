@@ -11,7 +11,11 @@ split, so ``val`` and ``test`` are held out from ``train``:
 
 Sample ``i`` is a random square crop (with random flip) of source ``i // 2``, resized to
 ``img_size``; even ``i`` are real, odd ``i`` are its self-blended fake (method
-``'synthetic'``). The images are written once as PNG files (with an annotation list)
+``'synthetic'``). Each fake's forged region is drawn from ``regions``: the whole face, a
+mouth, eyes, a nose, one side of the face (placed by the LFW crops' face layout), blobs
+anywhere, or several of these, so the place of the forgery varies from image to image
+and a mask must be read from the image. The mask is exact: the pixels whose blending
+weight exceeds ``mask_threshold`` (0.25). The images are written once as PNG files (with an annotation list)
 under ``cache_dir`` and then read like any other forgery dataset, so the usual
 pipelines apply.
 
@@ -35,6 +39,12 @@ from mmseg.registry import DATASETS
 
 from .annotation_file import write_annotations
 from .forgery_dataset import ForgeryFolderDataset
+from .transforms.forgery_regions import (
+    LFW_LAYOUT,
+    REGION_KINDS,
+    FaceLayout,
+    check_region_kinds,
+)
 from .transforms.self_blend import (
     DEFAULT_GAINS,
     DEFAULT_OFFSETS,
@@ -43,7 +53,7 @@ from .transforms.self_blend import (
     self_blend,
 )
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 PHOTO_SPLITS = {'train': ('astronaut', 'coffee', 'rocket'), 'val': ('chelsea', ),
                 'test': ('camera', )}
 LFW_SPLITS = {'train': range(0, 7), 'val': range(7, 8), 'test': range(8, 10)}
@@ -83,18 +93,37 @@ def source_images(split: str) -> Dict[str, np.ndarray]:
     return sources
 
 
-def _random_view(image: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
-    """A random square crop (60-100 % of the shorter side), maybe flipped, at ``size``."""
+def _random_view(image: np.ndarray, size: int, rng: np.random.Generator
+                 ) -> Tuple[np.ndarray, bool]:
+    """A random square crop (60-100 % of the shorter side), maybe flipped, at ``size``,
+    and whether it was flipped."""
     h, w = image.shape[:2]
     side = int(min(h, w) * rng.uniform(0.6, 1.0)) if min(h, w) > 64 else min(h, w)
     side = max(side, 1)
     y = int(rng.integers(0, h - side + 1))
     x = int(rng.integers(0, w - side + 1))
     view = image[y:y + side, x:x + side]
-    if rng.random() < 0.5:
+    flipped = bool(rng.random() < 0.5)
+    if flipped:
         view = view[:, ::-1]
     interp = cv2.INTER_AREA if side > size else cv2.INTER_CUBIC
-    return cv2.resize(np.ascontiguousarray(view), (size, size), interpolation=interp)
+    return cv2.resize(np.ascontiguousarray(view), (size, size), interpolation=interp), flipped
+
+
+def face_layout(name: str, flipped: bool) -> Optional[FaceLayout]:
+    """Where the face's parts are in a view of source ``name``: the LFW layout for the
+    aligned LFW crops (mirrored for a flipped view), None for the photographs.
+
+    Args:
+        name (str): The source's name, as :func:`source_images` gives it.
+        flipped (bool): Whether the view was flipped horizontally.
+
+    Returns:
+        FaceLayout | None: The layout, or None where it is unknown.
+    """
+    if not name.startswith('lfw_'):
+        return None
+    return LFW_LAYOUT.flipped() if flipped else LFW_LAYOUT
 
 
 def _with_sensor_noise(view: np.ndarray, std: float, rng: np.random.Generator) -> np.ndarray:
@@ -109,7 +138,8 @@ def make_samples(split: str, num_samples: int, img_size: int,
                  seed: int, offset_range: Tuple[float, float] = DEFAULT_OFFSETS, *,
                  gain_range: Tuple[float, float] = DEFAULT_GAINS,
                  traces: Sequence[str] = (), noise_std: float = 0.0,
-                 jpeg_quality: Optional[int] = None
+                 jpeg_quality: Optional[int] = None,
+                 regions: Sequence[str] = REGION_KINDS
                  ) -> List[Tuple[str, np.ndarray, Optional[np.ndarray], int]]:
     """``(source name, image, mask or None, label)`` for every sample, deterministic in seed
     (the options are those of :class:`SyntheticForgeryDataset`).
@@ -128,6 +158,8 @@ def make_samples(split: str, num_samples: int, img_size: int,
         noise_std (float): Std of every view's sensor noise; 0 for none. Defaults to 0.0.
         jpeg_quality (int, optional): JPEG quality of every final image; None for none.
             Defaults to None.
+        regions (Sequence[str]): Region kinds, one drawn per fake. Defaults to all of
+            :data:`~.transforms.forgery_regions.REGION_KINDS`.
 
     Returns:
         list[tuple[str, np.ndarray, np.ndarray | None, int]]: Per sample: the source's
@@ -140,7 +172,7 @@ def make_samples(split: str, num_samples: int, img_size: int,
     for i in range(num_samples):
         name = names[(i // 2) % len(names)]
         rng = np.random.default_rng([seed, i // 2])
-        view = _random_view(sources[name], img_size, rng)
+        view, flipped = _random_view(sources[name], img_size, rng)
         if noise_std > 0:  # the same noise in a real view and in its fake
             view = _with_sensor_noise(view, noise_std, np.random.default_rng([seed, i // 2, 2]))
         if i % 2 == 0:
@@ -148,7 +180,9 @@ def make_samples(split: str, num_samples: int, img_size: int,
         else:
             blend_rng = np.random.default_rng([seed, i // 2, 1])
             trace = str(blend_rng.choice(list(traces))) if traces else None
-            made = self_blend(view, blend_rng, offset_range=offset_range,
+            kind = str(blend_rng.choice(list(regions)))
+            layout = face_layout(name, flipped)
+            made = self_blend(view, blend_rng, kind=kind, layout=layout, offset_range=offset_range,
                               gain_range=gain_range, trace=trace)
             image, mask, label = made.image, made.mask, 1
         if jpeg_quality is not None:
@@ -229,6 +263,11 @@ class SyntheticForgeryDataset(ForgeryFolderDataset):
             view gets before blending; 0 for none. Defaults to 0.0.
         jpeg_quality (int, optional): JPEG quality every final image is compressed at;
             None for none. Defaults to None.
+        regions (Sequence[str]): where the forgeries go, one kind drawn per fake from
+            ``'face'``, ``'mouth'``, ``'eyes'``, ``'nose'``, ``'half'`` (one side of the
+            face), ``'blob'`` (anywhere) and ``'multi'`` (two or three regions); on the
+            photographs, which have no face layout, face parts become blobs
+            (:mod:`~dadf_mm.datasets.transforms.forgery_regions`). Defaults to all of them.
         **kwargs: as :class:`ForgeryFolderDataset` (``pipeline``, ``test_mode``, ...).
     """
 
@@ -246,6 +285,7 @@ class SyntheticForgeryDataset(ForgeryFolderDataset):
                  traces: Sequence[str] = (),
                  noise_std: float = 0.0,
                  jpeg_quality: Optional[int] = None,
+                 regions: Sequence[str] = REGION_KINDS,
                  **kwargs) -> None:
         if split not in LFW_SPLITS:
             raise ValueError(f"split must be 'train', 'val' or 'test', got {split!r}")
@@ -265,7 +305,8 @@ class SyntheticForgeryDataset(ForgeryFolderDataset):
             raise ValueError(f'jpeg_quality must be in 1..100 or None, got {jpeg_quality}')
         self.options = dict(gain_range=tuple(float(v) for v in gain_range),
                             traces=tuple(traces), noise_std=float(noise_std),
-                            jpeg_quality=None if jpeg_quality is None else int(jpeg_quality))
+                            jpeg_quality=None if jpeg_quality is None else int(jpeg_quality),
+                            regions=check_region_kinds(regions, 'SyntheticForgeryDataset regions'))
         root = cache_dir or kwargs.get('data_root') or _default_cache()
         self.folder = osp.join(
             osp.abspath(root), f'{split}_n{num_samples}_s{img_size}_seed{seed}'
@@ -286,6 +327,8 @@ class SyntheticForgeryDataset(ForgeryFolderDataset):
             tag += f'_noise{self.options["noise_std"]:g}'
         if self.options['jpeg_quality'] is not None:
             tag += f'_q{self.options["jpeg_quality"]}'
+        if self.options['regions'] != REGION_KINDS:
+            tag += '_' + '-'.join(self.options['regions'])
         return tag
 
     def load_data_list(self) -> List[dict]:

@@ -1,8 +1,9 @@
 """Transforms of forgery samples: loading images and masks, packing, self-blended forgeries."""
 from .formatting import PackForgeryInputs
+from .forgery_regions import REGION_KINDS, FaceLayout, forgery_region
 from .image_loading import LoadForgeryImage
 from .loading import LoadForgeryAnnotations
 from .self_blend import SelfBlendForgery, SelfBlendResult, self_blend
 
 __all__ = ['PackForgeryInputs', 'LoadForgeryImage', 'LoadForgeryAnnotations', 'SelfBlendForgery',
-           'SelfBlendResult', 'self_blend']
+           'SelfBlendResult', 'self_blend', 'REGION_KINDS', 'FaceLayout', 'forgery_region']

@@ -4,7 +4,7 @@ A real face is turned into a fake one by blending a perturbed copy of itself bac
 through a soft mask::
 
     source'  = geometry(colour(source))            small colour and shape changes
-    soft     = blur(random region) * ratio         convex hull or ellipse near the centre
+    soft     = blur(region) * ratio                a face part, a side, blobs, the face
     fake     = soft * source' + (1 - soft) * source   (pixels with soft == 0 untouched)
     mask     = soft > mask_threshold               the binary forgery mask
 
@@ -14,15 +14,20 @@ of the RGA ablation): ``'resample'`` (scaled down and up again: its sensor noise
 fine detail are smoothed away), ``'recompress'`` (JPEG at a low quality: 8 x 8 blocks,
 noise removed) or ``'noise'`` (extra Gaussian noise).
 
+The region is one of :data:`~.forgery_regions.REGION_KINDS`
+(:func:`~.forgery_regions.forgery_region`); its edge is feathered in proportion to its size.
+
 Everything random comes from one ``numpy.random.Generator``, so a seed fixes the result.
 """
 from dataclasses import dataclass
-from typing import Optional, Tuple
+from typing import Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
 from mmcv.transforms import BaseTransform
 from mmseg.registry import TRANSFORMS
+
+from .forgery_regions import FaceLayout, check_region_kinds, forgery_region
 
 BLEND_RATIOS = (0.5, 0.75, 1.0, 1.0)
 TRACES = ('resample', 'recompress', 'noise')
@@ -51,40 +56,6 @@ class SelfBlendResult:
 
 def _odd(value: float) -> int:
     return max(int(value) // 2 * 2 + 1, 3)
-
-
-def random_region(shape: Tuple[int, int], rng: np.random.Generator,
-                  center: Optional[Tuple[float, float]] = None) -> np.ndarray:
-    """A filled ellipse or convex hull (float32 0/1) around ``center`` (default: the image
-    centre, where a face crop has its face).
-
-    Args:
-        shape (tuple[int, int]): The image's (H, W).
-        rng (np.random.Generator): The source of randomness.
-        center (tuple[float, float], optional): The region's centre (x, y) before a small
-            random shift; None for the image centre. Defaults to None.
-
-    Returns:
-        np.ndarray: The region (H, W), float32 0/1.
-    """
-    h, w = shape
-    side = min(h, w)
-    cx, cy = center if center is not None else (w / 2, h / 2)
-    cx += rng.uniform(-0.06, 0.06) * side
-    cy += rng.uniform(-0.06, 0.06) * side
-    region = np.zeros((h, w), dtype=np.float32)
-    if rng.random() < 0.5:
-        axes = (int(rng.uniform(0.2, 0.35) * side), int(rng.uniform(0.25, 0.4) * side))
-        cv2.ellipse(region, (int(round(cx)), int(round(cy))), (max(axes[0], 1), max(axes[1], 1)),
-                    float(rng.uniform(-30, 30)), 0, 360, 1.0, thickness=-1)
-    else:
-        n = int(rng.integers(8, 17))
-        angles = rng.uniform(0, 2 * np.pi, n)
-        radii = rng.uniform(0.18, 0.4, n) * side
-        points = np.stack([cx + radii * np.cos(angles), cy + radii * np.sin(angles)], axis=1)
-        hull = cv2.convexHull(np.round(points).astype(np.int32))
-        cv2.fillConvexPoly(region, hull, 1.0)
-    return region
 
 
 def jpeg_round_trip(image: np.ndarray, quality: int) -> np.ndarray:
@@ -174,7 +145,8 @@ def perturb(image: np.ndarray, rng: np.random.Generator, *,
 def self_blend(image: np.ndarray,
                rng: np.random.Generator,
                *,
-               center: Optional[Tuple[float, float]] = None,
+               kind: str = 'face',
+               layout: Optional[FaceLayout] = None,
                mask_threshold: float = 0.25,
                offset_range: Tuple[float, float] = DEFAULT_OFFSETS,
                gain_range: Tuple[float, float] = DEFAULT_GAINS,
@@ -186,8 +158,10 @@ def self_blend(image: np.ndarray,
     Args:
         image (np.ndarray): The real image, uint8 (H, W) or (H, W, C).
         rng (np.random.Generator): The source of randomness.
-        center (tuple[float, float], optional): Centre (x, y) of the blended region; None
-            for the image centre. Defaults to None.
+        kind (str): Where the forgery goes, one of
+            :data:`~.forgery_regions.REGION_KINDS`. Defaults to 'face'.
+        layout (FaceLayout, optional): Where the face's parts are; None when unknown
+            (:func:`~.forgery_regions.forgery_region`). Defaults to None.
         mask_threshold (float): Soft-mask value above which a pixel is forged in the
             binary mask. Defaults to 0.25.
         offset_range (tuple[float, float]): See :func:`perturb`. Defaults to (8.0, 24.0).
@@ -200,14 +174,16 @@ def self_blend(image: np.ndarray,
     if image.dtype != np.uint8:
         raise TypeError(f'self_blend expects a uint8 image, got {image.dtype}')
     h, w = image.shape[:2]
-    region = random_region((h, w), rng, center)
-    blur = _odd(rng.uniform(0.08, 0.2) * min(h, w))
+    region = forgery_region((h, w), rng, kind, layout)
+    # feathered over 8-20 % of the side for a face-sized region, less for a small one
+    size = min(2.0 * np.sqrt(float(region.sum()) / np.pi), float(min(h, w)))
+    blur = _odd(rng.uniform(0.12, 0.3) * size)
     soft = cv2.GaussianBlur(region, (blur, blur), 0)  # finite kernel: exact zeros far away
     soft = soft / max(float(soft.max()), 1e-6) * float(rng.choice(BLEND_RATIOS))
     soft = np.clip(soft, 0.0, 1.0).astype(np.float32)
     blended = perturb(image, rng, offset_range=offset_range, gain_range=gain_range, trace=trace)
-    weight = soft[..., None] if image.ndim == 3 else soft
-    mixed = np.round(weight * blended.astype(np.float32) + (1 - weight) * image.astype(np.float32))
+    weight = (soft[..., None] if image.ndim == 3 else soft).astype(np.float64)
+    mixed = np.round(weight * blended + (1 - weight) * image.astype(np.float64))
     fake = np.where(weight > 0, np.clip(mixed, 0, 255).astype(np.uint8), image)
     mask = (soft > mask_threshold).astype(np.uint8)
     return SelfBlendResult(image=fake, mask=mask, soft_mask=soft, blended=blended)
@@ -231,6 +207,9 @@ class SelfBlendForgery(BaseTransform):
             gives this transform its own generator. Defaults to None.
         offset_range (tuple[float, float]): size range, in grey levels, of the blended
             copy's colour offset. Defaults to (8.0, 24.0).
+        regions (Sequence[str]): the region kinds (:data:`~.forgery_regions.REGION_KINDS`)
+            one of which is drawn per forgery. The images' face layout is unknown here, so
+            face parts become blobs anywhere on the image. Defaults to ('face', ).
     """
 
     def __init__(self,
@@ -239,7 +218,8 @@ class SelfBlendForgery(BaseTransform):
                  mask_threshold: float = 0.25,
                  method: str = 'synthetic',
                  seed: Optional[int] = None,
-                 offset_range: Tuple[float, float] = DEFAULT_OFFSETS) -> None:
+                 offset_range: Tuple[float, float] = DEFAULT_OFFSETS,
+                 regions: Sequence[str] = ('face', )) -> None:
         if not 0.0 <= prob <= 1.0:
             raise ValueError(f'SelfBlendForgery prob must be in [0, 1], got {prob}')
         self.prob = prob
@@ -247,6 +227,7 @@ class SelfBlendForgery(BaseTransform):
         self.method = method
         self.seed = seed
         self.offset_range = tuple(offset_range)
+        self.regions = check_region_kinds(regions, 'SelfBlendForgery regions')
         self._rng = np.random.default_rng(seed) if seed is not None else None
 
     def _generator(self) -> np.random.Generator:
@@ -260,7 +241,8 @@ class SelfBlendForgery(BaseTransform):
         rng = self._generator()
         if rng.random() >= self.prob:
             return results
-        made = self_blend(results['img'], rng, mask_threshold=self.mask_threshold,
+        kind = str(rng.choice(self.regions))
+        made = self_blend(results['img'], rng, kind=kind, mask_threshold=self.mask_threshold,
                           offset_range=self.offset_range)
         results['img'] = made.image
         results['gt_seg_map'] = made.mask
@@ -272,4 +254,4 @@ class SelfBlendForgery(BaseTransform):
 
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(prob={self.prob}, mask_threshold={self.mask_threshold}, '
-                f'seed={self.seed})')
+                f'seed={self.seed}, regions={self.regions})')
