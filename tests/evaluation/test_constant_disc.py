@@ -5,49 +5,33 @@ import cv2
 import numpy as np
 import pytest
 
-from dadf_mm.datasets import ForgeryFolderDataset, write_annotations
+from dadf_mm.datasets import ForgeryFolderDataset, LoadForgeryAnnotations, LoadForgeryImage
 from dadf_mm.evaluation.constant_disc import ConstantDisc, NoTrainingMasksError, fit_constant_disc
+from tests.helpers.mask_sets import LARGE, SMALL, SMALL_LARGE_DISC, box, write_mask_set
 
-HEIGHT, WIDTH = 10, 20
 
-
-def write_set(root, masks: dict, extra=()):
-    """A dataset of HEIGHT x WIDTH images in ``root``: one fake per mask (name -> 0/1 mask,
-    None for a fake without a mask file), a real image, and ``extra`` records."""
-    root.mkdir(exist_ok=True)
-    records = [dict(img_path='real.png', label=0)]
-    cv2.imwrite(str(root / 'real.png'), np.zeros((HEIGHT, WIDTH, 3), np.uint8))
-    for name, mask in masks.items():
-        cv2.imwrite(str(root / f'{name}.png'), np.full((HEIGHT, WIDTH, 3), 90, np.uint8))
-        record = dict(img_path=f'{name}.png', label=1, method='m')
-        if mask is not None:
-            cv2.imwrite(str(root / f'{name}_mask.png'), (mask * 255).astype(np.uint8))
-            record['mask_path'] = f'{name}_mask.png'
-        records.append(record)
-    write_annotations(str(root / 'list.jsonl'), [*records, *extra])
+def write_set(root, masks):
+    write_mask_set(root, masks)
     return ForgeryFolderDataset(data_root=str(root), ann_file='list.jsonl', pipeline=[])
-
-
-def box(top, bottom, left, right):
-    mask = np.zeros((HEIGHT, WIDTH), np.uint8)
-    mask[top:bottom, left:right] = 1
-    return mask
-
-
-# 4 x 4 pixels at rows 0-3, columns 0-3: area 16/200, centroid (2/20, 2/10)
-SMALL = box(0, 4, 0, 4)
-# 6 x 6 pixels at rows 4-9, columns 10-15: area 36/200, centroid (13/20, 7/10)
-LARGE = box(4, 10, 10, 16)
 
 
 def test_fit_is_the_mean_area_and_the_mean_centroid(tmp_path):
     dataset = write_set(tmp_path, dict(small=SMALL, large=LARGE, blank=box(0, 0, 0, 0),
                                        unknown=None))
     disc = fit_constant_disc(dataset)
-    assert disc.num_masks == 2  # the real image, the blank mask and no mask file left out
-    assert disc.area == pytest.approx((16 / 200 + 36 / 200) / 2)
-    assert disc.center_x == pytest.approx((0.1 + 0.65) / 2)
-    assert disc.center_y == pytest.approx((0.2 + 0.7) / 2)
+    # the real image, the blank mask and the fake without a mask file are left out
+    assert disc.to_dict() == pytest.approx(SMALL_LARGE_DISC)
+
+
+def test_fit_reads_masks_with_the_datasets_own_loading(tmp_path):
+    write_mask_set(tmp_path, dict(small=SMALL, large=LARGE))
+    # grey 150 in SMALL's box, 255 in LARGE's: forged only where > the pipeline's 200
+    cv2.imwrite(str(tmp_path / 'small_mask.png'), SMALL * 150 + LARGE * 255)
+    dataset = ForgeryFolderDataset(
+        data_root=str(tmp_path), ann_file='list.jsonl',
+        pipeline=[LoadForgeryImage(), LoadForgeryAnnotations(threshold=200)])
+    disc = fit_constant_disc(dataset)
+    assert (disc.area, disc.center_x, disc.center_y) == pytest.approx((0.18, 0.65, 0.7))
 
 
 def test_fit_reads_at_most_max_masks_a_seeded_subset(tmp_path):
