@@ -5,24 +5,43 @@
     python tools/test.py CONFIG CHECKPOINT --out results/ --overwrite-out  # replace them
     python tools/test.py CONFIG CHECKPOINT --show-dir vis/  # pictures: vis/vis_data/vis_image
     bash tools/dist_test.sh CONFIG CHECKPOINT 8
+
+Each localisation figure is printed beside its baselines (the empty mask, the constant disc
+of the training masks on every image and where the model says fake; docs/evaluation.md):
+the disc comes from the checkpoint, or is fitted on the config's training set.
 """
 import argparse
 import json
 import math
 import os.path as osp
 import sys
-from typing import Dict, List
+from typing import Any, Dict, List, Optional
 
 from mmengine.config import Config
 from mmengine.dist import is_main_process
+from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
+from mmseg.registry import DATASETS
 
 import dadf_mm  # noqa: F401
 from dadf_mm.apis.preflight import folder_problems, output_folder_problems
-from dadf_mm.engine import check_checkpoint_fits
-from dadf_mm.evaluation import ForgeryPredictionWriter
+from dadf_mm.engine import (
+    check_state_fits,
+    disc_from_checkpoint,
+    read_checkpoint,
+    set_constant_disc,
+)
+from dadf_mm.engine.checkpoint_fit import checkpoint_state_dict
+from dadf_mm.engine.constant_disc_hook import fit_or_explain
+from dadf_mm.evaluation import (
+    ConstantDisc,
+    ForgeryMetric,
+    ForgeryPredictionWriter,
+    format_baseline_table,
+)
+from dadf_mm.evaluation.constant_disc import dataset_name
 from dadf_mm.evaluation.result_files import write_result_file
 
 from tool_setup import (
@@ -100,6 +119,42 @@ def save_metrics(metrics: Dict[str, float], out: str, writers: List) -> None:
     print(f'metrics and predictions written to {out}')
 
 
+def constant_disc(cfg: Config, checkpoint: Any) -> Optional[ConstantDisc]:
+    """The constant disc of the baselines: the checkpoint's, else one fitted on the config's
+    training set; None (and one line why) where neither is there."""
+    disc = disc_from_checkpoint(checkpoint)
+    if disc is not None:
+        print_log(f'constant disc: from the checkpoint (fitted on {disc.num_masks} training '
+                  'masks)', logger='current')
+        return disc
+    without = 'only the empty-mask baseline is shown: the checkpoint carries no constant disc'
+    train_set = (cfg.get('train_dataloader') or {}).get('dataset')
+    if not train_set:
+        print_log(f'test.py: {without} and the config has no train_dataloader.dataset to fit '
+                  'one on', logger='current')
+        return None
+    try:
+        dataset = DATASETS.build(train_set)
+    except Exception as err:  # noqa: B902  the training data may be absent where one tests
+        print_log(f'test.py: {without} and the config\'s training set cannot be read to fit '
+                  f'one ({" ".join(str(err).split())[:200]})', logger='current')
+        return None
+    print_log(f'constant disc: the checkpoint carries none; fitting it on the config\'s '
+              f'training set {dataset_name(dataset)}', logger='current')
+    return fit_or_explain(dataset)
+
+
+def print_baselines(metrics: Dict[str, float], evaluator_metrics: List) -> None:
+    """Each ForgeryMetric's localisation figures beside their baselines."""
+    for metric in evaluator_metrics:
+        if isinstance(metric, ForgeryMetric):
+            prefix = f'{metric.prefix}/' if metric.prefix else ''
+            table = format_baseline_table(metrics, num_images=metric.localised_images,
+                                          num_forged=metric.forged_images, prefix=prefix)
+            if table:
+                print(table)
+
+
 def main() -> None:
     args = parse_args()
     if osp.isdir(args.checkpoint):  # a work dir: its best checkpoint (else the latest)
@@ -118,10 +173,16 @@ def main() -> None:
     runner = building(f'building the model of {args.config}', lambda: (
         Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)))
     model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-    # mmengine loads non-strictly: a file of another model would be tested at random init
-    check_checkpoint_fits(model, args.checkpoint,
-                          allow_partial=args.allow_partial_checkpoint)
+    # mmengine loads non-strictly: a file of another model would be tested at random init;
+    # the file is mapped, not read: its keys and shapes, and its meta's constant disc
+    checkpoint = read_checkpoint(args.checkpoint, check_finite=False)
+    check_state_fits(model, checkpoint_state_dict(checkpoint), args.checkpoint,
+                     allow_partial=args.allow_partial_checkpoint)
+    set_constant_disc(runner.test_evaluator.metrics, constant_disc(cfg, checkpoint))
+    del checkpoint
     metrics = runner.test()
+    if is_main_process():
+        print_baselines(metrics, runner.test_evaluator.metrics)
     if args.out and is_main_process():
         writers = [m for m in runner.test_evaluator.metrics
                    if isinstance(m, ForgeryPredictionWriter)]

@@ -18,5 +18,8 @@ env_cfg = dict(cudnn_benchmark=False)
 log_processor = dict(type='SignificantLogProcessor', by_epoch=True)
 # RGA's diagnostics averaged over every validation and test run, logged with the metrics;
 # training stops at the first step whose loss (or trained weights) is NaN or Inf, before
-# that step is saved, so last_checkpoint keeps naming the last finite checkpoint
-custom_hooks = [dict(type='RGADiagnosticsHook'), dict(type='NonFiniteLossHook')]
+# that step is saved, so last_checkpoint keeps naming the last finite checkpoint; the
+# constant disc of the training masks (a localisation baseline) is fitted before training,
+# scored beside every validation's masks and saved in every checkpoint's meta
+custom_hooks = [dict(type='RGADiagnosticsHook'), dict(type='NonFiniteLossHook'),
+                dict(type='ConstantDiscHook')]

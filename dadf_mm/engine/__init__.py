@@ -1,7 +1,8 @@
 """Runner-side support: safe checkpoint loading under weights_only (every address),
 crash-safe checkpoint files, checks of checkpoint files and input sizes, resuming, one run
 per work dir, CPU multi-process, RGA's diagnostics over validation and test runs, a stop at
-the first non-finite loss."""
+the first non-finite loss, the constant disc of the localisation baselines in every
+checkpoint."""
 from .atomic_checkpoint_hook import AtomicCheckpointHook
 from .checkpoint_files import (
     CheckpointFileError,
@@ -13,6 +14,7 @@ from .checkpoint_files import (
 from .checkpoint_fit import check_checkpoint_fits, check_state_fits
 from .checkpoint_fit_hook import CheckpointFitHook
 from .checkpoint_schemes import install_safe_checkpoint_schemes
+from .constant_disc_hook import ConstantDiscHook, disc_from_checkpoint, set_constant_disc
 from .cpu_distributed import CPUDistributedDataParallel, prepare_cpu_distributed
 from .input_size_check import InputSizeCheckHook, InputSizeError
 from .non_finite_loss_hook import NonFiniteLossError, NonFiniteLossHook
@@ -26,6 +28,7 @@ __all__ = [
     'AtomicCheckpointHook', 'CheckpointFileError', 'NonFiniteCheckpointError',
     'describe_load_error', 'first_non_finite', 'read_checkpoint', 'check_checkpoint_fits',
     'check_state_fits', 'CheckpointFitHook', 'install_safe_checkpoint_schemes',
+    'ConstantDiscHook', 'disc_from_checkpoint', 'set_constant_disc',
     'prepare_training_start', 'WorkDirError', 'check_fresh_work_dir', 'lock_work_dir',
     'InputSizeCheckHook', 'InputSizeError', 'NonFiniteLossError', 'NonFiniteLossHook',
     'find_resume_checkpoint', 'resolve_checkpoint',

@@ -1,9 +1,9 @@
-"""ForgeryMetric: localisation (PBCA, IINC, pixel F1/IoU) and detection (ACC, AUC,
-EER at frame and video level) in one mmengine metric."""
+"""ForgeryMetric: localisation (PBCA, IINC, pixel F1/IoU) beside the baselines a mask must
+beat, and detection (ACC, AUC, EER at frame and video level), in one mmengine metric."""
 import logging
 import warnings
 from collections import Counter
-from typing import Any, Callable, Dict, List, Optional, Sequence, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -11,6 +11,7 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 from mmseg.registry import METRICS
 
+from .constant_disc import ConstantDisc
 from .functional import (
     MaskCounts,
     UndefinedMetricWarning,
@@ -25,6 +26,14 @@ from .functional import (
 )
 
 MASK_THRESHOLD = 0.5
+#: the baselines scored beside the model's masks: key part -> what the table calls it
+BASELINES = {
+    'empty': 'empty mask',
+    'disc': 'disc on every image',
+    'disc_where_fake': 'disc where the model says fake',
+}
+#: the localisation metrics, in the order they are reported
+LOCALISATION_KEYS = ('PBCA', 'IINC', 'pixel_F1', 'pixel_IoU')
 
 
 @METRICS.register_module()
@@ -57,6 +66,21 @@ class ForgeryMetric(BaseMetric):
 
     AUC and EER are NaN (with a logged warning) when the set holds only one class.
 
+    Baselines, on the same images and counted the same way, so that no localisation
+    figure stands alone: ``baseline/<b>/PBCA``, ``baseline/<b>/IINC``,
+    ``baseline/<b>/pixel_F1`` and ``baseline/<b>/pixel_IoU`` for
+
+    - ``empty``: the all-zero mask on every image;
+    - ``disc``: the constant disc (:class:`~.constant_disc.ConstantDisc`, fitted on the
+      training masks) on every image;
+    - ``disc_where_fake``: the constant disc on the images the model calls fake
+      (``pred_score > score_threshold``), the empty mask elsewhere: a constant mask
+      behind the model's own classifier.
+
+    The disc baselines need ``constant_disc`` (given, or set on the metric by
+    ``ConstantDiscHook`` and ``tools/test.py``); without it only ``empty`` is reported
+    and the log says why, once. Baselines are not broken down per method.
+
     With ``per_method=True`` each method ``m`` adds ``m/ACC`` (over that method's
     samples), ``m/PBCA``, ``m/IINC`` (when its localisation is measured),
     ``m/pixel_F1``, ``m/pixel_IoU`` (when its masks have forged pixels), and, for a
@@ -88,6 +112,9 @@ class ForgeryMetric(BaseMetric):
         collect_dir (str, optional): see ``mmengine.evaluator.BaseMetric``.
             Defaults to None.
         prefix (str, optional): prefix of every key; None for none. Defaults to None.
+        constant_disc (dict | ConstantDisc, optional): the constant disc of the disc
+            baselines (:meth:`ConstantDisc.to_dict`); None reports the empty-mask baseline
+            only. Defaults to None.
     """
 
     default_prefix: Optional[str] = ''
@@ -103,7 +130,8 @@ class ForgeryMetric(BaseMetric):
                  ignore_index: int = 255,
                  collect_device: str = 'cpu',
                  collect_dir: Optional[str] = None,
-                 prefix: Optional[str] = None) -> None:
+                 prefix: Optional[str] = None,
+                 constant_disc: Optional[Union[dict, ConstantDisc]] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix,
                          collect_dir=collect_dir)
         if localization not in (True, False, 'auto'):
@@ -115,6 +143,26 @@ class ForgeryMetric(BaseMetric):
         self.ignore_index = ignore_index
         self._expected_size: Optional[int] = None
         self._said_not_localized = False
+        self._said_no_disc = False
+        self._disc: Optional[ConstantDisc] = None
+        self._drawn: Dict[Tuple[int, int, str], torch.Tensor] = {}
+        self.constant_disc = constant_disc
+        #: after an evaluation: how many images localisation covered, and how many of
+        #: them have forged pixels (those F1 and IoU are over)
+        self.localised_images = self.forged_images = 0
+
+    @property
+    def constant_disc(self) -> Optional[ConstantDisc]:
+        """ConstantDisc | None: the disc of the disc baselines; set it before
+        :meth:`process` (a dict is read with :meth:`ConstantDisc.from_dict`)."""
+        return self._disc
+
+    @constant_disc.setter
+    def constant_disc(self, disc: Optional[Union[dict, ConstantDisc]]) -> None:
+        if disc is not None and not isinstance(disc, ConstantDisc):
+            disc = ConstantDisc.from_dict(disc)
+        self._disc = disc
+        self._drawn = {}
 
     # ------------------------------------------------------------------ process
     def process(self, data_batch: Any, data_samples: Sequence[dict]) -> None:
@@ -150,7 +198,8 @@ class ForgeryMetric(BaseMetric):
                              "ForgeryMetric has localization=True; use localization="
                              "'auto' (or False) for a detection-only dataset")
         measure = self.localization is True or (self.localization == 'auto' and has_mask)
-        counts = self._mask_counts(sample, name, int(label)) if measure else None
+        counts, disc_counts = (self._mask_counts(sample, name, int(label)) if measure
+                               else (None, None))
         return dict(
             identity=(img_path, sample_idx),
             name=name,
@@ -159,9 +208,13 @@ class ForgeryMetric(BaseMetric):
             method=str(sample['method']),
             video_id=str(sample['video_id']),
             video_id_source=str(sample.get('video_id_source', 'video_id')),
-            counts=counts)
+            counts=counts,
+            disc_counts=disc_counts)
 
-    def _mask_counts(self, sample: dict, name: str, label: int) -> tuple:
+    def _mask_counts(self, sample: dict, name: str,
+                     label: int) -> Tuple[tuple, Optional[tuple]]:
+        """The model's four counts and, with a constant disc, the disc's ``(pred, inter)``
+        counts on the same valid pixels."""
         for key in ('pred_sem_seg', 'gt_sem_seg'):
             if key not in sample:
                 raise ValueError(f"{name}: data sample has no {key!r}, so localisation "
@@ -177,10 +230,14 @@ class ForgeryMetric(BaseMetric):
         p = (pred > MASK_THRESHOLD) & valid
         g = (gt > MASK_THRESHOLD) & valid
         unexpected = (gt != 0) & (gt != 1) & valid
+        sums = [valid.sum(), p.sum(), g.sum(), (p & g).sum(), unexpected.sum()]
+        if self._disc is not None:
+            disc = self._disc_mask(tuple(gt.shape[-2:]), gt.device) & valid
+            sums += [disc.sum(), (disc & g).sum()]
         # one device-to-host transfer per sample
-        *counts, num_unexpected = torch.stack(
-            [valid.sum(), p.sum(), g.sum(), (p & g).sum(), unexpected.sum()]).tolist()
-        counts = tuple(counts)
+        values = torch.stack(sums).tolist()
+        counts, num_unexpected = tuple(values[:4]), values[4]
+        disc_counts = tuple(values[5:]) if self._disc is not None else None
         if num_unexpected:
             found = sorted(set(gt[unexpected].unique().tolist()))
             raise ValueError(f'{name}: ground-truth mask has values {found}; expected 0 '
@@ -191,7 +248,14 @@ class ForgeryMetric(BaseMetric):
         if label == 0 and counts[2] > 0:
             raise ValueError(f'{name}: gt_label is 0 (real) but its mask has '
                              f'{counts[2]} forged pixels; label and mask disagree')
-        return counts
+        return counts, disc_counts
+
+    def _disc_mask(self, shape: Tuple[int, int], device: torch.device) -> torch.Tensor:
+        """The constant disc at ``shape`` (H, W), drawn once per size and device."""
+        key = (*shape, str(device))
+        if key not in self._drawn:
+            self._drawn[key] = torch.from_numpy(self._disc.draw(*shape)).to(device)
+        return self._drawn[key]
 
     # ------------------------------------------------------------------ evaluate
     def evaluate(self, size: int) -> dict:
@@ -222,10 +286,14 @@ class ForgeryMetric(BaseMetric):
         metrics.update(self._detection(video_scores, video_labels, 'video_'))
 
         localized = np.array([r['counts'] is not None for r in records])
+        self.localised_images = int(localized.sum())
+        self.forged_images = 0
         if localized.any():
-            counts = MaskCounts.stack(
-                [r['counts'] for r in records if r['counts'] is not None])
+            measured = [r for r in records if r['counts'] is not None]
+            counts = MaskCounts.stack([r['counts'] for r in measured])
+            self.forged_images = int((np.asarray(counts.gt) > 0).sum())
             metrics.update(self._localization(counts, ''))
+            metrics.update(self._baselines(measured, counts))
         if not localized.all():
             self._log_unlocalized(int((~localized).sum()), len(records))
 
@@ -271,21 +339,40 @@ class ForgeryMetric(BaseMetric):
     def _localization(self, counts: MaskCounts, prefix: str) -> Dict[str, float]:
         """PBCA and IINC over all images; F1 and IoU over images with forged pixels
         (NaN with a logged warning when there is none, omitted for a method)."""
-        metrics = {
-            f'{prefix}PBCA': 100.0 * float(np.mean(pbca(counts))),
-            f'{prefix}IINC': 100.0 * float(np.mean(iinc(counts))),
-        }
-        forged = np.asarray(counts.gt) > 0
-        if forged.any():
-            forged_counts = MaskCounts(*(np.asarray(c)[forged] for c in counts))
-            metrics[f'{prefix}pixel_F1'] = 100.0 * float(np.mean(pixel_f1(forged_counts)))
-            metrics[f'{prefix}pixel_IoU'] = 100.0 * float(
-                np.mean(pixel_iou(forged_counts)))
-        elif not prefix:
+        values = localisation_values(counts)
+        if 'pixel_F1' not in values and not prefix:
             print_log('ForgeryMetric: pixel_F1 and pixel_IoU are undefined: no image '
                       'has a forged pixel; reporting NaN', logger='current',
                       level=logging.WARNING)
-            metrics['pixel_F1'] = metrics['pixel_IoU'] = float('nan')
+            values['pixel_F1'] = values['pixel_IoU'] = float('nan')
+        return {f'{prefix}{k}': v for k, v in values.items()}
+
+    def _baselines(self, records: List[dict], counts: MaskCounts) -> Dict[str, float]:
+        """``baseline/<b>/<metric>`` of each baseline on the images of ``counts`` (the
+        localised ``records``, in order); F1 and IoU are NaN where the model's are."""
+        valid, gt = np.asarray(counts.valid), np.asarray(counts.gt)
+        none = np.zeros_like(valid)
+        masks = {'empty': MaskCounts(valid, none, gt, none)}
+        if self._disc is not None and all(r['disc_counts'] is not None for r in records):
+            disc_pred, disc_inter = (np.array(c, dtype=np.int64) for c in zip(
+                *(r['disc_counts'] for r in records)))
+            called_fake = np.array([r['score'] > self.score_threshold for r in records])
+            masks['disc'] = MaskCounts(valid, disc_pred, gt, disc_inter)
+            masks['disc_where_fake'] = MaskCounts(valid, np.where(called_fake, disc_pred, 0),
+                                                  gt, np.where(called_fake, disc_inter, 0))
+        elif not self._said_no_disc:
+            self._said_no_disc = True
+            why = ('no constant disc was given (ConstantDiscHook fits one on the training '
+                   'masks, tools/test.py reads it from the checkpoint)'
+                   if self._disc is None else
+                   'the constant disc was set after some samples were processed')
+            print_log(f'ForgeryMetric: only the empty-mask baseline is reported: {why}',
+                      logger='current')
+        metrics = {}
+        for baseline, baseline_counts in masks.items():
+            values = localisation_values(baseline_counts)
+            for key in LOCALISATION_KEYS:
+                metrics[f'baseline/{baseline}/{key}'] = values.get(key, float('nan'))
         return metrics
 
     def _per_method(self, records: List[dict], scores: np.ndarray, labels: np.ndarray,
@@ -356,6 +443,28 @@ def video_grouping(records: Sequence[dict]) -> str:
         return phrases(next(iter(counts)))[0]
     return ', '.join(f'{n} image{"s" if n > 1 else ""} {phrases(source)[1]}'
                      for source, n in counts.most_common())
+
+
+def localisation_values(counts: MaskCounts) -> Dict[str, float]:
+    """PBCA and IINC over all images; F1 and IoU over the images with forged pixels.
+
+    Args:
+        counts (MaskCounts): One entry per image.
+
+    Returns:
+        dict[str, float]: ``PBCA``, ``IINC`` and, when some image has a forged pixel,
+        ``pixel_F1`` and ``pixel_IoU``; means over images, in %.
+    """
+    metrics = {
+        'PBCA': 100.0 * float(np.mean(pbca(counts))),
+        'IINC': 100.0 * float(np.mean(iinc(counts))),
+    }
+    forged = np.asarray(counts.gt) > 0
+    if forged.any():
+        forged_counts = MaskCounts(*(np.asarray(c)[forged] for c in counts))
+        metrics['pixel_F1'] = 100.0 * float(np.mean(pixel_f1(forged_counts)))
+        metrics['pixel_IoU'] = 100.0 * float(np.mean(pixel_iou(forged_counts)))
+    return metrics
 
 
 def _scalar(value: Any, name: str, key: str) -> float:
