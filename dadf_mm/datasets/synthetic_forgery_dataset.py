@@ -15,9 +15,9 @@ Sample ``i`` is a random square crop (with random flip) of source ``i // 2``, re
 mouth, eyes, a nose, one side of the face (placed by the LFW crops' face layout), blobs
 anywhere, or several of these, so the place of the forgery varies from image to image
 and a mask must be read from the image. The mask is exact: the pixels whose blending
-weight exceeds ``mask_threshold`` (0.25). The images are written once as PNG files (with an annotation list)
-under ``cache_dir`` and then read like any other forgery dataset, so the usual
-pipelines apply.
+weight exceeds ``mask_threshold`` (0.25). The images are written once as PNG files (with
+an annotation list) under ``cache_dir`` and then read like any other forgery dataset, so
+the usual pipelines apply.
 
 The defaults make forgeries that differ in colour (the demo). The options of the harder,
 noise-sensitive case (the RGA ablation): ``noise_std`` gives every view (real and fake
@@ -53,7 +53,7 @@ from .transforms.self_blend import (
     self_blend,
 )
 
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 4
 PHOTO_SPLITS = {'train': ('astronaut', 'coffee', 'rocket'), 'val': ('chelsea', ),
                 'test': ('camera', )}
 LFW_SPLITS = {'train': range(0, 7), 'val': range(7, 8), 'test': range(8, 10)}
@@ -126,6 +126,17 @@ def face_layout(name: str, flipped: bool) -> Optional[FaceLayout]:
     return LFW_LAYOUT.flipped() if flipped else LFW_LAYOUT
 
 
+def _donor_view(sources: Dict[str, np.ndarray], name: str, size: int, flipped: bool,
+                rng: np.random.Generator, noise_std: float) -> np.ndarray:
+    """Another aligned face of the split, as a view of ``name`` is framed (whole, flipped
+    alike), with its own sensor noise: what a partial swap pastes in."""
+    others = [n for n in sorted(sources) if n.startswith('lfw_') and n != name]
+    face = sources[str(rng.choice(others))]
+    face = face[:, ::-1] if flipped else face
+    view = cv2.resize(np.ascontiguousarray(face), (size, size), interpolation=cv2.INTER_CUBIC)
+    return _with_sensor_noise(view, noise_std, rng) if noise_std > 0 else view
+
+
 def _with_sensor_noise(view: np.ndarray, std: float, rng: np.random.Generator) -> np.ndarray:
     """``view`` plus Gaussian noise; a grey view (equal channels) gets one noise for all
     channels, so it stays grey."""
@@ -139,7 +150,7 @@ def make_samples(split: str, num_samples: int, img_size: int,
                  gain_range: Tuple[float, float] = DEFAULT_GAINS,
                  traces: Sequence[str] = (), noise_std: float = 0.0,
                  jpeg_quality: Optional[int] = None,
-                 regions: Sequence[str] = REGION_KINDS
+                 regions: Sequence[str] = REGION_KINDS, swap_prob: float = 0.0
                  ) -> List[Tuple[str, np.ndarray, Optional[np.ndarray], int]]:
     """``(source name, image, mask or None, label)`` for every sample, deterministic in seed
     (the options are those of :class:`SyntheticForgeryDataset`).
@@ -160,6 +171,8 @@ def make_samples(split: str, num_samples: int, img_size: int,
             Defaults to None.
         regions (Sequence[str]): Region kinds, one drawn per fake. Defaults to all of
             :data:`~.transforms.forgery_regions.REGION_KINDS`.
+        swap_prob (float): Share of the fakes of aligned faces whose region comes from
+            another face of the split (a partial swap). Defaults to 0.0.
 
     Returns:
         list[tuple[str, np.ndarray, np.ndarray | None, int]]: Per sample: the source's
@@ -182,7 +195,11 @@ def make_samples(split: str, num_samples: int, img_size: int,
             trace = str(blend_rng.choice(list(traces))) if traces else None
             kind = str(blend_rng.choice(list(regions)))
             layout = face_layout(name, flipped)
-            made = self_blend(view, blend_rng, kind=kind, layout=layout, offset_range=offset_range,
+            donor = None
+            if swap_prob > 0 and layout is not None and blend_rng.random() < swap_prob:
+                donor = _donor_view(sources, name, img_size, flipped, blend_rng, noise_std)
+            made = self_blend(view, blend_rng, kind=kind, layout=layout, donor=donor,
+                              offset_range=offset_range,
                               gain_range=gain_range, trace=trace)
             image, mask, label = made.image, made.mask, 1
         if jpeg_quality is not None:
@@ -268,6 +285,9 @@ class SyntheticForgeryDataset(ForgeryFolderDataset):
             face), ``'blob'`` (anywhere) and ``'multi'`` (two or three regions); on the
             photographs, which have no face layout, face parts become blobs
             (:mod:`~dadf_mm.datasets.transforms.forgery_regions`). Defaults to all of them.
+        swap_prob (float): share of the fakes of aligned faces (the LFW crops) whose region
+            is pasted from another face of the split (a partial swap) rather than from the
+            face itself. Defaults to 0.0.
         **kwargs: as :class:`ForgeryFolderDataset` (``pipeline``, ``test_mode``, ...).
     """
 
@@ -286,6 +306,7 @@ class SyntheticForgeryDataset(ForgeryFolderDataset):
                  noise_std: float = 0.0,
                  jpeg_quality: Optional[int] = None,
                  regions: Sequence[str] = REGION_KINDS,
+                 swap_prob: float = 0.0,
                  **kwargs) -> None:
         if split not in LFW_SPLITS:
             raise ValueError(f"split must be 'train', 'val' or 'test', got {split!r}")
@@ -306,7 +327,11 @@ class SyntheticForgeryDataset(ForgeryFolderDataset):
         self.options = dict(gain_range=tuple(float(v) for v in gain_range),
                             traces=tuple(traces), noise_std=float(noise_std),
                             jpeg_quality=None if jpeg_quality is None else int(jpeg_quality),
-                            regions=check_region_kinds(regions, 'SyntheticForgeryDataset regions'))
+                            regions=check_region_kinds(regions, 'SyntheticForgeryDataset regions'),
+                            swap_prob=float(swap_prob))
+        if not 0.0 <= self.options['swap_prob'] <= 1.0:
+            raise ValueError('SyntheticForgeryDataset swap_prob must be in [0, 1], got '
+                             f'{swap_prob}')
         root = cache_dir or kwargs.get('data_root') or _default_cache()
         self.folder = osp.join(
             osp.abspath(root), f'{split}_n{num_samples}_s{img_size}_seed{seed}'
@@ -327,6 +352,8 @@ class SyntheticForgeryDataset(ForgeryFolderDataset):
             tag += f'_noise{self.options["noise_std"]:g}'
         if self.options['jpeg_quality'] is not None:
             tag += f'_q{self.options["jpeg_quality"]}'
+        if self.options['swap_prob']:
+            tag += f'_swap{self.options["swap_prob"]:g}'
         if self.options['regions'] != REGION_KINDS:
             tag += '_' + '-'.join(self.options['regions'])
         return tag

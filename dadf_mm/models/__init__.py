@@ -8,6 +8,6 @@ from .utils.parameter_report import parameter_report
 from .utils.rga_fidelity import float64_twin, pearson, rga_signal_fidelity
 
 __all__ = [
-    'SAMViT', 'SAMMaskDecoderHead', 'BinaryDiceLoss', 'RGANeck', 'DADF', 'parameter_report', 'pearson',
-    'rga_signal_fidelity', 'float64_twin'
+    'SAMViT', 'SAMMaskDecoderHead', 'BinaryDiceLoss', 'RGANeck', 'DADF', 'parameter_report',
+    'pearson', 'rga_signal_fidelity', 'float64_twin'
 ]

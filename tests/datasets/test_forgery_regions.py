@@ -125,3 +125,46 @@ def test_the_synthetic_forgeries_vary_in_place_kind_and_size():
     rng_kinds = [str(np.random.default_rng([0, i, 1]).choice(list(REGION_KINDS)))
                  for i in range(200)]
     assert set(rng_kinds) == set(REGION_KINDS)
+
+
+def test_a_partial_swap_pastes_the_donor_into_the_region():
+    image = np.full((SIZE, SIZE, 3), 40, np.uint8)
+    donor = np.full((SIZE, SIZE, 3), 200, np.uint8)
+    made = self_blend(image, np.random.default_rng(2), kind='mouth', layout=LFW_LAYOUT,
+                      donor=donor, offset_range=(8.0, 10.0), gain_range=(1.0, 1.0))
+    inside = made.soft_mask > 0.99
+    assert inside.any()
+    # the donor's grey (200, offset by 8-10 levels) fills the region, not the image's 40
+    assert np.abs(made.image[inside].astype(int) - 200).max() <= 10
+    np.testing.assert_array_equal(made.image[made.soft_mask == 0], 40)
+    with pytest.raises(ValueError, match='donor'):
+        self_blend(image, np.random.default_rng(2), donor=donor[:64])
+
+
+def test_swapped_fakes_take_their_region_from_another_face(monkeypatch):
+    """With swap_prob=1 every fake of an LFW face blends in another LFW face of the split
+    (framed and flipped as the view), the photographs (no layout) stay self-blended."""
+    import dadf_mm.datasets.synthetic_forgery_dataset as synthetic
+    from dadf_mm.datasets.synthetic_forgery_dataset import source_images
+    faces = {name: cv2.resize(img, (64, 64), interpolation=cv2.INTER_CUBIC)
+             for name, img in source_images('test').items() if name.startswith('lfw_')}
+    calls = []
+
+    def recording(image, rng, **kwargs):
+        calls.append(kwargs.get('donor'))
+        return self_blend(image, rng, **kwargs)
+
+    monkeypatch.setattr(synthetic, 'self_blend', recording)
+    samples = make_samples('test', 24, 64, 0, (30.0, 60.0), swap_prob=1.0)
+    fakes = [name for name, _, _, label in samples if label == 1]
+    assert len(calls) == len(fakes)
+    for name, donor in zip(fakes, calls):
+        if not name.startswith('lfw_'):
+            assert donor is None
+            continue
+        # the donor is another face of the split, maybe flipped (before its resize)
+        matches = [other for other, face in faces.items() if other != name and any(
+            np.array_equal(donor, candidate) for candidate in
+            (face, cv2.resize(np.ascontiguousarray(source_images('test')[other][:, ::-1]),
+                              (64, 64), interpolation=cv2.INTER_CUBIC)))]
+        assert len(matches) == 1, name

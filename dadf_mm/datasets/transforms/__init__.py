@@ -1,6 +1,6 @@
 """Transforms of forgery samples: loading images and masks, packing, self-blended forgeries."""
-from .formatting import PackForgeryInputs
 from .forgery_regions import REGION_KINDS, FaceLayout, forgery_region
+from .formatting import PackForgeryInputs
 from .image_loading import LoadForgeryImage
 from .loading import LoadForgeryAnnotations
 from .self_blend import SelfBlendForgery, SelfBlendResult, self_blend

@@ -9,7 +9,7 @@ of varied place, size and shape make the mask carry information:
 - ``'mouth'``, ``'nose'``: that part alone;
 - ``'eyes'``: one eye, or a band over both;
 - ``'half'``: the left or the right side of the face;
-- ``'blob'``: an ellipse or convex hull of random size (5-30 % of the side across)
+- ``'blob'``: an ellipse or convex hull of random size (14-40 % of the side across)
   anywhere on the image;
 - ``'multi'``: two or three of ``'mouth'``, ``'eyes'``, ``'nose'`` and ``'blob'``.
 
@@ -98,7 +98,7 @@ def _face(region: np.ndarray, center: Point, side: float, rng: np.random.Generat
 def _blob(region: np.ndarray, rng: np.random.Generator) -> None:
     h, w = region.shape
     side = min(h, w)
-    radius = rng.uniform(0.025, 0.15) * side
+    radius = rng.uniform(0.07, 0.2) * side
     center = (rng.uniform(0.15, 0.85) * w, rng.uniform(0.15, 0.85) * h)
     if rng.random() < 0.5:
         aspect = rng.uniform(0.6, 1.0)
@@ -118,18 +118,18 @@ def _part(region: np.ndarray, kind: str, layout: FaceLayout, rng: np.random.Gene
     tilt = float(rng.uniform(-12, 12))
     if kind == 'mouth':
         _ellipse(region, at(layout.mouth),
-                 (rng.uniform(0.12, 0.2) * side, rng.uniform(0.05, 0.09) * side), tilt)
+                 (rng.uniform(0.14, 0.22) * side, rng.uniform(0.07, 0.11) * side), tilt)
     elif kind == 'nose':
         _ellipse(region, at(layout.nose),
-                 (rng.uniform(0.06, 0.1) * side, rng.uniform(0.1, 0.16) * side), tilt)
+                 (rng.uniform(0.08, 0.12) * side, rng.uniform(0.12, 0.18) * side), tilt)
     elif kind == 'eyes' and rng.random() < 0.5:  # a band over both eyes
         middle = tuple((a + b) / 2 for a, b in zip(layout.left_eye, layout.right_eye))
         _ellipse(region, at(middle),
-                 (rng.uniform(0.26, 0.34) * side, rng.uniform(0.06, 0.1) * side), tilt)
+                 (rng.uniform(0.28, 0.36) * side, rng.uniform(0.08, 0.12) * side), tilt)
     elif kind == 'eyes':  # one eye
         eye = layout.left_eye if rng.random() < 0.5 else layout.right_eye
         _ellipse(region, at(eye),
-                 (rng.uniform(0.08, 0.12) * side, rng.uniform(0.05, 0.08) * side), tilt)
+                 (rng.uniform(0.1, 0.14) * side, rng.uniform(0.07, 0.1) * side), tilt)
     elif kind == 'half':
         face = np.zeros_like(region)
         center = at(layout.face_center)
