@@ -17,8 +17,8 @@ from tests.helpers.tool_runs import DEMO, FAST_DATA, tool_exit
 # with a comma), KEY without = a ValueError in argparse, [128,128 an AssertionError.
 TRAIN_CASES = {
     'train_cfg.max_iters=0': ['iterations to train', 'at least 1',
-                              'train_cfg.max_iters=1000'],
-    'train_cfg.max_iters=-5': ['at least 1', 'train_cfg.max_iters=1000'],
+                              'train_cfg.max_iters=1500'],
+    'train_cfg.max_iters=-5': ['at least 1', 'train_cfg.max_iters=1500'],
     'train_cfg.val_interval=0': ['between validations', 'at least 1',
                                  'train_cfg.val_interval=250'],
     'train_dataloader.batch_size=0': ['samples per batch', 'train_dataloader.batch_size=8'],
@@ -30,7 +30,7 @@ TRAIN_CASES = {
     'default_hooks.logger.interval=0': ['between log lines', 'logger.interval=20'],
     'param_scheduler.0.start_factor=0.0': ['starting factor', 'above 0 and at most 1'],
     'train_cfg.max_iters=True': ['expected an integer', 'got bool True',
-                                 'train_cfg.max_iters=1000'],
+                                 'train_cfg.max_iters=1500'],
     'train_cfg.max_iters=1e3': ['expected an integer', 'got float 1000.0'],
     'train_cfg.max_iters=None': ['must be an integer of at least 1'],
     # a dict where the config has a number is a value of the wrong type
@@ -39,9 +39,11 @@ TRAIN_CASES = {
     'model.backbone.adapter=dict(variant=B,inner_channels=16)': [
         'a dict cannot be given as one value', 'model.backbone.adapter.variant=B',
         'model.backbone.adapter.inner_channels=16'],
+    'model.neck=dict(type=RGANeck,channels=128)': [
+        'a dict cannot be given', 'model.neck.type=RGANeck', 'model.neck.channels=128'],
+    # the demo's L_seg is a list of two losses: one dict in its place is the wrong type
     'model.decode_head.loss_decode=dict(type=CrossEntropyLoss,loss_weight=2.0)': [
-        'a dict cannot be given', 'model.decode_head.loss_decode.type=CrossEntropyLoss',
-        'model.decode_head.loss_decode.loss_weight=2.0'],
+        'expected a list', 'model.decode_head.loss_decode=[VALUE]'],
     "model.backbone.adapter={'variant': 'B'}": ['a dict cannot be given',
                                                 'model.backbone.adapter.variant='],
     'model.backbone=2': ['expected a dict', 'model.backbone.type=VALUE'],
