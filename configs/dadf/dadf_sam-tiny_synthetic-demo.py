@@ -53,7 +53,7 @@ param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, begin=0, end=50, by_epoch=False),
     dict(type='CosineAnnealingLR', eta_min=1e-6, begin=50, by_epoch=False),
 ]
-# 1500 iterations (about 6 minutes on 2 cores): the masks of small forgeries go on improving
+# 1500 iterations (about 7 minutes on 2 cores): the masks of small forgeries go on improving
 # to the end; at 1000 they beat the constant disc by less
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=1500, val_interval=250)
 val_cfg = dict(type='ValLoop')
