@@ -1,6 +1,6 @@
-"""Composing this project's configs with stock mmseg ones, as the README shows: the example
-config (configs/examples/) loads, holds the keys of both sides, and trains on a tiny
-variant under mmengine's Runner."""
+"""Composing this project's configs with stock mmseg ones, as docs/training_testing.md
+shows: the example config (configs/examples/) loads, holds the keys of both sides, and
+trains on a tiny variant under mmengine's Runner."""
 import os.path as osp
 import re
 
@@ -12,8 +12,8 @@ from tests.helpers.tool_runs import DEMO, ROOT
 EXAMPLE = osp.join(ROOT, 'configs', 'examples', 'dadf_vit-b_ffpp-hq_mmseg-poly-20k.py')
 
 
-def test_the_readme_shows_the_example_as_it_is():
-    readme = open(osp.join(ROOT, 'README.md')).read()
+def test_the_docs_show_the_example_as_it_is():
+    readme = open(osp.join(ROOT, 'docs', 'training_testing.md')).read()
     blocks = re.findall(r'```python\n(.*?)```', readme, flags=re.S)
     assert open(EXAMPLE).read() in blocks
     assert 'configs/examples/dadf_vit-b_ffpp-hq_mmseg-poly-20k.py' in readme

@@ -1,4 +1,5 @@
-"""The README's commands name files that exist, and its parameter table is what
+"""The docs' commands name files that exist, the README's fresh-machine commands are what
+.ci/run runs, and the parameter table of docs/performance.md is what
 tools/analysis_tools/parameter_report.py prints."""
 import glob
 import importlib.util
@@ -10,6 +11,7 @@ from typing import Iterator, List, Set
 import pytest
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+PARAMETER_DOC = 'docs/performance.md'
 DOCS = ['README.md', 'configs/dadf/README.md'] + sorted(
     osp.relpath(p, ROOT) for p in glob.glob(osp.join(ROOT, 'docs', '*.md')))
 #: a file of the repository that a command runs or reads: tools/... or configs/..., or a
@@ -50,23 +52,44 @@ def test_commands_name_existing_files(doc):
     assert not missing, f'{doc} runs files that do not exist: {missing}'
 
 
-def test_the_extraction_finds_the_readme_commands():
+def test_the_extraction_finds_the_documented_commands():
     names = named_files('README.md')
-    for name in ('tools/setup_env.sh', 'tools/train.py', 'configs/dadf/dadf_vit-h_ffpp-hq.py',
-                 'tools/analysis_tools/parameter_report.py',
-                 'tools/analysis_tools/benchmark_speed.py'):
+    for name in ('tools/setup_env.sh', 'tools/train.py', 'configs/dadf/dadf_vit-h_ffpp-hq.py'):
         assert name in names, sorted(names)
-    assert 'tools/analysis_tools/rga_precision_study.py' in named_files('docs/performance.md')
+    names = named_files(PARAMETER_DOC)
+    for name in ('tools/analysis_tools/parameter_report.py',
+                 'tools/analysis_tools/benchmark_speed.py',
+                 'tools/analysis_tools/rga_precision_study.py'):
+        assert name in names, sorted(names)
     assert expand('c/{a,b}_{x,y}.py') == ['c/a_x.py', 'c/a_y.py', 'c/b_x.py', 'c/b_y.py']
     assert list(command_lines('run `bash tools/x.sh` and see `docs/y.md`')) == [
         'bash tools/x.sh']
 
 
-def readme_parameter_table() -> List[tuple]:
-    """(arch, total, trainable, SAM, share in %) of the README's "Trainable parameters"."""
+def ci_commands() -> List[str]:
+    """The commands .ci/run runs, after its preamble (shebang, comments, set, cd)."""
+    with open(osp.join(ROOT, '.ci', 'run'), encoding='utf-8') as f:
+        lines = [line.strip() for line in f]
+    return [line for line in lines
+            if line and not line.startswith(('#', 'set ', 'cd '))]
+
+
+def test_the_readme_fresh_machine_commands_are_what_ci_runs():
+    commands = ci_commands()
+    assert commands == ['bash tools/setup_env.sh', '.venv/bin/python -m pytest -q tests']
     with open(osp.join(ROOT, 'README.md'), encoding='utf-8') as f:
+        lines = [line.strip() for line in command_lines(f.read())]
+    start = lines.index(commands[0]) if commands[0] in lines else -1
+    assert lines[start:start + len(commands)] == commands, (
+        f'README.md must show .ci/run\'s commands, one a line, in order: {commands}')
+
+
+def readme_parameter_table() -> List[tuple]:
+    """(arch, total, trainable, SAM, share in %) of "Trainable parameters" in
+    docs/performance.md."""
+    with open(osp.join(ROOT, PARAMETER_DOC), encoding='utf-8') as f:
         text = f.read()
-    section = text.split('### Trainable parameters', 1)[1].split('\n#', 1)[0]
+    section = text.split('## Trainable parameters', 1)[1].split('\n#', 1)[0]
     rows = re.findall(r'^\| (vit_\w) \| ([\d,]+) \| ([\d,]+) \| ([\d,]+) \| ([\d.]+) % \|$',
                       section, flags=re.M)
     return [(a, int(t.replace(',', '')), int(tr.replace(',', '')), int(s.replace(',', '')),
