@@ -29,7 +29,7 @@ def documented_options(text: str) -> dict:
 
 #: the docs whose commands use the paper configs; the other pages' use the demo config
 #: (the performance page's commands run benchmark_speed.py on it)
-PAPER_DOCS = ('README.md', 'docs/training_testing.md', 'docs/inference.md', 'docs/faq.md')
+PAPER_DOCS = ('docs/training_testing.md', 'docs/inference.md', 'docs/faq.md')
 
 
 def docs_with_configs():

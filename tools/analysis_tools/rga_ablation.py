@@ -1,7 +1,7 @@
 """RGA ablation on the CPU demo: several configs x several seeds, trained and tested, then
 the mean and spread of the held-out metrics and of RGA's diagnostics as a table.
 
-    python tools/analysis_tools/rga_ablation.py                      # the README's table
+    python tools/analysis_tools/rga_ablation.py                      # the ablation (docs/rga.md)
     python tools/analysis_tools/rga_ablation.py --suite hard         # the harder case's
     python tools/analysis_tools/rga_ablation.py --seeds 0 1 --max-iters 300 --work-dir W
     python tools/analysis_tools/rga_ablation.py --table-only         # reprint from W

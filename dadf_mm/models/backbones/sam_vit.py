@@ -13,8 +13,7 @@ on its own). :meth:`SAMViT.forward_jvp` returns the features and their derivativ
 an input direction in one traversal (DADF's ``noise_pass='jvp'``).
 
 A float32 encoder is float32 on every device: its forward pass, recomputation and
-backward pass run with TF32 off (``utils.precision``), since TF32's rounding is as large
-as the difference RGA measures.
+backward pass run with TF32 off (``utils.precision``; why: docs/performance.md#float32-is-float32).
 """
 from contextlib import ExitStack, nullcontext
 from functools import partial

@@ -1,10 +1,7 @@
 """Float32 that is float32: TensorFloat-32 switched off where RGA's signal is made.
 
-torch 2.14 runs float32 convolutions on Ampere and later GPUs in TF32 by default
-(``torch.backends.cudnn.conv.fp32_precision == 'tf32'``): their inputs are rounded to a
-10-bit mantissa, a relative error of ``2^-11 ~ 4.9e-4``, about the size of the difference
-``F(x + e) - F(x)`` (``e ~ 1e-3`` of the input) that RGA reads. Measured on a GPU, ``S``
-under TF32 correlated 0.70 with the float32 ``S``. A float32 encoder therefore runs its
+TF32's rounding is as large as the difference RGA reads (why, and the measurements:
+docs/performance.md#float32-is-float32). A float32 encoder therefore runs its
 forward pass, the recomputation of checkpointed blocks and its backward pass with every
 float32 precision switch at ``'ieee'`` (:func:`exact_float32`), and restores the user's
 settings afterwards: when the region ends, when the backward pass ends, and when the
