@@ -24,13 +24,12 @@ if __name__ == '__main__':  # a signal while the libraries load ends in one line
     from converter_start import stop_in_one_line_while_loading
     stop_in_one_line_while_loading()
 
-from dadf_mm.preprocessing.conversion_runner import (  # noqa: E402
-    ConverterError,
+from dadf_mm.preprocessing.conversion_checks import (  # noqa: E402
     add_conversion_arguments,
-    convert_dataset,
     prepare_conversion,
-    run_converter,
 )
+from dadf_mm.preprocessing.conversion_errors import ConverterError  # noqa: E402
+from dadf_mm.preprocessing.conversion_runner import convert_dataset, run_converter  # noqa: E402
 from dadf_mm.preprocessing.video_conversion import VideoJob  # noqa: E402
 
 COMPRESSIONS = ('c23', 'c40', 'raw')

@@ -38,13 +38,12 @@ if __name__ == '__main__':  # a signal while the libraries load ends in one line
     stop_in_one_line_while_loading()
 
 from dadf_mm.datasets.ffpp_splits import SPLITS, ffpp_split_videos  # noqa: E402
-from dadf_mm.preprocessing.conversion_runner import (  # noqa: E402
-    ConverterError,
+from dadf_mm.preprocessing.conversion_checks import (  # noqa: E402
     add_conversion_arguments,
-    convert_dataset,
     prepare_conversion,
-    run_converter,
 )
+from dadf_mm.preprocessing.conversion_errors import ConverterError  # noqa: E402
+from dadf_mm.preprocessing.conversion_runner import convert_dataset, run_converter  # noqa: E402
 from dadf_mm.preprocessing.video_conversion import VideoJob  # noqa: E402
 
 METHODS = ('Deepfakes', 'Face2Face', 'FaceSwap', 'NeuralTextures')
