@@ -1,27 +1,24 @@
 """Running a dataset's video jobs in parallel, writing its annotation lists and a report.
 
-The dataset converters under ``tools/dataset_converters`` only list their videos
-(:class:`VideoJob`) and their splits; everything else is here, shared: checking the
-arguments and the output folder before any video is read
-(:func:`~.conversion_checks.prepare_conversion`), and ending on a wrong input, Ctrl-C or
-SIGTERM with one line (:func:`run_converter`).
+The dataset converters under ``tools/dataset_converters`` list their videos
+(:class:`VideoJob`) and their splits and read their command line; the conversion itself is
+here (:func:`convert_dataset`), its detector and output folders checked before any video
+is read (:mod:`.conversion_checks`).
 """
-import argparse
 import json
 import multiprocessing
 import os
 import os.path as osp
 import signal
-import sys
 import time
 from collections import Counter
-from typing import Callable, Dict, Iterable, List, Optional, Sequence
+from typing import Dict, Iterable, List, Optional, Sequence
 
 import cv2
 from tqdm import tqdm
 
 from ..datasets.annotation_file import write_annotations
-from .conversion_checks import check_detector_or_exit, check_output_folder, options_from_args
+from .conversion_checks import check_detector_or_exit, check_output_folder
 from .conversion_errors import ConversionStopped, ConverterError
 from .face_detector import build_face_detector
 from .video_conversion import (
@@ -235,8 +232,8 @@ def finish_report(name: str, root: str, results: Sequence[VideoResult],
 
 
 def convert_dataset(name: str, root: str, splits: Dict[str, Sequence[VideoJob]],
-                    file_names: Dict[str, str], args: argparse.Namespace,
-                    run: Optional[Sequence[VideoJob]] = None) -> dict:
+                    file_names: Dict[str, str], options: ConversionOptions, *,
+                    workers: int = 1, run: Optional[Sequence[VideoJob]] = None) -> dict:
     """A converter's whole run: convert, write the split lists, report.
 
     Args:
@@ -246,8 +243,8 @@ def convert_dataset(name: str, root: str, splits: Dict[str, Sequence[VideoJob]],
             (present in the download or not).
         file_names (dict[str, str]): split name -> annotation file name under
             ``<root>/annotations``.
-        args (argparse.Namespace): parsed
-            :func:`~.conversion_checks.add_conversion_arguments` options.
+        options (ConversionOptions): the crops' options (``detector`` included).
+        workers (int): parallel processes. Defaults to 1.
         run (Sequence[VideoJob], optional): the videos to convert now (None: every video
             of every split, once). Defaults to None.
 
@@ -255,8 +252,7 @@ def convert_dataset(name: str, root: str, splits: Dict[str, Sequence[VideoJob]],
         dict: The report (see :func:`finish_report`).
     """
     started = time.time()
-    options = options_from_args(args)
-    check_detector_or_exit(args.detector)
+    check_detector_or_exit(options.detector)
     if run is None:
         run = list({job: None for jobs in splits.values() for job in jobs})
     present = [job for job in run if osp.exists(job.source)]
@@ -266,37 +262,9 @@ def convert_dataset(name: str, root: str, splits: Dict[str, Sequence[VideoJob]],
                              f'{run[0].source}; check the input folder and --compression')
     check_output_folder(root, [osp.dirname(job.output_dir(root)) for job in present]
                         + [osp.join(root, 'annotations'), osp.join(root, 'reports')])
-    results = run_jobs(present, root, options, workers=args.workers, detector=args.detector,
+    results = run_jobs(present, root, options, workers=workers, detector=options.detector,
                        desc=name)
     annotations = write_split_lists(root, splits, file_names, options)
     return finish_report(name, root, results, annotations, started, missing)
 
 
-def run_converter(main: Callable[[Sequence[str]], object], tool: str,
-                  argv: Sequence[str]) -> None:
-    """Runs a converter's ``main``: a wrong input ends as one line ``<tool>: <message>``
-    (exit status 1); SIGINT (Ctrl-C) or SIGTERM ends the workers and the run with one
-    line (exit status 130 or 143). The videos finished before are complete and kept; the
-    same command converts the rest.
-
-    Args:
-        main (Callable[[Sequence[str]], object]): The converter's ``main(argv)``.
-        tool (str): Its name in the messages, e.g. ``'ffpp.py'``.
-        argv (Sequence[str]): The command-line arguments.
-    """
-    def stop(signum: int, frame: object) -> None:
-        for kind in (signal.SIGINT, signal.SIGTERM):  # a second signal does not cut the
-            signal.signal(kind, signal.SIG_IGN)      # ending of the workers short
-        raise ConversionStopped(signal.Signals(signum).name, signum)
-
-    before = {kind: signal.signal(kind, stop) for kind in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        main(argv)
-    except ConverterError as err:
-        sys.exit(f'{tool}: {err}')
-    except ConversionStopped as stopped:
-        sys.stderr.write(f'{tool}: {stopped.report()}\n')
-        sys.exit(128 + stopped.signum)
-    finally:
-        for kind, handler in before.items():
-            signal.signal(kind, handler)
