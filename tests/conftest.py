@@ -5,6 +5,11 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
+# the modules the programs in tools/ share (tool_setup, web_page ...), imported as the
+# programs import them; last, so that tools/test.py does not hide Python's own ``test``
+TOOLS = os.path.join(ROOT, 'tools')
+if TOOLS not in sys.path:
+    sys.path.append(TOOLS)
 
 import pytest  # noqa: E402
 from mmseg.utils import register_all_modules  # noqa: E402

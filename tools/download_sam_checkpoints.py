@@ -14,7 +14,7 @@ import argparse
 import os.path as osp
 import sys
 
-from dadf_mm.apis.checkpoint_download import (
+from checkpoint_download import (
     SAM_CHECKPOINTS,
     CheckpointDownloadError,
     download_checkpoint,

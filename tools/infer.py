@@ -8,7 +8,8 @@
 CHECKPOINT is a ``.pth`` file or a training work dir (its newest ``best_*.pth``, else its
 last checkpoint), as for ``tools/web_demo.py``.
 
-Writes, per image (or video frame), at the input's size:
+Writes, per image (or video frame), at the input's size
+(``dadf_mm.apis.prediction_files.PredictionFiles``, which the web page's downloads use too):
 
 - ``overlays/<name>.png``: the forged region in red and a banner with the fake
   probability and the decision;
@@ -32,9 +33,6 @@ number (a checkpoint of a diverged run) stops the run with one line naming the c
 and the input; ``predictions.jsonl`` is strict JSON.
 """
 import argparse
-import json
-import os
-import os.path as osp
 import sys
 
 from tqdm import tqdm
@@ -44,18 +42,11 @@ from dadf_mm.apis.inference import (
     VIDEO_SUFFIXES,
     ForgeryInferencer,
     NonFiniteOutputError,
-    VideoPrediction,
-    decided_mask,
     default_device,
     list_inputs,
-    output_name,
-    paste_into,
     read_image,
-    render,
-    write_mask,
-    write_picture,
-    write_probability_map,
 )
+from dadf_mm.apis.prediction_files import PredictionFiles
 from dadf_mm.preprocessing import build_face_detector
 
 from tool_setup import (
@@ -72,10 +63,6 @@ from tool_setup import (
     probability,
     run_tool,
 )
-
-#: JSON key -> folder of each input's output files
-OUTPUTS = dict(overlay='overlays', heatmap='heatmaps', mask='masks',
-               probability_map='probability_maps')
 
 
 def parse_args() -> argparse.Namespace:
@@ -120,55 +107,27 @@ def main() -> None:
         batch_size=args.batch_size, cfg_options=args.cfg_options,
         allow_partial_checkpoint=args.allow_partial_checkpoint,
         allow_new_keys=args.allow_new_keys, max_megapixels=args.max_megapixels))
-    for sub in OUTPUTS.values():  # only once the model loaded: a refused run
-        os.makedirs(osp.join(args.out, sub), exist_ok=True)  # leaves --out as it was
     failed = 0
-    with open(osp.join(args.out, 'predictions.jsonl'), 'w') as lines:
-
-        def emit(record: dict) -> None:
-            lines.write(json.dumps(record, allow_nan=False) + '\n')  # strict JSON
-            lines.flush()
-
-        def save(name: str, image, pred) -> dict:
-            overlay, heat = render(image, pred, args.threshold)
-            prob = paste_into(image.shape, pred)  # the face's map placed in the picture
-            files = {key: osp.join(sub, f'{name}.png') for key, sub in OUTPUTS.items()}
-            write_picture(osp.join(args.out, files['overlay']), overlay)
-            write_picture(osp.join(args.out, files['heatmap']), heat)
-            write_mask(osp.join(args.out, files['mask']), decided_mask(prob, pred.is_fake))
-            write_probability_map(osp.join(args.out, files['probability_map']), prob)
-            return dict(**files, fake_probability=round(pred.fake_probability, 6),
-                        is_fake=pred.is_fake, forged_area=round(pred.forged_area, 6),
-                        face_box=list(pred.box) if pred.box else None)
-
+    # made only once the model loaded: a refused run leaves --out as it was
+    with PredictionFiles(args.out, threshold=args.threshold) as files:
         for path in tqdm(inputs, desc='infer', unit='file'):
             try:
                 if path.lower().endswith(VIDEO_SUFFIXES):
-                    preds = inferencer.predict_video(path, num_frames=args.num_frames,
-                                                     detector=detector, margin=args.margin)
-                    for pred in preds:
-                        frame = pred.info['frame']
-                        emit(dict(input=path, frame=frame,
-                                  **save(output_name(path, frame), pred.info['frame_image'],
-                                         pred)))
-                    video = VideoPrediction.from_frames(path, preds, args.threshold)
-                    emit(dict(input=path, video=True, frames=len(preds),
-                              fake_probability=round(video.fake_probability, 6),
-                              is_fake=video.is_fake,
-                              curve=[dict(frame=f, fake_probability=round(p, 6)) for f, p
-                                     in zip(video.frame_indices, video.frame_scores)]))
+                    files.add_video(path, inferencer.predict_video(
+                        path, num_frames=args.num_frames, detector=detector,
+                        margin=args.margin))
                 else:
                     image = read_image(path, max_megapixels=args.max_megapixels)
-                    pred = inferencer.predict_image(image, path, detect_faces=args.detect_faces,
-                                                    detector=detector, margin=args.margin)
-                    emit(dict(input=path, **save(output_name(path), image, pred)))
+                    files.add_image(path, image, inferencer.predict_image(
+                        image, path, detect_faces=args.detect_faces, detector=detector,
+                        margin=args.margin))
             except NonFiniteOutputError as err:  # the model's, not the input's: stop
-                emit(dict(input=path, error=one_line(err)))
+                files.add_error(path, one_line(err))
                 raise ToolError(one_line(err)) from err
             except Exception as err:  # one bad input must not lose the others
                 failed += 1
                 message = one_line(err)
-                emit(dict(input=path, error=message))
+                files.add_error(path, message)
                 tqdm.write(f'infer.py: {message if path in message else f"{path}: {message}"}',
                            file=sys.stderr)  # a line of its own, not after the bar
     print(f'{len(inputs) - failed} of {len(inputs)} inputs done; results in {args.out}')

@@ -26,7 +26,6 @@ from mmengine.runner import Runner
 from mmseg.registry import DATASETS
 
 import dadf_mm  # noqa: F401
-from dadf_mm.apis.preflight import folder_problems, output_folder_problems
 from dadf_mm.engine import (
     check_state_fits,
     disc_from_checkpoint,
@@ -44,6 +43,7 @@ from dadf_mm.evaluation import (
 from dadf_mm.evaluation.constant_disc import dataset_name
 from dadf_mm.evaluation.result_files import write_result_file
 
+from preflight_checks import folder_problems, output_folder_problems
 from tool_setup import (
     ToolError,
     add_runner_arguments,

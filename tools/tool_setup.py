@@ -15,19 +15,17 @@ from typing import Callable, List, Sequence
 
 from mmengine.config import Config
 
-from dadf_mm.apis.config_checks import (
-    ConfigOptionError,
-    ConfigOptionsAction,
-    apply_cfg_options,
-)
-from dadf_mm.apis.config_values import value_at
+from dadf_mm.apis.config_checks import ConfigOptionError, apply_cfg_options
 from dadf_mm.apis.devices import checked_device
-from dadf_mm.apis.preflight import PreflightError, preflight_problems
 from dadf_mm.apis.schedule_fit import fit_schedule_to_run, run_length
 from dadf_mm.datasets.errors import ForgeryDataError
 from dadf_mm.engine import CheckpointFileError, InputSizeError, prepare_cpu_distributed
 from dadf_mm.engine.non_finite_loss_hook import NonFiniteLossError
 from dadf_mm.models.utils.sam_checkpoint import SAMCheckpointError
+
+from cfg_options import ConfigOptionsAction
+from config_values import value_at
+from preflight_checks import PreflightError, preflight_problems
 
 #: errors whose message already names the file or key, what is wrong and the fix
 USER_ERRORS = (CheckpointFileError, SAMCheckpointError, ConfigOptionError, InputSizeError,

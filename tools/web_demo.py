@@ -1,5 +1,7 @@
 """A web page for analysts: drop an image or a video, see the overlay, the heat map and the
-fake probability, and for a video the per-frame score curve and its highest-scoring frames.
+fake probability, and for a video the per-frame score curve and its highest-scoring frames;
+download its prediction files as ``tools/infer.py`` writes them (a zip). The page itself is
+``tools/web_page/``.
 
     python tools/web_demo.py CONFIG CHECKPOINT [--port 7860] [--device cpu]
     python tools/web_demo.py configs/dadf/dadf_sam-tiny_synthetic-demo.py work_dirs/demo
@@ -24,7 +26,6 @@ os.environ.setdefault('GRADIO_ANALYTICS_ENABLED', 'False')
 
 
 import dadf_mm  # noqa: F401
-from dadf_mm.apis.web_demo import LOOPBACK_HOSTS, build_page, check_address, launch_page
 
 from tool_setup import (
     ToolArgumentParser,
@@ -39,6 +40,7 @@ from tool_setup import (
     probability,
     run_tool,
 )
+from web_page import LOOPBACK_HOSTS, build_page, check_address, launch_page
 
 TOOL = 'web_demo.py'
 

@@ -1,21 +1,19 @@
-"""Checks on ``--cfg-options`` so a mistyped key or a wrong value stops with a clear message.
+"""Checks of config options (``--cfg-options``, an inferencer's ``cfg_options``) against a
+config, so a mistyped key or a wrong value stops with a clear message.
 
 A key is accepted when the config has it, or when it is a keyword argument of the class
 that the enclosing ``type=...`` names in mmseg's registries (so every documented key of
 ``DADF``, ``SAMViT`` ... works even where the config file leaves it at its default).
 Anything else is refused with the nearest names. A value whose type cannot be right (a
 word where the config or the constructor has a number or a flag) is refused too, and so is
-an option mmengine's ``DictAction`` would misread (no ``=``, a value written as
-``dict(...)``, unbalanced brackets).
+a value the command line wrote as ``dict(...)`` (:class:`DictText`). Reading the command
+line itself is the tools' (``tools/cfg_options.py``).
 """
-import argparse
-import copy
 import difflib
 import inspect
-import re
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterator, Mapping, Optional
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 
 _MISSING = object()
 # mmseg's registries searched for a ``type`` (mmseg's are children of mmengine's)
@@ -31,84 +29,25 @@ class ConfigOptionError(KeyError):
         return str(self.args[0])
 
 
-def _dict_entries(body: str) -> List[str]:
-    """``a=1,b=[2,3]`` (or ``'a': 1, 'b': 2``) split at its top-level commas into ``k=v``."""
-    entries, depth, start = [], 0, 0
-    for i, char in enumerate(body + ','):
-        depth += (char in '([{') - (char in ')]}')
-        if char == ',' and depth == 0:
-            entry = body[start:i].strip()
-            start = i + 1
-            parts = re.split(r'\s*[=:]\s*', entry, maxsplit=1)
-            if len(parts) == 2:
-                entries.append(f"{parts[0].strip(chr(39) + chr(34))}={parts[1]}")
-    return entries
-
-
-def _dict_written(key: str, value: str) -> Optional[str]:
-    """The fix for a value written as ``dict(...)`` / ``{...}``, else None."""
-    text = value.strip().strip('\'"')
-    found = re.fullmatch(r'dict\((.*)\)|\{(.*)\}', text, flags=re.S)
-    if not found and not text.startswith(('dict(', '{')):
-        return None
-    body = (found.group(1) if found and found.group(1) is not None else
-            found.group(2) if found else '')
-    entries = _dict_entries(body) if body.strip() else []
-    example = ' '.join(f'{key}.{entry}' for entry in entries[:4]) or f'{key}.SUBKEY=VALUE'
-    return (f'--cfg-options {key}={value}: a dict cannot be given as one value (mmengine '
-            f'would read it as the text {text!r}); set its keys one by one, e.g. '
-            f'--cfg-options {example}')
-
-
 class DictText(str):
     """A ``--cfg-options`` value written as ``dict(...)`` or ``{...}``: text to mmengine,
-    refused where it is checked against the config (with its keys one by one as the fix
-    where the config has a dict there)."""
-
-
-def parse_cfg_option(text: str) -> Tuple[str, Any]:
-    """One ``KEY=VALUE`` of ``--cfg-options``, read as mmengine's ``DictAction`` reads it
-    (numbers, ``True``/``False``/``None``, ``[lists]``, ``(tuples)``, ``a,b`` lists).
+    refused where it is checked against the config, with ``fix`` (its keys one by one)
+    as the message.
 
     Args:
-        text (str): The option as typed, e.g. ``'train_cfg.max_iters=20'``.
-
-    Returns:
-        tuple[str, Any]: The key and its value.
-
-    Raises:
-        ConfigOptionError: No ``=`` or no key, or unbalanced brackets. A value written as
-            ``dict(...)`` or ``{...}`` (which ``DictAction`` keeps as a string, or cannot
-            read) comes back as :class:`DictText`, refused by :func:`check_cfg_options`.
+        text (str): The value as typed.
+        fix (str): The message it is refused with.
     """
-    key, sep, value = text.partition('=')
-    key = key.strip()
-    if not sep or not key:
-        raise ConfigOptionError(f'--cfg-options {text!r}: not KEY=VALUE; write e.g. '
-                                'train_cfg.max_iters=1000 (no spaces around =)')
-    if _dict_written(key, value):
-        return key, DictText(value)  # refused with the fix once the config is known
-    try:
-        return key, DictAction._parse_iterable(value)
-    except (AssertionError, RecursionError) as err:
-        raise ConfigOptionError(
-            f'--cfg-options {key}={value}: cannot be read ({type(err).__name__}); close '
-            'every ( and [, write a list as [a,b] or a tuple as (a,b), and quote the option '
-            'in the shell') from None
 
+    fix: str
 
-class ConfigOptionsAction(argparse.Action):
-    """``--cfg-options KEY=VALUE ...`` into a dict, as mmengine's ``DictAction`` does, with
-    :func:`parse_cfg_option`'s refusals (raised out of ``parse_args``)."""
+    def __new__(cls, text: str, fix: str) -> 'DictText':
+        value = super().__new__(cls, text)
+        value.fix = fix
+        return value
 
-    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
-                 values: Optional[Sequence[str]], option_string: Optional[str] = None
-                 ) -> None:
-        options = copy.copy(getattr(namespace, self.dest, None) or {})
-        for text in values or []:
-            key, value = parse_cfg_option(text)
-            options[key] = value
-        setattr(namespace, self.dest, options)
+    def __reduce__(self):
+        return DictText, (str(self), self.fix)
 
 
 def registered_class(type_name: Any) -> Optional[type]:
@@ -290,7 +229,7 @@ def _check_option(cfg: Config, dotted: str, value: Any, allow_new_keys: bool) ->
     if old is not _MISSING:
         check_value(dotted, old, value)
     if isinstance(value, DictText):  # where a dict (or an unknown value) is: keys one by one
-        raise ConfigOptionError(_dict_written(dotted, value))
+        raise ConfigOptionError(value.fix)
 
 
 def apply_cfg_options(cfg: Config, options: Dict[str, Any], allow_new_keys: bool = False

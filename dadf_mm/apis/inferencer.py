@@ -6,7 +6,6 @@ annotation loading left out: an input's truth is unknown), which resizes any ima
 model's input size; masks and probability maps come back at the image's own size.
 """
 import copy
-import hashlib
 import math
 import os
 import os.path as osp
@@ -15,11 +14,10 @@ from typing import Any, Dict, List, Optional, Sequence, Union
 import mmcv
 import numpy as np
 import torch
-from mmcv.transforms import Compose
 from mmengine.config import Config, ConfigDict
 from mmengine.dataset import pseudo_collate
 from mmengine.infer import BaseInferencer
-from mmseg.registry import MODELS, TRANSFORMS
+from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
 from ..engine import check_checkpoint_fits
@@ -34,61 +32,10 @@ from ..preprocessing import (
 from ..visualization import ForgeryVisualizer
 from .config_checks import apply_cfg_options
 from .devices import checked_device, default_device
-from .image_files import DEFAULT_MAX_MEGAPIXELS, check_pixel_limit, read_image
+from .image_files import DEFAULT_MAX_MEGAPIXELS, read_image
 from .inferencer_results import ForgeryPrediction, NonFiniteOutputError, VideoPrediction
+from .input_pipeline import IMAGE_SUFFIXES, InputPipeline, InputType
 from .model_index import find_model
-
-IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.webp', '.tif', '.tiff')
-ANNOTATION_LOADERS = ('LoadAnnotations', 'LoadForgeryAnnotations', 'LoadDepthAnnotation')
-InputType = Union[str, np.ndarray, dict]
-
-
-def array_name(image: np.ndarray) -> str:
-    """A name for an unnamed image, from its content: the noisy view is seeded by name, so
-    an image gets the same prediction whatever batch it comes in.
-
-    Args:
-        image (np.ndarray): the image.
-
-    Returns:
-        str: ``'array:<16 hex digits of its SHA-1>'``.
-    """
-    return f'array:{hashlib.sha1(np.ascontiguousarray(image).tobytes()).hexdigest()[:16]}'
-
-
-class InputPipeline:
-    """The config's test pipeline for an inferencer's inputs: a path is loaded by the
-    config's image loader, an array (BGR, as OpenCV reads it) or a ``dict(img=..., img_path=
-    name)`` is taken as loaded; annotation loaders are left out.
-
-    Args:
-        pipeline (Sequence[dict]): the config's test pipeline, its loader first.
-        max_megapixels (float): a path whose image is larger is refused before it is
-            decoded (:func:`~dadf_mm.apis.image_files.check_pixel_limit`). Defaults to
-            :data:`~dadf_mm.apis.image_files.DEFAULT_MAX_MEGAPIXELS`.
-    """
-
-    def __init__(self, pipeline: Sequence[dict], *,
-                 max_megapixels: float = DEFAULT_MAX_MEGAPIXELS) -> None:
-        self.max_megapixels = max_megapixels
-        steps = [dict(t) for t in pipeline if t.get('type') not in ANNOTATION_LOADERS]
-        if not steps or 'Load' not in str(steps[0].get('type')):
-            raise ValueError('the test pipeline must start with an image loader '
-                             "(dict(type='LoadForgeryImage')); fix test_dataloader.dataset."
-                             'pipeline in the config')
-        self.load = TRANSFORMS.build(steps[0])
-        self.rest = Compose(steps[1:])
-
-    def __call__(self, item: InputType) -> dict:
-        if isinstance(item, str):
-            check_pixel_limit(item, self.max_megapixels)
-            results = self.load(dict(img_path=item))
-        else:
-            results = dict(img=item) if isinstance(item, np.ndarray) else dict(item)
-            img = results['img']
-            results.setdefault('img_path', array_name(img))
-            results.update(img_shape=img.shape[:2], ori_shape=img.shape[:2])
-        return self.rest(results)
 
 
 class ForgeryInferencer(BaseInferencer):

@@ -1,9 +1,8 @@
 """ForgeryMetric: localisation (PBCA, IINC, pixel F1/IoU) beside the baselines a mask must
 beat, and detection (ACC, AUC, EER at frame and video level), in one mmengine metric."""
 import logging
-import warnings
 from collections import Counter
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -12,20 +11,10 @@ from mmengine.logging import print_log
 from mmseg.registry import METRICS
 
 from .constant_disc import ConstantDisc
-from .functional import (
-    MaskCounts,
-    UndefinedMetricWarning,
-    aggregate_videos,
-    binary_accuracy,
-    equal_error_rate,
-    iinc,
-    pbca,
-    pixel_f1,
-    pixel_iou,
-    roc_auc,
-)
+from .functional import MaskCounts, aggregate_videos, binary_accuracy, equal_error_rate, roc_auc
+from .metric_values import localisation_values, logged_metric, video_grouping
+from .sample_records import sample_record
 
-MASK_THRESHOLD = 0.5
 #: the baselines scored beside the model's masks: key part -> what the table calls it
 BASELINES = {
     'empty': 'empty mask',
@@ -171,84 +160,9 @@ class ForgeryMetric(BaseMetric):
             self.results.append(self._sample_record(sample))
 
     def _sample_record(self, sample: dict) -> dict:
-        img_path = sample.get('img_path')
-        sample_idx = sample.get('sample_idx')
-        if img_path is None and sample_idx is None:
-            raise ValueError("a data sample carries neither 'img_path' nor "
-                             "'sample_idx'; ForgeryMetric needs one of them to count "
-                             'each sample once')
-        name = img_path if img_path is not None else f'sample {sample_idx}'
-        for key, source in (('pred_score', "the segmentor's predict()"),
-                            ('gt_label', 'the packing transform (meta_keys)'),
-                            ('method', 'the packing transform (meta_keys)'),
-                            ('video_id', 'the packing transform (meta_keys)')):
-            if key not in sample:
-                raise ValueError(f'{name}: data sample has no {key!r}; it is set by '
-                                 f'{source}')
-        score = _scalar(sample['pred_score'], name, 'pred_score')
-        if not 0.0 <= score <= 1.0:
-            raise ValueError(f'{name}: pred_score {score} is not a probability in '
-                             '[0, 1]; the segmentor must apply the sigmoid')
-        label = _scalar(sample['gt_label'], name, 'gt_label')
-        if label not in (0, 1):
-            raise ValueError(f'{name}: gt_label {label} is neither 0 (real) nor 1 (fake)')
-        has_mask = bool(sample.get('has_mask', True))
-        if self.localization is True and not has_mask:
-            raise ValueError(f"{name}: the dataset marks this sample has_mask=False but "
-                             "ForgeryMetric has localization=True; use localization="
-                             "'auto' (or False) for a detection-only dataset")
-        measure = self.localization is True or (self.localization == 'auto' and has_mask)
-        counts, disc_counts = (self._mask_counts(sample, name, int(label)) if measure
-                               else (None, None))
-        return dict(
-            identity=(img_path, sample_idx),
-            name=name,
-            label=int(label),
-            score=score,
-            method=str(sample['method']),
-            video_id=str(sample['video_id']),
-            video_id_source=str(sample.get('video_id_source', 'video_id')),
-            counts=counts,
-            disc_counts=disc_counts)
-
-    def _mask_counts(self, sample: dict, name: str,
-                     label: int) -> Tuple[tuple, Optional[tuple]]:
-        """The model's four counts and, with a constant disc, the disc's ``(pred, inter)``
-        counts on the same valid pixels."""
-        for key in ('pred_sem_seg', 'gt_sem_seg'):
-            if key not in sample:
-                raise ValueError(f"{name}: data sample has no {key!r}, so localisation "
-                                 "cannot be measured; a dataset without masks must set "
-                                 "has_mask=False, or use localization=False")
-        gt = sample['gt_sem_seg']['data']
-        pred = sample['pred_sem_seg']['data'].to(gt.device)
-        if pred.shape != gt.shape:
-            raise ValueError(f'{name}: prediction shape {tuple(pred.shape)} differs from '
-                             f'ground-truth shape {tuple(gt.shape)}; the segmentor must '
-                             'resize predictions to the ground truth (ori_shape)')
-        valid = gt != self.ignore_index
-        p = (pred > MASK_THRESHOLD) & valid
-        g = (gt > MASK_THRESHOLD) & valid
-        unexpected = (gt != 0) & (gt != 1) & valid
-        sums = [valid.sum(), p.sum(), g.sum(), (p & g).sum(), unexpected.sum()]
-        if self._disc is not None:
-            disc = self._disc_mask(tuple(gt.shape[-2:]), gt.device) & valid
-            sums += [disc.sum(), (disc & g).sum()]
-        # one device-to-host transfer per sample
-        values = torch.stack(sums).tolist()
-        counts, num_unexpected = tuple(values[:4]), values[4]
-        disc_counts = tuple(values[5:]) if self._disc is not None else None
-        if num_unexpected:
-            found = sorted(set(gt[unexpected].unique().tolist()))
-            raise ValueError(f'{name}: ground-truth mask has values {found}; expected 0 '
-                             f'(pristine), 1 (forged) or {self.ignore_index} (ignored)')
-        if counts[0] == 0:
-            raise ValueError(f'{name}: every ground-truth pixel is {self.ignore_index} '
-                             '(ignored); PBCA and IINC are undefined for it')
-        if label == 0 and counts[2] > 0:
-            raise ValueError(f'{name}: gt_label is 0 (real) but its mask has '
-                             f'{counts[2]} forged pixels; label and mask disagree')
-        return counts, disc_counts
+        disc = self._disc_mask if self._disc is not None else None
+        return sample_record(sample, localization=self.localization,
+                             ignore_index=self.ignore_index, disc_mask=disc)
 
     def _disc_mask(self, shape: Tuple[int, int], device: torch.device) -> torch.Tensor:
         """The constant disc at ``shape`` (H, W), drawn once per size and device."""
@@ -331,8 +245,8 @@ class ForgeryMetric(BaseMetric):
         return {
             f'{prefix}ACC': 100.0 * binary_accuracy(
                 scores, labels, threshold=self.score_threshold),
-            f'{prefix}AUC': 100.0 * _logged(roc_auc, scores, labels, f'{prefix}AUC'),
-            f'{prefix}EER': 100.0 * _logged(equal_error_rate, scores, labels,
+            f'{prefix}AUC': 100.0 * logged_metric(roc_auc, scores, labels, f'{prefix}AUC'),
+            f'{prefix}EER': 100.0 * logged_metric(equal_error_rate, scores, labels,
                                             f'{prefix}EER'),
         }
 
@@ -391,7 +305,7 @@ class ForgeryMetric(BaseMetric):
             if fake_of_method.any():
                 pair = fake_of_method | real
                 for key, fn in (('AUC', roc_auc), ('EER', equal_error_rate)):
-                    metrics[f'{method}/{key}'] = 100.0 * _logged(
+                    metrics[f'{method}/{key}'] = 100.0 * logged_metric(
                         fn, scores[pair], labels[pair], f'{method}/{key}')
         return metrics
 
@@ -408,87 +322,3 @@ class ForgeryMetric(BaseMetric):
             print_log(f'ForgeryMetric: {num_unlocalized} of {num_samples} samples have '
                       'no mask (has_mask=False); localisation metrics cover the other '
                       f'{num_samples - num_unlocalized}', logger='current')
-
-
-#: how a sample's video was named (its ``video_id_source``) -> how the log says it, for
-#: a set named one way and for a part of a mixed set
-VIDEO_GROUPING = {
-    'video_id': ('grouped by video_id', 'grouped by video_id'),
-    'folder': ('grouped by folder: the list gives no video_id',
-               'without video_id grouped by folder'),
-    'image': ('each image its own video: the list gives no video_id, so video scores equal '
-              'frame scores; give video_id to group frames',
-              'without video_id each its own video'),
-}
-
-
-def video_grouping(records: Sequence[dict]) -> str:
-    """How the video scores were grouped, for the log.
-
-    Args:
-        records (Sequence[dict]): The evaluated samples, each with ``video_id_source``
-            (``'video_id'``, ``'folder'`` or ``'image'``).
-
-    Returns:
-        str: e.g. ``'grouped by video_id'``; for mixed sources the number of images of
-        each, e.g. ``'7 images grouped by video_id, 1 image without video_id each its own
-        video'``.
-    """
-    counts = Counter(r['video_id_source'] for r in records)
-
-    def phrases(source: str) -> tuple:
-        return VIDEO_GROUPING.get(source, (f'video ids from {source}', ) * 2)
-
-    if len(counts) == 1:
-        return phrases(next(iter(counts)))[0]
-    return ', '.join(f'{n} image{"s" if n > 1 else ""} {phrases(source)[1]}'
-                     for source, n in counts.most_common())
-
-
-def localisation_values(counts: MaskCounts) -> Dict[str, float]:
-    """PBCA and IINC over all images; F1 and IoU over the images with forged pixels.
-
-    Args:
-        counts (MaskCounts): One entry per image.
-
-    Returns:
-        dict[str, float]: ``PBCA``, ``IINC`` and, when some image has a forged pixel,
-        ``pixel_F1`` and ``pixel_IoU``; means over images, in %.
-    """
-    metrics = {
-        'PBCA': 100.0 * float(np.mean(pbca(counts))),
-        'IINC': 100.0 * float(np.mean(iinc(counts))),
-    }
-    forged = np.asarray(counts.gt) > 0
-    if forged.any():
-        forged_counts = MaskCounts(*(np.asarray(c)[forged] for c in counts))
-        metrics['pixel_F1'] = 100.0 * float(np.mean(pixel_f1(forged_counts)))
-        metrics['pixel_IoU'] = 100.0 * float(np.mean(pixel_iou(forged_counts)))
-    return metrics
-
-
-def _scalar(value: Any, name: str, key: str) -> float:
-    """A Python number from a number, a one-element tensor or array."""
-    if hasattr(value, 'numel') and value.numel() != 1:
-        raise ValueError(f'{name}: {key} must hold one value, got shape '
-                         f'{tuple(value.shape)}')
-    try:
-        return value.item() if hasattr(value, 'item') else float(value)
-    except (TypeError, ValueError) as error:
-        raise ValueError(f'{name}: {key} must be a number, got {value!r}') from error
-
-
-def _logged(fn: Callable[..., float], scores: np.ndarray, labels: np.ndarray,
-            key: str) -> float:
-    """``fn(scores, labels)`` with an undefined-metric warning sent to the log."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter('always', UndefinedMetricWarning)
-        value = fn(scores, labels)
-    for warning in caught:
-        if issubclass(warning.category, UndefinedMetricWarning):
-            print_log(f'ForgeryMetric: {key}: {warning.message}', logger='current',
-                      level=logging.WARNING)
-        else:
-            warnings.warn_explicit(warning.message, warning.category, warning.filename,
-                                   warning.lineno)
-    return value

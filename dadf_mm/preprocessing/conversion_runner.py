@@ -1,30 +1,26 @@
 """Running a dataset's video jobs in parallel, writing its annotation lists and a report.
 
-The dataset converters under ``tools/dataset_converters`` only list their videos
-(:class:`VideoJob`) and their splits; everything else is here, shared: checking the
-arguments and the output folder before any video is read (:func:`prepare_conversion`),
-and ending on a wrong input, Ctrl-C or SIGTERM with one line (:func:`run_converter`).
+The dataset converters under ``tools/dataset_converters`` list their videos
+(:class:`VideoJob`) and their splits and read their command line; the conversion itself is
+here (:func:`convert_dataset`), its detector and output folders checked before any video
+is read (:mod:`.conversion_checks`).
 """
-import argparse
 import json
-import math
 import multiprocessing
 import os
 import os.path as osp
 import signal
-import sys
-import tempfile
 import time
 from collections import Counter
-from typing import Callable, Dict, Iterable, List, Optional, Sequence
+from typing import Dict, Iterable, List, Optional, Sequence
 
 import cv2
 from tqdm import tqdm
 
 from ..datasets.annotation_file import write_annotations
-from ..engine.atomic_files import nearest_existing
+from .conversion_checks import check_detector_or_exit, check_output_folder
 from .conversion_errors import ConversionStopped, ConverterError
-from .face_detector import HaarFaceDetector, build_face_detector, resolve_detector_factory
+from .face_detector import build_face_detector
 from .video_conversion import (
     NOT_CONVERTED,
     ConversionOptions,
@@ -34,76 +30,6 @@ from .video_conversion import (
     convert_video,
     read_video_meta,
 )
-
-#: the largest ``--size``: crops are resized to it (SAM itself takes 1024 x 1024)
-MAX_SIZE = 4096
-#: the largest ``--margin``: a wider crop of a frame-filling face is mostly zero padding
-MAX_MARGIN = 10.0
-
-
-def max_worker_count() -> int:
-    """The largest ``--workers``: 4 processes per CPU core (at least 4).
-
-    Returns:
-        int: The limit.
-    """
-    return 4 * max(os.cpu_count() or 1, 1)
-
-
-def add_conversion_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options every converter shares.
-
-    Args:
-        parser (argparse.ArgumentParser): The converter's parser; the options are added.
-    """
-    parser.add_argument('--num-frames', type=int, default=32,
-                        help='evenly spaced frames per video (default 32)')
-    parser.add_argument('--margin', type=float, default=1.3,
-                        help='crop side as a multiple of the face side (default 1.3)')
-    parser.add_argument('--size', type=int, default=None,
-                        help='resize crops to SIZE x SIZE (default: keep each crop\'s size)')
-    parser.add_argument('--mask-threshold', type=int, default=127,
-                        help='mask pixels with grey value above this (0 to 254) are forged '
-                        '(default 127)')
-    parser.add_argument('--workers', type=int, default=1, help='parallel processes (default 1)')
-    parser.add_argument('--detector', default='haar',
-                        help="'haar' (OpenCV Haar cascade, default) or 'package.module:factory', "
-                        'a function returning a callable BGR frame -> [(x1, y1, x2, y2, score)]')
-
-
-def options_from_args(args: argparse.Namespace) -> ConversionOptions:
-    """The run's options from the parsed command line.
-
-    Args:
-        args (argparse.Namespace): Parsed :func:`add_conversion_arguments` options.
-
-    Returns:
-        ConversionOptions: The options.
-
-    Raises:
-        ConverterError: The first argument out of its range (counts and sizes below 1, a
-            margin that is not in (0, 10], a mask threshold outside 0-254, more workers
-            or a larger size than the machine could run), named with its value.
-    """
-    max_workers = max_worker_count()
-    checks = (
-        ('--num-frames', args.num_frames, args.num_frames >= 1, 'at least 1'),
-        ('--workers', args.workers, 1 <= args.workers <= max_workers,
-         f'from 1 to {max_workers} (4 per CPU core)'),
-        ('--size', args.size, args.size is None or 1 <= args.size <= MAX_SIZE,
-         f'from 1 to {MAX_SIZE} (leave it out to keep each crop\'s size)'),
-        ('--margin', args.margin, math.isfinite(args.margin) and 0 < args.margin <= MAX_MARGIN,
-         f'above 0 and at most {MAX_MARGIN:g} (the crop side per face side, e.g. 1.3)'),
-        ('--mask-threshold', args.mask_threshold, 0 <= args.mask_threshold <= 254,
-         'from 0 to 254 (a mask pixel is forged where its grey value exceeds it: below 0 '
-         'every pixel would be, from 255 none)'),
-    )
-    for name, value, ok, wanted in checks:
-        if not ok:
-            raise ConverterError(f'{name} must be {wanted}, got {value}')
-    return ConversionOptions(num_frames=args.num_frames, margin=args.margin, size=args.size,
-                             mask_threshold=args.mask_threshold, detector=args.detector)
-
 
 _WORKER: dict = {}
 
@@ -306,8 +232,8 @@ def finish_report(name: str, root: str, results: Sequence[VideoResult],
 
 
 def convert_dataset(name: str, root: str, splits: Dict[str, Sequence[VideoJob]],
-                    file_names: Dict[str, str], args: argparse.Namespace,
-                    run: Optional[Sequence[VideoJob]] = None) -> dict:
+                    file_names: Dict[str, str], options: ConversionOptions, *,
+                    workers: int = 1, run: Optional[Sequence[VideoJob]] = None) -> dict:
     """A converter's whole run: convert, write the split lists, report.
 
     Args:
@@ -317,7 +243,8 @@ def convert_dataset(name: str, root: str, splits: Dict[str, Sequence[VideoJob]],
             (present in the download or not).
         file_names (dict[str, str]): split name -> annotation file name under
             ``<root>/annotations``.
-        args (argparse.Namespace): parsed :func:`add_conversion_arguments` options.
+        options (ConversionOptions): the crops' options (``detector`` included).
+        workers (int): parallel processes. Defaults to 1.
         run (Sequence[VideoJob], optional): the videos to convert now (None: every video
             of every split, once). Defaults to None.
 
@@ -325,8 +252,7 @@ def convert_dataset(name: str, root: str, splits: Dict[str, Sequence[VideoJob]],
         dict: The report (see :func:`finish_report`).
     """
     started = time.time()
-    options = options_from_args(args)
-    check_detector_or_exit(args.detector)
+    check_detector_or_exit(options.detector)
     if run is None:
         run = list({job: None for jobs in splits.values() for job in jobs})
     present = [job for job in run if osp.exists(job.source)]
@@ -336,130 +262,9 @@ def convert_dataset(name: str, root: str, splits: Dict[str, Sequence[VideoJob]],
                              f'{run[0].source}; check the input folder and --compression')
     check_output_folder(root, [osp.dirname(job.output_dir(root)) for job in present]
                         + [osp.join(root, 'annotations'), osp.join(root, 'reports')])
-    results = run_jobs(present, root, options, workers=args.workers, detector=args.detector,
+    results = run_jobs(present, root, options, workers=workers, detector=options.detector,
                        desc=name)
     annotations = write_split_lists(root, splits, file_names, options)
     return finish_report(name, root, results, annotations, started, missing)
 
 
-def check_detector_or_exit(spec: Optional[str]) -> None:
-    """Fails early on a bad --detector: imports a plugged-in factory (without calling it,
-    so that CUDA is first used inside the workers) or builds the Haar detector.
-
-    Args:
-        spec (str, optional): The ``--detector`` value.
-
-    Raises:
-        ConverterError: The detector cannot be imported or built.
-    """
-    try:
-        factory = resolve_detector_factory(spec)
-        if factory is HaarFaceDetector:
-            HaarFaceDetector()
-    except (ValueError, FileNotFoundError, RuntimeError) as err:
-        raise ConverterError(f'--detector: {err}') from err
-
-
-def check_output_folder(root: str, folders: Iterable[str] = ()) -> None:
-    """Fails before any video is read when the output cannot be written: ``root`` (made
-    if missing) and, for each of ``folders``, the nearest folder that exists get a probe
-    file written and removed.
-
-    Args:
-        root (str): The output root.
-        folders (Iterable[str]): Folders the run will write into (made later if missing).
-            Defaults to ().
-
-    Raises:
-        ConverterError: ``root`` is a file, or a folder cannot be written, named with the
-            system's reason and the fix.
-    """
-    if osp.exists(root) and not osp.isdir(root):
-        raise ConverterError(f'output folder {root} is a file; pass a folder (it is made if '
-                             'missing)')
-    try:
-        os.makedirs(root, exist_ok=True)
-    except OSError as err:
-        raise ConverterError(f'output folder {root} cannot be made ({err.strerror}); pass a '
-                             'folder you can write to') from err
-    for folder in dict.fromkeys([root, *(nearest_existing(f) for f in folders)]):
-        if not osp.isdir(folder):
-            raise ConverterError(f'{folder} in the output folder {root} is a file, where the '
-                                 'converter writes a folder; move it away')
-        try:
-            handle, probe = tempfile.mkstemp(prefix='.write-check-', dir=folder)
-            os.close(handle)
-            os.remove(probe)
-        except OSError as err:
-            raise ConverterError(
-                f'output folder {folder} is not writable ({err.strerror}); pass a writable '
-                'output folder, or make it writable (e.g. chmod -R u+w, or a read-write '
-                'mount)') from err
-
-
-def check_input_folders(*folders: str) -> None:
-    """Fails when an input folder given on the command line does not exist.
-
-    Args:
-        *folders (str): The input folders.
-
-    Raises:
-        ConverterError: The first that is missing or is not a folder.
-    """
-    for folder in folders:
-        if not osp.isdir(folder):
-            what = 'is not a folder' if osp.exists(folder) else 'does not exist'
-            raise ConverterError(f'input folder {folder} {what}; pass the dataset\'s download '
-                                 'folder')
-
-
-def prepare_conversion(args: argparse.Namespace, *inputs: str) -> ConversionOptions:
-    """Every check that needs no video, before any is read: the input folders, the
-    options' ranges, the detector and the output folder (``args.out``).
-
-    Args:
-        args (argparse.Namespace): The parsed command line (with ``out`` and the options
-            of :func:`add_conversion_arguments`).
-        *inputs (str): The input folders.
-
-    Returns:
-        ConversionOptions: The run's options.
-
-    Raises:
-        ConverterError: The first problem found, in one line.
-    """
-    check_input_folders(*inputs)
-    options = options_from_args(args)
-    check_detector_or_exit(args.detector)
-    check_output_folder(args.out)
-    return options
-
-
-def run_converter(main: Callable[[Sequence[str]], object], tool: str,
-                  argv: Sequence[str]) -> None:
-    """Runs a converter's ``main``: a wrong input ends as one line ``<tool>: <message>``
-    (exit status 1); SIGINT (Ctrl-C) or SIGTERM ends the workers and the run with one
-    line (exit status 130 or 143). The videos finished before are complete and kept; the
-    same command converts the rest.
-
-    Args:
-        main (Callable[[Sequence[str]], object]): The converter's ``main(argv)``.
-        tool (str): Its name in the messages, e.g. ``'ffpp.py'``.
-        argv (Sequence[str]): The command-line arguments.
-    """
-    def stop(signum: int, frame: object) -> None:
-        for kind in (signal.SIGINT, signal.SIGTERM):  # a second signal does not cut the
-            signal.signal(kind, signal.SIG_IGN)      # ending of the workers short
-        raise ConversionStopped(signal.Signals(signum).name, signum)
-
-    before = {kind: signal.signal(kind, stop) for kind in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        main(argv)
-    except ConverterError as err:
-        sys.exit(f'{tool}: {err}')
-    except ConversionStopped as stopped:
-        sys.stderr.write(f'{tool}: {stopped.report()}\n')
-        sys.exit(128 + stopped.signum)
-    finally:
-        for kind, handler in before.items():
-            signal.signal(kind, handler)

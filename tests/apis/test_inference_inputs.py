@@ -16,7 +16,7 @@ import torch
 from dadf_mm.apis.devices import checked_device
 from dadf_mm.apis.image_files import ImageTooLargeError, read_image
 from dadf_mm.apis.inference import ForgeryInferencer, NonFiniteOutputError
-from dadf_mm.apis.inferencer import InputPipeline
+from dadf_mm.apis.input_pipeline import InputPipeline
 from dadf_mm.datasets import LoadForgeryImage
 from dadf_mm.datasets.errors import ForgeryDataError
 from dadf_mm.models.segmentors.dadf import DADF

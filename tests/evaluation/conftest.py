@@ -2,12 +2,14 @@
 import pytest
 
 import dadf_mm.evaluation.forgery_metric as forgery_metric_module
+import dadf_mm.evaluation.metric_values as metric_values_module
 
 
 @pytest.fixture
 def logged(monkeypatch):
     """The lines ``ForgeryMetric`` logs during the test, in order."""
     lines = []
-    monkeypatch.setattr(forgery_metric_module, 'print_log',
-                        lambda msg, *args, **kwargs: lines.append(msg))
+    for module in (forgery_metric_module, metric_values_module):
+        monkeypatch.setattr(module, 'print_log',
+                            lambda msg, *args, **kwargs: lines.append(msg))
     return lines

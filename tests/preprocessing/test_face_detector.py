@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from skimage import data
 
-from dadf_mm.preprocessing.conversion_runner import ConverterError, check_detector_or_exit
+from dadf_mm.preprocessing.conversion_checks import check_detector_or_exit
+from dadf_mm.preprocessing.conversion_errors import ConverterError
 from dadf_mm.preprocessing.face_detector import FaceDetection, HaarFaceDetector, build_face_detector
 
 ASTRONAUT_FACE_CENTRE = (224, 115)  # x, y of Eileen Collins' face in skimage's astronaut

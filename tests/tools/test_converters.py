@@ -19,6 +19,8 @@ from skimage import data
 from dadf_mm.datasets import DFDDataset, DFTIMITDataset
 
 TOOLS = Path(__file__).resolve().parents[2] / 'tools' / 'dataset_converters'
+if str(TOOLS) not in sys.path:  # the converters import converter_setup from their folder
+    sys.path.append(str(TOOLS))
 FRAMES, SIZE = 12, 160
 PATCH = (slice(95, 125), slice(45, 75))  # rows, columns of the forged region in a frame
 GREEN = (0, 255, 0)
@@ -455,7 +457,7 @@ def test_bad_argument_is_one_line_before_any_work(tmp_path, monkeypatch, argumen
     root, out = dfd_tree(tmp_path / 'ffpp'), tmp_path / 'out'
     detector = counting_detector(tmp_path)
     monkeypatch.syspath_prepend(str(tmp_path))
-    from dadf_mm.preprocessing.conversion_runner import run_converter
+    from converter_setup import run_converter
     tool = load_tool('dfd')
     with pytest.raises(SystemExit) as stop:
         run_converter(tool.main, 'dfd.py', [str(root), str(out), '--detector', detector,
@@ -465,7 +467,7 @@ def test_bad_argument_is_one_line_before_any_work(tmp_path, monkeypatch, argumen
 
 
 def test_missing_input_folder_is_one_line(tmp_path):
-    from dadf_mm.preprocessing.conversion_runner import run_converter
+    from converter_setup import run_converter
     for name, argv in (('dfd', [tmp_path / 'gone', tmp_path / 'out']),
                        ('ffpp', [tmp_path / 'gone', tmp_path / 'out']),
                        ('dftimit', [tmp_path, tmp_path / 'gone', tmp_path / 'out'])):

@@ -9,15 +9,16 @@ import threading
 
 import pytest
 
-from dadf_mm.apis import checkpoint_download as cd
-from dadf_mm.apis.checkpoint_download import (
+from tests.helpers.tool_runs import ROOT, tool_exit
+
+import checkpoint_download as cd
+from checkpoint_download import (
     SAM_CHECKPOINTS,
     CheckpointDownloadError,
     CheckpointFile,
     download_checkpoint,
     verify_checkpoint,
 )
-from tests.helpers.tool_runs import ROOT, tool_exit
 
 PAYLOAD = os.urandom(300_000)
 

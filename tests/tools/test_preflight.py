@@ -14,14 +14,15 @@ import pytest
 from mmengine.config import Config
 from mmseg.registry import DATASETS
 
-from dadf_mm.apis.preflight import (
+from dadf_mm.datasets import ForgeryDataError
+from tests.helpers.tool_runs import DEMO, FAST_DATA, run_process, tool_exit
+
+from preflight_checks import (
     MAX_FILES_CHECKED,
     data_problems,
     folder_problems,
     sam_checkpoint_problems,
 )
-from dadf_mm.datasets import ForgeryDataError
-from tests.helpers.tool_runs import DEMO, FAST_DATA, run_process, tool_exit
 
 PIPELINE = ("[dict(type='LoadForgeryImage'), dict(type='Resize', scale=(128, 128), "
             "keep_ratio=False), dict(type='LoadForgeryAnnotations'), "
@@ -143,7 +144,7 @@ def test_missing_masks_are_counted_apart_and_large_lists_are_sampled(tmp_path, d
                     method=f'm{i}') for i in range(10)]
     write_list(data / 'train.jsonl', records)
     cfg = Config.fromfile(folder_config(tmp_path, data))
-    monkeypatch.setattr('dadf_mm.apis.preflight.MAX_FILES_CHECKED', 4)
+    monkeypatch.setattr('preflight_checks.MAX_FILES_CHECKED', 4)
     [line] = data_problems(cfg, ['train_dataloader'])
     assert line.startswith('train_dataloader: 4 of 4 masks checked (evenly spread over the '
                            f'10 records of {data / "train.jsonl"}) do not exist')

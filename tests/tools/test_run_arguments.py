@@ -5,9 +5,11 @@ before the runner is built, and nothing is written."""
 import pytest
 from mmengine.config import Config
 
-from dadf_mm.apis.config_checks import ConfigOptionError, apply_cfg_options, parse_cfg_option
-from dadf_mm.apis.config_values import config_value_problems
+from dadf_mm.apis.config_checks import ConfigOptionError, apply_cfg_options
 from tests.helpers.tool_runs import DEMO, FAST_DATA, tool_exit
+
+from cfg_options import parse_cfg_option
+from config_values import config_value_problems
 
 # option -> words of its one line. Before: max_iters=0 and checkpoint.interval=0 ended in
 # "end should be larger than begin" / ZeroDivisionError tracebacks, val_interval=0 and

@@ -8,6 +8,8 @@ Needs Chromium (``apt-get install -y chromium``; tools/setup_env.sh installs it 
 root) and playwright (pip; it drives the system Chromium, no browser download).
 """
 import glob
+import io
+import json
 import os
 import re
 import shutil
@@ -16,6 +18,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import zipfile
 from unittest import mock
 
 import cv2
@@ -24,12 +27,13 @@ import pytest
 import torch
 
 from dadf_mm.apis.inference import ForgeryInferencer, render
-from dadf_mm.apis.web_demo import analyse_upload, for_display
 from dadf_mm.datasets import LoadForgeryImage
 from dadf_mm.datasets.errors import ForgeryDataError
 from dadf_mm.models.segmentors.dadf import DADF
 from tests.helpers.image_files import huge_png, truncated_jpeg
 from tests.helpers.tool_runs import DEMO, ROOT, tool_exit
+
+from web_page import analyse_upload, for_display
 
 INSTALL = dict(
     Chromium='apt-get install -y chromium (bash tools/setup_env.sh runs it as root)',
@@ -177,6 +181,18 @@ def test_an_image_gets_the_inferencers_score_overlay_and_verdict(
     assert not page.locator('#frame-curve').is_visible()  # an image has no frame curve
     assert 'face.png' in page.inner_text('#details')
     assert (tmp_path / 'page_image.png').stat().st_size > 10000
+    # the prediction files to download, as tools/infer.py writes them for face.png
+    zipped = page.request.get(page.get_attribute('#download a', 'href')).body()
+    with zipfile.ZipFile(io.BytesIO(zipped)) as archive:
+        files = {n for n in archive.namelist() if not n.endswith('/')}
+        [line] = map(json.loads, archive.read('predictions.jsonl').splitlines())
+        stored = archive.read('probability_maps/face.png.png')
+    assert files == {'predictions.jsonl', *(f'{sub}/face.png.png' for sub in (
+        'overlays', 'heatmaps', 'masks', 'probability_maps'))}
+    assert line['input'] == 'face.png'
+    assert line['fake_probability'] == pytest.approx(expected.fake_probability, abs=1e-6)
+    probability = cv2.imdecode(np.frombuffer(stored, np.uint8), cv2.IMREAD_UNCHANGED)
+    np.testing.assert_allclose(probability / 65535, expected.probability_map, atol=1 / 65535)
     page.close()
     assert not glob.glob(str(uploads / '**' / 'face.png'), recursive=True)  # deleted
 
@@ -238,7 +254,7 @@ def test_a_huge_image_is_refused_on_the_page_with_a_message(browser, page_server
 
 
 def test_a_file_the_page_cannot_read_is_refused_with_its_name(tmp_path):
-    from dadf_mm.apis.web_demo import analyse_file
+    from web_page import analyse_file
     notes = tmp_path / 'notes.txt'
     notes.write_text('not a picture')
     with pytest.raises(ValueError, match=r'^notes\.txt: not an image or a video'):
@@ -305,7 +321,7 @@ def test_every_upload_is_deleted_once_analysed(inferencer, tmp_path):
 
 def test_the_page_refuses_a_truncated_jpeg_as_the_dataset_does(tmp_path):
     """Was: scored (OpenCV's file reader decodes the half that is there)."""
-    from dadf_mm.apis.web_demo import analyse_file
+    from web_page import analyse_file
     cut = truncated_jpeg(tmp_path / 'cut.jpg')
     with pytest.raises(ForgeryDataError) as dataset:
         LoadForgeryImage()(dict(img_path=str(cut)))
@@ -317,7 +333,7 @@ def test_the_page_refuses_a_truncated_jpeg_as_the_dataset_does(tmp_path):
 
 def test_the_page_shows_no_score_for_a_nan_probability(inferencer, tmp_path):
     """Was: "nan" and the decision "real"."""
-    from dadf_mm.apis.web_demo import analyse_file
+    from web_page import analyse_file
     face = tmp_path / 'face.png'
     cv2.imwrite(str(face), np.full((64, 64, 3), 90, np.uint8))
     predict = DADF.predict
@@ -338,7 +354,7 @@ def test_build_page_sets_pillows_limit(inferencer):
     pytest.importorskip('gradio')
     from PIL import Image
 
-    from dadf_mm.apis.web_demo import build_page
+    from web_page import build_page
     before = Image.MAX_IMAGE_PIXELS
     try:
         build_page(inferencer, max_megapixels=12.5)

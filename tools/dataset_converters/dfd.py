@@ -24,14 +24,15 @@ if __name__ == '__main__':  # a signal while the libraries load ends in one line
     from converter_start import stop_in_one_line_while_loading
     stop_in_one_line_while_loading()
 
-from dadf_mm.preprocessing.conversion_runner import (  # noqa: E402
-    ConverterError,
+from dadf_mm.preprocessing.conversion_errors import ConverterError  # noqa: E402
+from dadf_mm.preprocessing.conversion_runner import convert_dataset  # noqa: E402
+from dadf_mm.preprocessing.video_conversion import VideoJob  # noqa: E402
+
+from converter_setup import (  # noqa: E402
     add_conversion_arguments,
-    convert_dataset,
     prepare_conversion,
     run_converter,
 )
-from dadf_mm.preprocessing.video_conversion import VideoJob  # noqa: E402
 
 COMPRESSIONS = ('c23', 'c40', 'raw')
 METHOD = 'DeepFakeDetection'
@@ -63,7 +64,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[Sequence[str]] = None) -> Dict[str, dict]:
     args = parse_args(argv)
-    prepare_conversion(args, args.ffpp_root)
+    options = prepare_conversion(args, args.ffpp_root)
     reports = {}
     for comp in args.compression:
         jobs = dfd_jobs(args.ffpp_root, comp)
@@ -74,7 +75,8 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, dict]:
                 "them with FaceForensics++'s script, -d DeepFakeDetection_original and "
                 f'-d {METHOD})')
         reports[comp] = convert_dataset(f'dfd_{comp}', args.out, {'test': jobs},
-                                        {'test': f'dfd_{comp}_test.jsonl'}, args)
+                                        {'test': f'dfd_{comp}_test.jsonl'}, options,
+                                        workers=args.workers)
     return reports
 
 

@@ -30,14 +30,15 @@ if __name__ == '__main__':  # a signal while the libraries load ends in one line
     from converter_start import stop_in_one_line_while_loading
     stop_in_one_line_while_loading()
 
-from dadf_mm.preprocessing.conversion_runner import (  # noqa: E402
-    ConverterError,
+from dadf_mm.preprocessing.conversion_errors import ConverterError  # noqa: E402
+from dadf_mm.preprocessing.conversion_runner import convert_dataset  # noqa: E402
+from dadf_mm.preprocessing.video_conversion import VideoJob  # noqa: E402
+
+from converter_setup import (  # noqa: E402
     add_conversion_arguments,
-    convert_dataset,
     prepare_conversion,
     run_converter,
 )
-from dadf_mm.preprocessing.video_conversion import VideoJob  # noqa: E402
 
 QUALITIES = {'hq': 'higher_quality', 'lq': 'lower_quality'}
 METHOD = 'DF-TIMIT'
@@ -90,7 +91,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[Sequence[str]] = None) -> dict:
     args = parse_args(argv)
-    prepare_conversion(args, args.dftimit_root, args.vidtimit_root)
+    options = prepare_conversion(args, args.dftimit_root, args.vidtimit_root)
     fakes = {q: fake_jobs(args.dftimit_root, q) for q in args.quality}
     subjects = sorted({osp.basename(osp.dirname(job.source)) for jobs in fakes.values()
                        for job in jobs})
@@ -107,7 +108,8 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
               f'({", ".join(without)}); the test lists have fewer real videos')
     splits = {q: fakes[q] + reals for q in args.quality}
     names = {q: f'dftimit_{q}_test.jsonl' for q in args.quality}
-    return convert_dataset('dftimit', args.out, splits, names, args)
+    return convert_dataset('dftimit', args.out, splits, names, options,
+                           workers=args.workers)
 
 
 if __name__ == '__main__':

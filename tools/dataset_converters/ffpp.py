@@ -38,14 +38,15 @@ if __name__ == '__main__':  # a signal while the libraries load ends in one line
     stop_in_one_line_while_loading()
 
 from dadf_mm.datasets.ffpp_splits import SPLITS, ffpp_split_videos  # noqa: E402
-from dadf_mm.preprocessing.conversion_runner import (  # noqa: E402
-    ConverterError,
+from dadf_mm.preprocessing.conversion_errors import ConverterError  # noqa: E402
+from dadf_mm.preprocessing.conversion_runner import convert_dataset  # noqa: E402
+from dadf_mm.preprocessing.video_conversion import VideoJob  # noqa: E402
+
+from converter_setup import (  # noqa: E402
     add_conversion_arguments,
-    convert_dataset,
     prepare_conversion,
     run_converter,
 )
-from dadf_mm.preprocessing.video_conversion import VideoJob  # noqa: E402
 
 METHODS = ('Deepfakes', 'Face2Face', 'FaceSwap', 'NeuralTextures')
 ALL_METHODS = METHODS + ('FaceShifter', )
@@ -88,7 +89,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[Sequence[str]] = None) -> Dict[str, dict]:
     args = parse_args(argv)
-    prepare_conversion(args, args.ffpp_root)
+    options = prepare_conversion(args, args.ffpp_root)
     if not osp.isdir(osp.join(args.ffpp_root, 'original_sequences')):
         raise ConverterError(f'{args.ffpp_root} has no original_sequences/: pass the folder '
                              "that FaceForensics++'s download script wrote")
@@ -102,7 +103,8 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, dict]:
         splits = {s: ffpp_jobs(args.ffpp_root, comp, s, listed, not args.no_masks)
                   for s in args.splits}
         names = {s: f'ffpp_{comp}_{s}.jsonl' for s in args.splits}
-        reports[comp] = convert_dataset(f'ffpp_{comp}', args.out, splits, names, args, run)
+        reports[comp] = convert_dataset(f'ffpp_{comp}', args.out, splits, names, options,
+                                        workers=args.workers, run=run)
     return reports
 
 

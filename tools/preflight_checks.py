@@ -14,9 +14,10 @@ from typing import Any, Callable, Iterator, List, Mapping, Optional, Sequence, T
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
-from ..engine.atomic_files import nearest_existing
-from .checkpoint_download import SAM_CHECKPOINTS
-from .config_values import config_value_problems
+from dadf_mm.engine.atomic_files import nearest_existing
+
+from checkpoint_download import SAM_CHECKPOINTS
+from config_values import config_value_problems
 
 #: at most this many listed files are looked up per list (evenly spread over it)
 MAX_FILES_CHECKED = 50000
@@ -103,8 +104,8 @@ def data_problems(cfg: Config, loaders: Sequence[str]) -> List[str]:
 def _loader_problems(cfg: Config, loader: str) -> Iterator[str]:
     from mmseg.registry import DATASETS
 
-    from ..datasets.errors import ForgeryDataError
-    from ..datasets.forgery_dataset import ForgeryFolderDataset
+    from dadf_mm.datasets.errors import ForgeryDataError
+    from dadf_mm.datasets.forgery_dataset import ForgeryFolderDataset
     loader_cfg = cfg.get(loader)
     if not isinstance(loader_cfg, Mapping):
         return
@@ -188,7 +189,7 @@ def checkpoint_problems(path: str, what: str) -> List[str]:
     Returns:
         list[str]: At most one line naming the file, what is wrong and the fix.
     """
-    from ..engine.checkpoint_files import CheckpointFileError, read_checkpoint
+    from dadf_mm.engine.checkpoint_files import CheckpointFileError, read_checkpoint
     if '://' in path:
         return []
     if not osp.exists(path):
