@@ -108,8 +108,6 @@ def load_config(args: argparse.Namespace, tool: str) -> Config:
         apply_cfg_options(cfg, args.cfg_options, args.allow_new_keys)
     except KeyError as err:
         sys.exit(f'{tool}: {one_line(err)}')
-    # one clear line for images of a size the model cannot take (instead of a tensor error)
-    cfg.custom_hooks = [*(cfg.get('custom_hooks') or []), dict(type='InputSizeCheckHook')]
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir', None) is None:
