@@ -7,20 +7,36 @@ from setuptools.command.build_py import build_py
 ROOT = os.path.dirname(os.path.abspath(__file__))
 
 
+#: what OpenMMLab's package manager (mim) reads in an installed package's ``.mim`` folder
+MIM_PARTS = ('configs', 'tools', 'model-index.yml')
+
+
 class BuildWithModelIndex(build_py):
-    """Also copy ``configs/`` and ``model-index.yml`` into the built package's ``.mim``
-    folder, where ``dadf_mm.apis.model_index`` (like mmengine for OpenMMLab packages) finds
-    them in an installed wheel; an editable install reads them from the repository."""
+    """Also put ``configs/``, ``tools/`` and ``model-index.yml`` into the package's ``.mim``
+    folder (mmseg's layout), where ``mim search / train / test dadf_mm`` and
+    ``dadf_mm.apis.model_index`` find them: copies in a built wheel; in an editable install
+    links from ``dadf_mm/.mim`` to the repository's own (not committed: .gitignore)."""
 
     def run(self) -> None:
         super().run()
         if getattr(self, 'editable_mode', False):
+            mim = os.path.join(ROOT, 'dadf_mm', '.mim')
+            os.makedirs(mim, exist_ok=True)
+            for part in MIM_PARTS:
+                link = os.path.join(mim, part)
+                if not os.path.lexists(link):
+                    os.symlink(os.path.join('..', '..', part), link)
             return
         mim = os.path.join(self.build_lib, 'dadf_mm', '.mim')
         shutil.rmtree(mim, ignore_errors=True)
-        shutil.copytree(os.path.join(ROOT, 'configs'), os.path.join(mim, 'configs'),
-                        ignore=shutil.ignore_patterns('__pycache__', '*.pyc'))
-        shutil.copy2(os.path.join(ROOT, 'model-index.yml'), mim)
+        os.makedirs(mim)
+        for part in MIM_PARTS:
+            source, target = os.path.join(ROOT, part), os.path.join(mim, part)
+            if os.path.isdir(source):
+                shutil.copytree(source, target,
+                                ignore=shutil.ignore_patterns('__pycache__', '*.pyc'))
+            else:
+                shutil.copy2(source, target)
 
 
 setup(
@@ -37,4 +53,8 @@ setup(
         'mmsegmentation==1.2.2', 'segment-anything', 'opencv-python-headless<5', 'tqdm',
         'scikit-image', 'scipy', 'tensorboard',
     ],
+    # mim (OpenMMLab's package manager): `mim search / train / test dadf_mm`. Its
+    # dependency opendatalab pins setuptools 60 (torch needs 77 or later), which mim does
+    # not import: tools/setup_env.sh installs openmim without it
+    extras_require={'mim': ['openmim>=0.3.9']},
 )

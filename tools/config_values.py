@@ -119,6 +119,10 @@ SCHEDULER_RULES = {
                             minimum=0, maximum=1, example=1.0),
     'eta_min': ValueRule('the smallest learning rate', integer=False, minimum=0,
                          example=0.0),
+    'warmup_start_factor': ValueRule('the starting factor of the warm-up', integer=False,
+                                     minimum=0, above=True, maximum=1, example=0.1),
+    'warmup_ratio': ValueRule("the warm-up's share of the run", integer=False, minimum=0,
+                              maximum=1, example=0.0),
 }
 
 

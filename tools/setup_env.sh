@@ -124,6 +124,17 @@ if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/
   fi
 fi
 
+# mim (OpenMMLab's package manager: `mim search / train / test dadf_mm`). openmim's
+# dependency opendatalab brings openxlab, which pins setuptools 60 (torch needs 77 or
+# later), rich, requests and tqdm to old releases; mim imports none of it, so openmim and
+# model-index go in without their dependencies and with those they use.
+OPENMIM_VERSION=0.3.9
+if ! have openmim "$OPENMIM_VERSION"; then
+  log "installing openmim $OPENMIM_VERSION (mim)"
+  "${PIP[@]}" install click colorama pandas tabulate markdown ordered-set pyyaml rich requests
+  "${PIP[@]}" install --no-deps "openmim==$OPENMIM_VERSION" "model-index==0.1.11"
+fi
+
 # mmengine asks for opencv-python, whose 5.x wheels ship no Haar cascades and need a
 # display stack; keep only opencv-python-headless 4.x.
 if [ -n "$(version_of opencv-python)" ]; then

@@ -17,7 +17,6 @@ from mmengine.config import Config
 
 from dadf_mm.apis.config_checks import ConfigOptionError, apply_cfg_options
 from dadf_mm.apis.devices import checked_device
-from dadf_mm.apis.schedule_fit import fit_schedule_to_run, run_length
 from dadf_mm.datasets.errors import ForgeryDataError
 from dadf_mm.engine import CheckpointFileError, InputSizeError, prepare_cpu_distributed
 from dadf_mm.engine.non_finite_loss_hook import NonFiniteLossError
@@ -101,16 +100,12 @@ def load_config(args: argparse.Namespace, tool: str) -> Config:
         sys.exit(f'{tool}: config file {args.config!r} not found')
     cfg = Config.fromfile(args.config)
     cfg.launcher = args.launcher
-    planned = run_length(cfg)
     # the config file's own values of the option keys, offered as fixes by preflight()
     args.config_defaults = {key: value_at(cfg, key) for key in args.cfg_options}
     try:
         apply_cfg_options(cfg, args.cfg_options, args.allow_new_keys)
     except KeyError as err:
         sys.exit(f'{tool}: {one_line(err)}')
-    fit_schedule_to_run(cfg, planned)
-    # one clear line for images of a size the model cannot take (instead of a tensor error)
-    cfg.custom_hooks = [*(cfg.get('custom_hooks') or []), dict(type='InputSizeCheckHook')]
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir', None) is None:

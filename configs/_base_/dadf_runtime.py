@@ -20,6 +20,8 @@ log_processor = dict(type='SignificantLogProcessor', by_epoch=True)
 # training stops at the first step whose loss (or trained weights) is NaN or Inf, before
 # that step is saved, so last_checkpoint keeps naming the last finite checkpoint; the
 # constant disc of the training masks (a localisation baseline) is fitted before training,
-# scored beside every validation's masks and saved in every checkpoint's meta
+# scored beside every validation's masks and saved in every checkpoint's meta; images of a
+# size SAM's encoder cannot take stop with one line naming them and the Resize that fixes
+# it (other backbones are not checked)
 custom_hooks = [dict(type='RGADiagnosticsHook'), dict(type='NonFiniteLossHook'),
-                dict(type='ConstantDiscHook')]
+                dict(type='ConstantDiscHook'), dict(type='InputSizeCheckHook')]

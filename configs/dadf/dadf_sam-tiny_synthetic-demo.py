@@ -45,13 +45,13 @@ test_dataloader = dict(dataset=dict(offset_range=offset_range))
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='AdamW', lr=3e-4, betas=(0.9, 0.999), weight_decay=0.01))
-# the cosine runs to train_cfg.max_iters, so a shortened run (--cfg-options
-# train_cfg.max_iters=N) keeps the whole schedule; in a run of 50 iterations or fewer,
-# which the warm-up does not fit, the tools scale both by N/1500 and drop a warm-up that
-# would last one iteration (dadf_mm/apis/schedule_fit.py; the log says what it changed)
+# a linear warm-up from 0.1x over the first 1/30 of the run (50 of 1500 iterations), then
+# a cosine to 1e-6 at train_cfg.max_iters: a run shortened with --cfg-options
+# train_cfg.max_iters=N keeps the whole schedule (no warm-up where it would last under 2
+# iterations; dadf_mm/engine/warmup_cosine_lr.py)
 param_scheduler = [
-    dict(type='LinearLR', start_factor=0.1, begin=0, end=50, by_epoch=False),
-    dict(type='CosineAnnealingLR', eta_min=1e-6, begin=50, by_epoch=False),
+    dict(type='WarmupCosineLR', warmup_ratio=1 / 30, warmup_start_factor=0.1, eta_min=1e-6,
+         by_epoch=False),
 ]
 # 1500 iterations (about 7 minutes on 2 cores): the masks of small forgeries go on improving
 # to the end; at 1000 they beat the constant disc by less

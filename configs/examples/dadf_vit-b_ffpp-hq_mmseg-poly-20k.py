@@ -21,8 +21,8 @@ optim_wrapper = dict(
         custom_keys={'.skip.': dict(decay_mult=0.0), 'task_head.': dict(decay_mult=0.0),
                      'decode_head.mask_decoder.': dict(decay_mult=0.0),
                      'decode_head.no_mask_embed.': dict(decay_mult=0.0)}))
-param_scheduler = [dict(type='PolyLR', eta_min=1e-7, power=0.9, begin=0, end=20000,
-                        by_epoch=False)]
+# no end: the runner ends the decay at train_cfg.max_iters (20k, or what --cfg-options sets)
+param_scheduler = [dict(type='PolyLR', eta_min=1e-7, power=0.9, begin=0, by_epoch=False)]
 log_processor = dict(by_epoch=False)  # the schedule counts iterations, the runtime epochs
 train_dataloader = dict(sampler=dict(type='InfiniteSampler', shuffle=True))
 default_hooks = dict(checkpoint=dict(type='AtomicCheckpointHook', save_best='PBCA',

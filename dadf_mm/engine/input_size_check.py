@@ -4,9 +4,12 @@ SAM's encoder takes exactly ``img_size`` x ``img_size`` (its position embedding 
 grid). mmseg's ``SegDataPreProcessor`` pads smaller training images to its ``size`` but
 leaves evaluation batches alone: a pipeline without ``Resize`` then fails with "The image
 size in a batch should be the same." (different sizes) or a tensor size mismatch deep in
-the encoder (one other size), neither naming an image. The tools add this hook.
+the encoder (one other size), neither naming an image. configs/_base_/dadf_runtime.py
+adds this hook. Other backbones are not checked: mmseg's ``VisionTransformer`` (whose
+``img_size`` is a pair) resizes its position embedding to any input, and convolutional
+backbones take any size.
 """
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, Tuple
 
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
@@ -24,31 +27,52 @@ def _paths(data_batch: dict) -> List[str]:
 
 @HOOKS.register_module()
 class InputSizeCheckHook(Hook):
-    """Check each batch's image sizes against the model's ``backbone.img_size``."""
+    """Check each batch's image sizes against ``backbone.img_size`` where the backbone
+    takes exactly that size.
+
+    Args:
+        fixed_size_backbones (Sequence[str]): Class names of the backbones that take
+            exactly ``img_size`` (an int, or a pair (H, W)); the others are not checked.
+            Defaults to ``('SAMViT',)``.
+    """
 
     priority = 'VERY_HIGH'
 
-    def _size(self, runner) -> Optional[int]:
+    def __init__(self, *, fixed_size_backbones: Sequence[str] = ('SAMViT',)):
+        self.fixed_size_backbones = tuple(fixed_size_backbones)
+
+    def _size(self, runner) -> Optional[Tuple[int, int]]:
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-        return getattr(getattr(model, 'backbone', None), 'img_size', None)
+        backbone = getattr(model, 'backbone', None)
+        if type(backbone).__name__ not in self.fixed_size_backbones:
+            return None
+        size = getattr(backbone, 'img_size', None)
+        if isinstance(size, int) and not isinstance(size, bool):
+            return size, size
+        if isinstance(size, (tuple, list)) and len(size) == 2 and \
+                all(isinstance(v, int) for v in size):
+            return int(size[0]), int(size[1])
+        return None  # nothing this hook can read
 
     def _check(self, runner, data_batch, split: str, pads: bool) -> None:
         size = self._size(runner)
         inputs: Sequence = (data_batch or {}).get('inputs') or []
         if size is None or not inputs:
             return
+        height, width = size
         shapes = [tuple(x.shape[-2:]) for x in inputs]
         bad = [(p, s) for p, s in zip(_paths(data_batch) or ['?'] * len(shapes), shapes)
-               if (max(s) > size if pads else s != (size, size))]
+               if (s[0] > height or s[1] > width if pads else s != size)]
         if not bad:
             return
         listed = ', '.join(f'{p} ({s[1]}x{s[0]})' for p, s in bad[:3])
         more = f' and {len(bad) - 3} more' if len(bad) > 3 else ''
         raise InputSizeError(
-            f'{split}_dataloader: {listed}{more} not of the model\'s input size {size}x{size} '
-            f'(model.backbone.img_size): add dict(type=\'Resize\', scale=({size}, {size}), '
-            f'keep_ratio=False) to {split}_dataloader.dataset.pipeline before PackSegInputs, '
-            'or set img_size (and model.data_preprocessor.size) to the images\' size')
+            f'{split}_dataloader: {listed}{more} not of the model\'s input size '
+            f'{width}x{height} (model.backbone.img_size): add dict(type=\'Resize\', '
+            f'scale=({width}, {height}), keep_ratio=False) to '
+            f'{split}_dataloader.dataset.pipeline before PackSegInputs, or set img_size '
+            '(and model.data_preprocessor.size) to the images\' size')
 
     def before_train_iter(self, runner, batch_idx: int, data_batch=None) -> None:
         self._check(runner, data_batch, 'train', pads=True)

@@ -30,7 +30,9 @@ TRAIN_CASES = {
     'optim_wrapper.optimizer.weight_decay=-1.0': ['weight decay', 'at least 0'],
     'default_hooks.checkpoint.interval=0': ['between checkpoints', "(or -1)"],
     'default_hooks.logger.interval=0': ['between log lines', 'logger.interval=20'],
-    'param_scheduler.0.start_factor=0.0': ['starting factor', 'above 0 and at most 1'],
+    'param_scheduler.0.warmup_start_factor=0.0': ['starting factor of the warm-up',
+                                                  'above 0 and at most 1'],
+    'param_scheduler.0.warmup_ratio=1.5': ["the warm-up's share of the run", 'at most 1'],
     'train_cfg.max_iters=True': ['expected an integer', 'got bool True',
                                  'train_cfg.max_iters=1500'],
     'train_cfg.max_iters=1e3': ['expected an integer', 'got float 1000.0'],
@@ -54,7 +56,7 @@ TRAIN_CASES = {
     'train_cfg.max_iters': ['not KEY=VALUE'],
     'model.data_preprocessor.size=[128,128': ['cannot be read', 'close every ( and ['],
     'train_cfg.max_iters=[1': ['expected an integer', "got str '[1'"],
-    'param_scheduler.1.begin=-3': ['first step of the scheduler', 'at least 0'],
+    'param_scheduler.0.begin=-3': ['first step of the scheduler', 'at least 0'],
 }
 
 

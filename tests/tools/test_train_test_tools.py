@@ -14,9 +14,6 @@ import torch
 
 from tests.helpers.tool_runs import DEMO, FAST_DATA, ROOT, run_process
 
-# a schedule short enough for a few iterations (the demo warms up for 50)
-SHORT_SCHEDULE = ['param_scheduler.0.end=1', 'param_scheduler.1.begin=1']
-
 
 def run(args, *, env=None, timeout=1800):
     proc = run_process(args, env=env, timeout=timeout)
@@ -59,8 +56,7 @@ def state(path):
 
 def test_resume_after_a_crash_reaches_the_uninterrupted_weights(tmp_path):
     common = ['train_cfg.max_iters=12', 'train_cfg.val_interval=1000',
-              'default_hooks.checkpoint.interval=6', 'default_hooks.visualization.draw=False',
-              *SHORT_SCHEDULE]
+              'default_hooks.checkpoint.interval=6', 'default_hooks.visualization.draw=False']
     train(tmp_path / 'full', *common)
     # the same run killed after iteration 6 (its checkpoint written), then resumed
     crashing = tmp_path / 'crashing_demo.py'
@@ -89,7 +85,7 @@ def test_two_process_training_and_testing_on_cpu(tmp_path):
     """torchrun with gloo: 2 processes train, the checkpoint loads in one process, and
     dist_test.sh gives tools/test.py's metrics on a set that 2 does not divide."""
     run(['bash', 'tools/dist_train.sh', DEMO, '2', '--work-dir', str(tmp_path / 'dist'),
-         '--cfg-options', *FAST_DATA, *SHORT_SCHEDULE, 'train_cfg.max_iters=4',
+         '--cfg-options', *FAST_DATA, 'train_cfg.max_iters=4',
          'train_cfg.val_interval=1000',
          'default_hooks.checkpoint.interval=4', 'default_hooks.visualization.draw=False'],
         env=dict(PORT=str(free_port()), OMP_NUM_THREADS='1'))

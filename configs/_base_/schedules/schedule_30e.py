@@ -18,8 +18,9 @@ optim_wrapper = dict(
                      'decode_head.no_mask_embed.': dict(decay_mult=0.0)}),
     clip_grad=None)
 param_scheduler = [
-    dict(type='CosineAnnealingLR', T_max=max_epochs, eta_min=1e-7, begin=0, end=max_epochs,
-         by_epoch=True, convert_to_iter_based=True),
+    # no end: the runner ends it at train_cfg.max_epochs, so a shortened run decays fully
+    dict(type='CosineAnnealingLR', eta_min=1e-7, begin=0, by_epoch=True,
+         convert_to_iter_based=True),
 ]
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=1)
 val_cfg = dict(type='ValLoop')
