@@ -39,6 +39,7 @@ import torch
 from torch import nn
 
 from .memory_tracker import AllocatorModel, MemoryTracker, storage_bytes
+from .meta_autocast import autocast_on_meta
 from .target_emulation import TARGETS, TargetEmulation
 
 GiB = 1024**3
@@ -555,42 +556,6 @@ def _quiet_mmengine() -> Iterator[None]:
         logger.setLevel(level)
 
 
-@contextmanager
-def encoder_precision_on_meta(model: nn.Module) -> Iterator[None]:
-    """Let encoders with a ``compute_dtype`` run under emulated autocast on meta.
-
-    ``SAMViT.precision`` turns autocast off on meta (it would be a no-op). Here each
-    module with ``compute_dtype`` and ``precision`` gets an instance-level ``precision``
-    that enters ``torch.autocast('cpu', dtype)`` (``enabled=False`` for float32) on meta,
-    which :class:`TargetEmulation` applies to meta tensors, and checkpointing restores for
-    its recomputation. Removed on exit; the class is untouched.
-
-    Args:
-        model (nn.Module): The model whose encoders are patched while inside.
-    """
-    patched = []
-    for module in model.modules():
-        dtype = getattr(module, 'compute_dtype', None)
-        original = getattr(type(module), 'precision', None)
-        if not isinstance(dtype, str) or original is None:
-            continue
-
-        def precision(device_type: str, _module=module, _original=original):
-            if device_type != 'meta':
-                return _original(_module, device_type)
-            if _module.compute_dtype == 'float32':
-                return torch.autocast('cpu', enabled=False)
-            return torch.autocast('cpu', dtype=getattr(torch, _module.compute_dtype))
-
-        module.precision = precision
-        patched.append(module)
-    try:
-        yield
-    finally:
-        for module in patched:
-            del module.precision
-
-
 def estimate_config_memory(cfg: Union[str, Any],
                            *,
                            batch_size: Optional[int] = None,
@@ -638,11 +603,12 @@ def estimate_config_memory(cfg: Union[str, Any],
     with DefaultScope.overwrite_default_scope('mmseg'), torch.device('meta'):
         model = MODELS.build(model_cfg)
     notes: List[str] = []
-    if getattr(model, 'noise_generator', None) == 'device':
+    noise = getattr(model, 'noise', None)
+    if getattr(noise, 'generator', None) == 'device':
         # torch.Generator(device='meta') does not exist; drawing on the CPU and copying
         # makes the same (B, 3, S, S) tensor on the device, less the per-image draws
-        model.noise_generator = 'cpu'
-        notes.append("noise_generator='device' estimated as 'cpu' (a meta tensor has no "
+        noise.generator = 'cpu'
+        notes.append("noise generator='device' estimated as 'cpu' (a meta tensor has no "
                      'random generator): the per-image noise draws on the device, '
                      f'{batch_size} x 3 x {size} x {size} float32, are not counted')
     optimizer = None
@@ -665,9 +631,9 @@ def estimate_config_memory(cfg: Union[str, Any],
         attn_impl=backbone.get('attn_impl', 'sdpa'),
         compute_dtype=backbone.get('compute_dtype', 'float32'),
         grad_checkpointing=backbone.get('grad_checkpointing', False),
-        noise_pass=model_cfg.get('noise_pass', 'batched'))
+        noise_mode=(model_cfg.get('noise') or {}).get('mode', 'batched'))
     say('running one step on meta')
-    with encoder_precision_on_meta(model):
+    with autocast_on_meta():
         estimate = estimate_step_memory(
             model, train_step if mode == 'train' else infer_step, mode=mode,
             optimizer=optimizer, inputs=(inputs, samples), target=target,

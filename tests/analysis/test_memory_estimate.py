@@ -274,7 +274,7 @@ def test_emulated_bfloat16_saves_less_than_float32():
 
 def test_config_compute_dtype_reaches_the_encoder_on_meta():
     with torch.device('meta'):
-        model = MODELS.build(tiny_dadf_cfg(noise_pass='jvp'))
+        model = MODELS.build(tiny_dadf_cfg(noise=dict(mode='jvp')))
     model.backbone.compute_dtype = 'bfloat16'
     dtypes = []
     model.backbone.blocks[0].mlp.lin1.register_forward_hook(
