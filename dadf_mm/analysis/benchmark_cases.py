@@ -19,7 +19,7 @@ from mmseg.structures import SegDataSample
 
 from ..models.utils.rga_fidelity import REFERENCE_BACKBONE_KEYS, REFERENCE_NOISE_KEYS
 from ..models.utils.sam_checkpoint import SAM_ARCHS
-from .memory_estimate import dadf_model_config
+from .memory_config import dadf_model_config
 
 #: the backbone's fast keys, in the order :func:`describe_fast` names them
 FAST_BACKBONE_KEYS = ('attn_impl', 'compute_dtype', 'grad_checkpointing', 'compile')

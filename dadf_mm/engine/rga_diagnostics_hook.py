@@ -35,7 +35,7 @@ from mmengine.runner import Runner
 from mmseg.registry import HOOKS
 from torch import nn
 
-from ..models.utils import rec_gradient_share
+from ..models.utils import adapter_gradient_share
 from ..models.utils.rga_fidelity import float64_twin, rga_signal_check
 
 
@@ -125,9 +125,7 @@ class RGADiagnosticsHook(Hook):
         """Forward hook of the segmentor: the gradient share from the step's losses."""
         if kwargs.get('mode') != 'loss' or not isinstance(losses, dict):
             return
-        adapters = getattr(model.backbone, 'adapters', None)
-        params = (adapters if adapters is not None else model.backbone).parameters()
-        share = rec_gradient_share(losses, params)
+        share = adapter_gradient_share(model, losses)
         if share is not None:
             self._train['rga_rec_grad_share'] = share
 
