@@ -115,3 +115,17 @@ def test_an_old_key_is_refused_in_one_line_naming_its_new_place(overrides, words
 def test_an_unknown_key_is_refused_by_name():
     with pytest.raises(TypeError, match="model has no key 'noise_level'"):
         MODELS.build(tiny_dadf_cfg(noise_level=1))
+
+
+def test_the_loss_modules_hold_no_state_so_earlier_checkpoints_load_unchanged():
+    """``loss_rec`` and ``loss_cls`` are modules now, but hold no parameters or buffers:
+    the state-dict keys are those of the parts (and the ``noise_step`` buffer) as before,
+    so a checkpoint saved before loads strictly."""
+    torch.manual_seed(0)
+    model = MODELS.build(tiny_dadf_cfg())
+    keys = set(model.state_dict())
+    assert 'noise_step' in keys
+    assert not [k for k in keys if '.loss_' in k or k.startswith('loss_')]
+    assert {'neck.enhancer.weight', 'neck.enhancer.bias'} <= keys
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    assert not model.load_state_dict(before, strict=True).missing_keys
