@@ -77,7 +77,7 @@ class SAMMaskDecoderHead(BaseDecodeHead):
                  align_corners: bool = False,
                  init_cfg: Optional[dict] = None, **old_keys) -> None:
         refuse_old_keys('model.decode_head', old_keys, dict(
-            loss_cls_weight="model.decode_head.loss_cls=dict(type='CrossEntropyLoss', "
+            loss_cls_weight="use model.decode_head.loss_cls=dict(type='CrossEntropyLoss', "
                             "use_sigmoid=True, loss_weight=...)"))
         super().__init__(in_channels, in_channels, num_classes=2, out_channels=1,
                          threshold=threshold, dropout_ratio=0.0, loss_decode=loss_decode,

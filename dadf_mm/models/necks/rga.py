@@ -34,9 +34,9 @@ S_NORMS = ('none', 'image')
 ENHANCERS = ('shared', 'separate')
 #: keys of RGANeck that moved into its ``loss_rec`` dict
 MOVED_KEYS = dict(
-    rec_on="model.neck.loss_rec=dict(type='ReconstructionLoss', samples=...)",
-    loss_weight="model.neck.loss_rec=dict(type='ReconstructionLoss', loss_weight=...)",
-    rec_units="model.neck.loss_rec=dict(type='ReconstructionLoss', units=...)")
+    rec_on="use model.neck.loss_rec=dict(type='ReconstructionLoss', samples=...)",
+    loss_weight="use model.neck.loss_rec=dict(type='ReconstructionLoss', loss_weight=...)",
+    rec_units="use model.neck.loss_rec=dict(type='ReconstructionLoss', units=...)")
 
 
 def _check(name: str, value: str, allowed: tuple) -> None:

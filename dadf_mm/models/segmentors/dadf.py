@@ -38,16 +38,16 @@ from ..utils.sample_labels import image_labels
 
 #: keys DADF took before its noise settings were grouped, and where they are now
 MOVED_KEYS = dict(
-    noise_std='model.noise=dict(std=...)',
-    noise_seed='model.noise=dict(seed=...)',
-    noise_pass="model.noise=dict(mode='batched' | 'separate' | 'jvp')",
-    noise_generator="model.noise=dict(generator='cpu' | 'device')",
-    rga_diagnostics_interval="custom_hooks=[dict(type='RGADiagnosticsHook', interval=...)]",
-    rga_check_interval="custom_hooks=[dict(type='RGADiagnosticsHook', "
+    noise_std='use model.noise=dict(std=...)',
+    noise_seed='use model.noise=dict(seed=...)',
+    noise_pass="use model.noise=dict(mode='batched' | 'separate' | 'jvp')",
+    noise_generator="use model.noise=dict(generator='cpu' | 'device')",
+    rga_diagnostics_interval="use custom_hooks=[dict(type='RGADiagnosticsHook', interval=...)]",
+    rga_check_interval="use custom_hooks=[dict(type='RGADiagnosticsHook', "
                        "signal_check_interval=...)]",
-    check_rga_precision="nothing: a low-precision encoder with two views is always refused; "
+    check_rga_precision="removed: a low-precision encoder with two views is always refused; "
                         "set model.noise=dict(mode='jvp') or backbone.compute_dtype='float32'",
-    pretrained='model.sam_checkpoint=...')
+    pretrained='use model.sam_checkpoint=...')
 
 
 def float32_region(device_type: str) -> torch.autocast:

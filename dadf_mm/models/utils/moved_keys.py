@@ -9,7 +9,8 @@ def refuse_old_keys(owner: str, given: Mapping, moved: Mapping[str, str]) -> Non
     Args:
         owner (str): the config path of the constructor (``'model'``, ``'model.neck'``).
         given (Mapping): the keys the constructor was given and does not take.
-        moved (Mapping[str, str]): old key -> where it is now (``"model.noise=dict(std=...)"``).
+        moved (Mapping[str, str]): old key -> what to write instead
+            (``"use model.noise=dict(std=...)"``).
 
     Raises:
         ValueError: a moved key (the first of ``given``).
@@ -17,5 +18,5 @@ def refuse_old_keys(owner: str, given: Mapping, moved: Mapping[str, str]) -> Non
     """
     for key in given:
         if key in moved:
-            raise ValueError(f'{owner}.{key} is no longer a key of {owner}: use {moved[key]}')
+            raise ValueError(f'{owner}.{key} is no longer a key of {owner}: {moved[key]}')
         raise TypeError(f'{owner} has no key {key!r}')
