@@ -16,12 +16,17 @@ env_cfg = dict(cudnn_benchmark=False)
 # the paper schedules count epochs; losses below 0.01 (RGA's loss_rec is about 1e-5) are
 # written with 4 significant digits (1.234e-05), not rounded to 0.0000
 log_processor = dict(type='SignificantLogProcessor', by_epoch=True)
-# RGA's diagnostics averaged over every validation and test run, logged with the metrics;
+# RGA's diagnostics: every 50 training iterations how much RGA can steer (spread and
+# entropy of alpha, S over |F|; read from the step itself, no extra pass), and averaged over
+# every validation and test run, logged with the metrics; grad_share=True adds the share
+# of L_rec in the adapters' gradient (two extra backward passes), signal_check_interval=N
+# the float64 check of S every N iterations (docs/performance.md);
 # training stops at the first step whose loss (or trained weights) is NaN or Inf, before
 # that step is saved, so last_checkpoint keeps naming the last finite checkpoint; the
 # constant disc of the training masks (a localisation baseline) is fitted before training,
 # scored beside every validation's masks and saved in every checkpoint's meta; images of a
 # size SAM's encoder cannot take stop with one line naming them and the Resize that fixes
 # it (other backbones are not checked)
-custom_hooks = [dict(type='RGADiagnosticsHook'), dict(type='NonFiniteLossHook'),
+custom_hooks = [dict(type='RGADiagnosticsHook', interval=50, grad_share=False,
+                     signal_check_interval=0), dict(type='NonFiniteLossHook'),
                 dict(type='ConstantDiscHook'), dict(type='InputSizeCheckHook')]

@@ -7,15 +7,15 @@ from .benchmark_cases import (
     make_batch,
     reference_config,
 )
-from .memory_estimate import (
+from .memory_config import estimate_config_memory
+from .memory_estimate import estimate_step_memory
+from .memory_fit import memory_fit_problem
+from .memory_report import (
     CUDA_BLOCK_ROUND,
     CUDA_CONTEXT_BYTES,
     CUDA_SEGMENT_ROUND,
     MemoryEstimate,
-    estimate_config_memory,
-    estimate_step_memory,
 )
-from .memory_fit import memory_fit_problem
 from .memory_tracker import AllocatorModel, MemoryTracker
 from .profiler_memory import profiled_cpu_peak
 from .step_timing import PeakMemory, count_flops_per_image, measure

@@ -1,7 +1,7 @@
 """What the benchmark tools and the fast-path tests measure: a DADF config's model and its
 reference twin, random weights that exercise every part, a batch, and the steps to time.
 
-* fast: the config's model as it is (its fast keys: ``noise_pass``, ``attn_impl``,
+* fast: the config's model as it is (its fast keys: ``noise.mode``, ``attn_impl``,
   ``compute_dtype``, ``grad_checkpointing``, ``compile``);
 * reference: the same model with every fast key off: SAM's explicit attention
   (``segment_anything``'s formulation), float32, the clean and the noisy view as two
@@ -17,9 +17,9 @@ from mmengine.structures import PixelData
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
-from ..models.utils.rga_fidelity import REFERENCE_BACKBONE_KEYS, REFERENCE_MODEL_KEYS
+from ..models.utils.rga_fidelity import REFERENCE_BACKBONE_KEYS, REFERENCE_NOISE_KEYS
 from ..models.utils.sam_checkpoint import SAM_ARCHS
-from .memory_estimate import dadf_model_config
+from .memory_config import dadf_model_config
 
 #: the backbone's fast keys, in the order :func:`describe_fast` names them
 FAST_BACKBONE_KEYS = ('attn_impl', 'compute_dtype', 'grad_checkpointing', 'compile')
@@ -71,7 +71,7 @@ def reference_config(model: dict) -> dict:
         dict: A deep copy with the reference model and backbone keys set.
     """
     ref = copy.deepcopy(model)
-    ref.update(REFERENCE_MODEL_KEYS)
+    ref['noise'] = dict(ref.get('noise') or {}, **REFERENCE_NOISE_KEYS)
     ref['backbone'].update(REFERENCE_BACKBONE_KEYS)
     return ref
 
@@ -272,7 +272,7 @@ def arch_label(model_cfg: dict) -> str:
 
 
 def describe_fast(model_cfg: dict) -> str:
-    """The model config's fast keys as ``'noise_pass=..., attn_impl=..., ...'``.
+    """The model config's fast keys as ``'noise.mode=..., attn_impl=..., ...'``.
 
     Args:
         model_cfg (dict): A DADF model config.
@@ -281,6 +281,6 @@ def describe_fast(model_cfg: dict) -> str:
         str: The keys with their values (defaults where the config leaves them out).
     """
     backbone = model_cfg['backbone']
-    keys = [f"noise_pass={model_cfg.get('noise_pass', 'batched')}"]
+    keys = [f"noise.mode={(model_cfg.get('noise') or {}).get('mode', 'batched')}"]
     keys += [f'{k}={backbone.get(k, FAST_BACKBONE_DEFAULTS[k])}' for k in FAST_BACKBONE_KEYS]
     return ', '.join(keys)

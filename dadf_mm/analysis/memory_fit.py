@@ -2,7 +2,7 @@
 
 ``tools/train.py`` calls :func:`memory_fit_problem` on a GPU machine with the device's
 memory: the step is estimated on the meta device (seconds, no allocation,
-:func:`~.memory_estimate.estimate_config_memory`), and a run whose estimate exceeds the
+:func:`~.memory_config.estimate_config_memory`), and a run whose estimate exceeds the
 device stops with one message that names the keys to change, in the order a user should
 try them: the exact memory savers first (per-block recomputation, SAM's relative-position
 bias folded into fused attention; neither changes what is computed), then a smaller batch.
@@ -10,7 +10,8 @@ bias folded into fused attention; neither changes what is computed), then a smal
 import copy
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from .memory_estimate import MemoryEstimate, estimate_config_memory
+from .memory_config import estimate_config_memory
+from .memory_report import MemoryEstimate
 
 GiB = 1024 ** 3
 EXACT_SAVERS: Tuple[Tuple[str, Any], ...] = (

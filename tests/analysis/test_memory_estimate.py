@@ -37,13 +37,9 @@ from dadf_mm.analysis import (
     estimate_step_memory,
     profiled_cpu_peak,
 )
-from dadf_mm.analysis.memory_estimate import (
-    GiB,
-    build_optimizer,
-    dadf_model_config,
-    encoder_precision_on_meta,
-    meta_batch,
-)
+from dadf_mm.analysis.memory_config import build_optimizer, dadf_model_config, meta_batch
+from dadf_mm.analysis.memory_report import GiB
+from dadf_mm.analysis.meta_autocast import autocast_on_meta
 from tests.helpers.model_cases import tiny_dadf_cfg
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -274,16 +270,18 @@ def test_emulated_bfloat16_saves_less_than_float32():
 
 def test_config_compute_dtype_reaches_the_encoder_on_meta():
     with torch.device('meta'):
-        model = MODELS.build(tiny_dadf_cfg(noise_pass='jvp'))
+        model = MODELS.build(tiny_dadf_cfg(noise=dict(mode='jvp')))
     model.backbone.compute_dtype = 'bfloat16'
     dtypes = []
     model.backbone.blocks[0].mlp.lin1.register_forward_hook(
         lambda module, args, out: dtypes.append(out.dtype))
     x = torch.zeros(1, 3, 128, 128, device='meta')
-    with encoder_precision_on_meta(model), TargetEmulation(target='cuda'):
+    with autocast_on_meta(), TargetEmulation(target='cuda'):
         out = model.backbone(x)[0]
     assert dtypes == [torch.bfloat16] and out.dtype == torch.float32
-    assert 'precision' not in vars(model.backbone)  # the instance is restored
+    assert torch.autocast is torch.amp.autocast_mode.autocast  # restored on exit
+    with pytest.raises(RuntimeError):  # what the context makes work
+        model.backbone(x)
 
 
 # the tool ------------------------------------------------------------------------------
@@ -322,7 +320,7 @@ def test_the_estimate_adds_the_largest_attention_workspace_and_cublas(monkeypatc
     """The training estimate adds the largest backward workspace over the fused-attention
     calls the step makes (each recorded here, its workspace computed by hand) and 64 MiB
     for cuBLAS; inference adds only cuBLAS, a CPU target nothing."""
-    from dadf_mm.analysis.memory_estimate import CUBLAS_WORKSPACE_BYTES
+    from dadf_mm.analysis.memory_report import CUBLAS_WORKSPACE_BYTES
     from dadf_mm.analysis.target_emulation import TargetEmulation
     calls = []
     original = TargetEmulation.attention
@@ -355,3 +353,22 @@ def test_the_estimate_adds_the_largest_attention_workspace_and_cublas(monkeypatc
     assert infer.kernel_workspace == CUBLAS_WORKSPACE_BYTES
     assert estimate_config_memory(cfg, batch_size=1, mode='train',
                                   target='cpu').kernel_workspace == 0
+
+
+# RGA's diagnostics -----------------------------------------------------------------------
+def test_the_paper_configs_estimate_no_diagnostic_backward_passes():
+    """``DADF.loss`` computes losses only; the gradient share of ``RGADiagnosticsHook``
+    (two extra backward passes on the first step, whose memory the allocator keeps) is
+    counted only where a config switches it on, and the paper configs do not."""
+    from dadf_mm.analysis.memory_config import config_grad_share
+    assert not config_grad_share(Config.fromfile(str(VIT_H)))
+    cfg = tiny_config(grad_checkpointing=True)
+    cfg.custom_hooks = [dict(type='RGADiagnosticsHook', interval=50, grad_share=True)]
+    assert config_grad_share(cfg)
+    with_share = estimate_config_memory(cfg, batch_size=8, target='cuda')
+    without = estimate_config_memory(tiny_config(grad_checkpointing=True), batch_size=8,
+                                     target='cuda')
+    assert with_share.description['rga_grad_share'] and not without.description[
+        'rga_grad_share']
+    assert with_share.peak > without.peak  # measured: 89.6 against 83.5 MiB
+    assert any('grad_share' in note for note in with_share.notes)

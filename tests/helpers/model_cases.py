@@ -57,3 +57,32 @@ def batch(n=2, labels=(0, 1)):
             metainfo=dict(gt_label=label, img_path=f'img_{i}.png', ori_shape=shape,
                           img_shape=shape, pad_shape=shape, padding_size=[0, 0, 0, 0])))
     return inputs, samples
+
+
+def hooked_train_steps(model, wrapper, hook, *, iters, start=0, inputs=None, samples=None):
+    """``iters`` training steps of ``model`` as mmengine's loop runs them (the segmentor
+    called with ``mode='loss'``), with ``hook``'s ``before_train_iter`` and
+    ``after_train_iter`` around each, iterations counted from ``start``.
+
+    Returns:
+        tuple[list[float], list[dict]]: each step's total loss, and the ``train/*``
+        scalars the hook put into the message hub at that step (prefix removed).
+    """
+    from types import SimpleNamespace
+
+    from mmengine.logging import MessageHub
+    if inputs is None:
+        inputs, samples = batch()
+    hub = MessageHub(name=f'hooked_train_steps_{id(hook)}')
+    losses, logged = [], []
+    for i in range(start, start + iters):
+        runner = SimpleNamespace(model=model, iter=i, message_hub=hub)
+        before = {k: len(v.data[0]) for k, v in hub.log_scalars.items()}
+        hook.before_train_iter(runner, i)
+        loss, _ = model.parse_losses(model.train()(inputs, samples, mode='loss'))
+        wrapper.update_params(loss)
+        hook.after_train_iter(runner, i)
+        losses.append(float(loss))
+        logged.append({k[len('train/'):]: v.current() for k, v in hub.log_scalars.items()
+                       if len(v.data[0]) != before.get(k, 0)})
+    return losses, logged

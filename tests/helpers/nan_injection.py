@@ -1,4 +1,4 @@
-"""A training run whose loss turns NaN at a chosen iteration (``model.noise_std = nan``
+"""A training run whose loss turns NaN at a chosen iteration (``model.noise.std = nan``
 from then on), for the tests of the stop at a non-finite loss; loaded into tools/train.py
 through ``custom_imports``. Just before, it records the md5 of every file in the work dir
 in ``files_before_nan.json`` there, so a test can compare the files after the stop."""
@@ -27,7 +27,7 @@ def file_digests(folder: str) -> dict:
 
 @HOOKS.register_module()
 class NaNNoiseFromIter(Hook):
-    """Sets ``model.noise_std`` to NaN before iteration ``iteration`` (1-based)."""
+    """Sets ``model.noise.std`` to NaN before iteration ``iteration`` (1-based)."""
     priority = 'VERY_HIGH'
 
     def __init__(self, iteration: int) -> None:
@@ -39,4 +39,4 @@ class NaNNoiseFromIter(Hook):
         with open(osp.join(runner.work_dir, RECORD), 'w') as f:
             json.dump(file_digests(runner.work_dir), f)
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-        model.noise_std = float('nan')
+        model.noise.std = float('nan')

@@ -108,8 +108,9 @@ def test_without_classification_branch_scores_come_from_the_mask(tiny_sam_checkp
 
 def test_paper_loss_weights(tiny_sam_checkpoint):
     model = build(tiny_sam_checkpoint)
-    assert model.neck.loss_weight == 0.1 and model.decode_head.loss_cls_weight == 0.1
-    assert model.noise_std == 1e-3
+    assert model.neck.loss_rec.loss_weight == 0.1
+    assert model.decode_head.loss_cls.loss_weight == 0.1
+    assert model.noise.std == 1e-3
 
 
 def test_mmseg_inference_api(tiny_sam_checkpoint, tmp_path):

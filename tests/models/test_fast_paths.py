@@ -129,10 +129,10 @@ def test_float32_encoder_stays_float32_inside_an_outer_autocast(tiny_sam_checkpo
 
 
 def test_low_precision_views_are_refused():
-    with pytest.raises(ValueError, match="noise_pass='jvp'"):
+    with pytest.raises(ValueError, match="noise=dict\\(mode='jvp'\\)"):
         MODELS.build(tiny_dadf_cfg(backbone=tiny_backbone_cfg(compute_dtype='bfloat16')))
     MODELS.build(tiny_dadf_cfg(backbone=tiny_backbone_cfg(compute_dtype='bfloat16'),
-                               noise_pass='jvp'))
+                               noise=dict(mode='jvp')))
     MODELS.build(tiny_dadf_cfg(backbone=tiny_backbone_cfg(compute_dtype='bfloat16'),
                                neck=None))  # without RGA there is no difference to lose
 
@@ -142,7 +142,7 @@ def test_separate_passes_equal_one_batched_pass(tiny_sam_checkpoint):
     inputs, samples = batch()
     results = {}
     for noise_pass in ('batched', 'separate'):
-        model = build_dadf(tiny_sam_checkpoint, noise_pass=noise_pass).eval()
+        model = build_dadf(tiny_sam_checkpoint, noise=dict(mode=noise_pass)).eval()
         total_loss(model, inputs, samples).backward()
         with torch.no_grad():
             preds = model.predict(inputs, samples)
@@ -159,7 +159,7 @@ def test_jvp_pass_equals_the_views_in_float32(tiny_sam_checkpoint):
     inputs, samples = batch()
     models, grads, losses = {}, {}, {}
     for noise_pass in ('batched', 'jvp'):
-        model = build_dadf(tiny_sam_checkpoint, noise_pass=noise_pass).eval()
+        model = build_dadf(tiny_sam_checkpoint, noise=dict(mode=noise_pass)).eval()
         loss = total_loss(model, inputs, samples)
         loss.backward()
         models[noise_pass], grads[noise_pass], losses[noise_pass] = model, \
@@ -177,7 +177,7 @@ def test_jvp_training_with_checkpointing_gives_the_same_gradients(tiny_sam_check
     inputs, samples = batch()
     grads = []
     for ckpt in (False, True):
-        model = build_dadf(tiny_sam_checkpoint, noise_pass='jvp',
+        model = build_dadf(tiny_sam_checkpoint, noise=dict(mode='jvp'),
                            backbone=dict(grad_checkpointing=ckpt)).train()
         total_loss(model, inputs, samples).backward()
         grads.append(trainable_grads(model))
@@ -191,21 +191,21 @@ def test_rga_signal_of_the_fast_config(tiny_sam_checkpoint, dtype, adapter_std):
     (identity adapters). Two bfloat16 views do not: their S is rounding noise."""
     inputs, samples = batch()
     metas = [s.metainfo for s in samples]
-    reference = build_dadf(tiny_sam_checkpoint, noise_pass='separate',
+    reference = build_dadf(tiny_sam_checkpoint, noise=dict(mode='separate'),
                            backbone=dict(attn_impl='reference'), adapter_std=adapter_std)
-    fast = build_dadf(tiny_sam_checkpoint, noise_pass='jvp',
+    fast = build_dadf(tiny_sam_checkpoint, noise=dict(mode='jvp'),
                       backbone=dict(attn_impl='sdpa_folded', compute_dtype=dtype))
     fast.load_state_dict(reference.state_dict())
     assert rga_signal_fidelity(fast, reference, inputs, metas)['s_corr'] >= 0.99
-    naive = build_dadf(tiny_sam_checkpoint, noise_pass='batched', check_rga_precision=False,
-                       backbone=dict(compute_dtype='bfloat16'))
+    naive = build_dadf(tiny_sam_checkpoint, noise=dict(mode='batched'))
+    naive.backbone.compute_dtype = 'bfloat16'  # past the refusal, to measure what it prevents
     naive.load_state_dict(reference.state_dict())
     assert rga_signal_fidelity(naive, reference, inputs, metas)['s_corr'] < 0.5
 
 
-FAST_KEYS = dict(noise_pass='jvp')
+FAST_KEYS = dict(noise=dict(mode='jvp'))
 FAST_BACKBONE = dict(attn_impl='sdpa_folded', grad_checkpointing=True)
-REFERENCE_KEYS = dict(noise_pass='separate')
+REFERENCE_KEYS = dict(noise=dict(mode='separate'))
 REFERENCE_BACKBONE = dict(attn_impl='reference')
 # unit roundoffs: the relative rounding error of one operation
 UNIT_ROUNDOFF = {torch.float32: 2.0 ** -24, torch.float16: 2.0 ** -11}
@@ -283,15 +283,25 @@ def test_pearson_against_numpy_reference():
 
 
 def test_training_logs_the_rga_signal_check(tiny_sam_checkpoint):
-    """``rga_check_interval`` adds ``rga_s_corr`` (not a loss) every N steps; it equals the
-    correlation computed against the model's float64 twin; the model is left as it was."""
+    """``RGADiagnosticsHook(signal_check_interval=2)`` logs ``rga_s_corr`` every 2 training
+    iterations; it equals the correlation against a fresh float64 twin of the trained
+    model (the hook's twin, made once, receives the weights of each check); the model is
+    left as it was."""
+    from mmengine.optim import build_optim_wrapper
+
+    from dadf_mm.engine import RGADiagnosticsHook
+    from tests.helpers.model_cases import hooked_train_steps
     inputs, samples = batch()
-    model = build_dadf(tiny_sam_checkpoint, noise_pass='jvp', rga_check_interval=2,
+    model = build_dadf(tiny_sam_checkpoint, noise=dict(mode='jvp'),
                        backbone=dict(compute_dtype='bfloat16')).train()
-    seen = [model.loss(inputs, samples).get('rga_s_corr') for _ in range(3)]
+    wrapper = build_optim_wrapper(model, dict(optimizer=dict(type='AdamW', lr=1e-3)))
+    hook = RGADiagnosticsHook(interval=0, signal_check_interval=2)
+    _, logged = hooked_train_steps(model, wrapper, hook, iters=3, inputs=inputs,
+                                   samples=samples)
+    seen = [step.get('rga_s_corr') for step in logged]
     assert seen[0] is not None and seen[1] is None and seen[2] is not None
     assert model.training and model.backbone.compute_dtype == 'bfloat16'
-    assert model.noise_pass == 'jvp' and next(model.parameters()).dtype == torch.float32
+    assert model.noise.mode == 'jvp' and next(model.parameters()).dtype == torch.float32
     metas = [dict(img_path=f'rga_signal_check_{i}') for i in range(2)]
     expected = rga_signal_fidelity(model, float64_twin(model), inputs, metas)['s_corr']
     assert float(seen[2]) == pytest.approx(expected, abs=1e-6)
@@ -304,7 +314,7 @@ def test_rga_signal_check_sees_a_fault_of_float32_itself(tiny_sam_checkpoint, mo
     bfloat16) degrades S; a reference computed by the same float32 model would obey the
     same fault and agree with it, the float64 twin does not."""
     inputs, _ = batch()
-    model = build_dadf(tiny_sam_checkpoint, noise_pass='batched').eval()
+    model = build_dadf(tiny_sam_checkpoint, noise=dict(mode='batched')).eval()
     assert model.rga_signal_check(inputs) > 0.999
     linear = torch.nn.functional.linear
 

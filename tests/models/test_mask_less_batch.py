@@ -18,7 +18,8 @@ IGNORE = 255
 
 def build(checkpoint, rec_on='real'):
     torch.manual_seed(0)
-    model = MODELS.build(tiny_dadf_cfg(checkpoint, neck=dict(type='RGANeck', rec_on=rec_on)))
+    neck = dict(type='RGANeck', loss_rec=dict(samples=rec_on))
+    model = MODELS.build(tiny_dadf_cfg(checkpoint, neck=neck))
     model.init_weights()
     return activate(model).train()
 

@@ -52,7 +52,7 @@ def record_precisions(model):
 def test_float32_encoder_runs_without_tf32_and_restores_it(tiny_sam_checkpoint, tf32_on,
                                                            noise_pass, checkpointing):
     model = build(tiny_sam_checkpoint, backbone=dict(grad_checkpointing=checkpointing),
-                  noise_pass=noise_pass).train()
+                  noise=dict(mode=noise_pass)).train()
     seen = record_precisions(model)
     inputs, samples = batch()
     losses = model.loss(inputs, samples)
@@ -68,7 +68,7 @@ def test_float32_encoder_runs_without_tf32_and_restores_it(tiny_sam_checkpoint, 
 
 def test_reduced_precision_encoder_keeps_the_users_switches(tiny_sam_checkpoint, tf32_on):
     model = build(tiny_sam_checkpoint, backbone=dict(compute_dtype='bfloat16'),
-                  noise_pass='jvp').train()
+                  noise=dict(mode='jvp')).train()
     seen = record_precisions(model)
     inputs, samples = batch()
     sum(v for k, v in model.loss(inputs, samples).items() if k.startswith('loss')).backward()
@@ -94,7 +94,7 @@ def batch_norms(model):
 def test_batch_norm_statistics_advance_once_per_step(tiny_sam_checkpoint, noise_pass,
                                                      checkpointing):
     model = build(tiny_sam_checkpoint, backbone=dict(grad_checkpointing=checkpointing),
-                  noise_pass=noise_pass).train()
+                  noise=dict(mode=noise_pass)).train()
     inputs, samples = batch()
     norms = batch_norms(model)
     assert norms
@@ -199,14 +199,24 @@ def test_diagnostics_with_checkpointing_leave_the_step_unchanged(tiny_sam_checkp
     """The diagnostics' gradient share backpropagates twice more through the kept graph,
     so checkpointed blocks are recomputed three times in one step: the gradients and the
     BatchNorm statistics are those of the step without diagnostics."""
+    from types import SimpleNamespace
+
+    from mmengine.logging import MessageHub
+
+    from dadf_mm.engine import RGADiagnosticsHook
     results = []
-    for interval in (0, 1):
+    for grad_share in (False, True):
         model = build(tiny_sam_checkpoint, backbone=dict(grad_checkpointing=True),
-                      noise_pass=noise_pass, rga_diagnostics_interval=interval).train()
+                      noise=dict(mode=noise_pass)).train()
+        hook = RGADiagnosticsHook(interval=1 if grad_share else 0, grad_share=grad_share)
+        hub = MessageHub(name=f'diagnostics_checkpointing_{noise_pass}_{grad_share}')
+        runner = SimpleNamespace(model=model, iter=0, message_hub=hub)
         inputs, samples = batch()
-        losses = model.loss(inputs, samples)
-        assert ('rga_rec_grad_share' in losses) == bool(interval)
+        hook.before_train_iter(runner, 0)
+        losses = model(inputs, samples, mode='loss')
         sum(v for k, v in losses.items() if k.startswith('loss')).backward()
+        hook.after_train_iter(runner, 0)
+        assert ('train/rga_rec_grad_share' in hub.log_scalars) == grad_share
         grads = {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}
         stats = [(bn.running_mean.clone(), int(bn.num_batches_tracked))
                  for bn in batch_norms(model)]

@@ -37,10 +37,10 @@ from tests.helpers.sam_reference import (
 
 RECORD = osp.join(osp.dirname(__file__), 'data', 'dadf_outputs_seed0.npz')
 CASES = {
-    'batched': dict(noise_pass='batched'),
-    'separate': dict(noise_pass='separate'),
-    'jvp': dict(noise_pass='jvp'),
-    'batched_sf': dict(noise_pass='batched', neck=dict(type='RGANeck', s_norm='image')),
+    'batched': dict(noise=dict(mode='batched')),
+    'separate': dict(noise=dict(mode='separate')),
+    'jvp': dict(noise=dict(mode='jvp')),
+    'batched_sf': dict(noise=dict(mode='batched'), neck=dict(type='RGANeck', s_norm='image')),
     'no_rga': dict(neck=None),
 }
 
@@ -115,16 +115,16 @@ def test_encode_gives_the_difference_of_the_two_views_bit_for_bit(noise_pass,
     """``encode`` and a prediction equal the two views computed by hand from the model's
     own modules, bit for bit: clean and noisy view through the encoder, the difference,
     RGA, the decoder."""
-    model = build_case(tiny_sam_checkpoint, noise_pass=noise_pass).eval()
+    model = build_case(tiny_sam_checkpoint, noise=dict(mode=noise_pass)).eval()
     inputs, samples = batch()
     metas = [s.metainfo for s in samples]
     with torch.no_grad():
-        noisy = inputs + model.noise_std * model.unit_noise(inputs, metas)
+        noisy = inputs + model.noise.std * model.unit_noise(inputs, metas)
         if noise_pass == 'batched':
             feat, feat_noisy = model.backbone(torch.cat([inputs, noisy]))[-1].chunk(2)
         else:
             feat, feat_noisy = model.backbone(inputs)[-1], model.backbone(noisy)[-1]
-        _, cls_logits = model.decode_head([model.neck(feat, diff=feat_noisy - feat)])
+        _, cls_logits = model.decode_head([model.neck(feat, feat_noisy - feat)])
         got_feat, got_diff = model.encode(inputs, metas)
         preds = model.predict(inputs, [SegDataSample(metainfo=m) for m in metas])
     assert torch.equal(got_feat, feat) and torch.equal(got_diff, feat_noisy - feat)

@@ -16,7 +16,7 @@ def features():
 
 def test_identity_at_zero_init():
     feat, noisy = features()
-    assert torch.equal(RGANeck(channels=8)(feat, noisy), feat)
+    assert torch.equal(RGANeck(channels=8)(feat, noisy - feat), feat)
 
 
 def test_eq6_with_a_known_enhancer():
@@ -25,7 +25,7 @@ def test_eq6_with_a_known_enhancer():
     with torch.no_grad():
         neck.enhancer.weight.copy_(2 * torch.eye(8).view(8, 8, 1, 1))
         neck.enhancer.bias.zero_()
-    out = neck(feat, noisy)
+    out = neck(feat, noisy - feat)
     s = (noisy - feat).abs()
     alpha = torch.softmax((2 * s).flatten(2), -1).view_as(s) * 16
     torch.testing.assert_close(out, alpha * (2 * feat) + feat)
@@ -43,15 +43,16 @@ def test_other_attention_activations(act):
         torch.testing.assert_close(attn, logits.sigmoid())
 
 
-@pytest.mark.parametrize('rec_on,expected', [
+@pytest.mark.parametrize('samples,expected', [
     ('real', (0.1 + 0.4) / 2),  # samples 0 and 2 are real
     ('fake', 0.2),
     ('all', (0.1 + 0.2 + 0.4) / 3),
 ])
-def test_rec_loss_modes(rec_on, expected):
+def test_rec_loss_modes(samples, expected):
     feat, noisy = features()
     labels = torch.tensor([0, 1, 0])
-    loss = RGANeck(channels=8, rec_on=rec_on, loss_weight=0.1).loss(feat, noisy, labels)
+    neck = RGANeck(channels=8, loss_rec=dict(samples=samples, loss_weight=0.1))
+    loss = neck.loss(feat, noisy - feat, labels)
     torch.testing.assert_close(loss['loss_rec'], torch.tensor(0.1 * expected))
 
 
@@ -59,14 +60,14 @@ def test_rec_loss_gives_fake_samples_no_gradient_by_default():
     feat, noisy = features()
     feat.requires_grad_(True)
     noisy.requires_grad_(True)
-    RGANeck(channels=8).loss(feat, noisy, torch.tensor([0, 1, 0]))['loss_rec'].backward()
+    RGANeck(channels=8).loss(feat, noisy - feat, torch.tensor([0, 1, 0]))['loss_rec'].backward()
     assert feat.grad[1].abs().sum() == 0 and noisy.grad[1].abs().sum() == 0
     assert feat.grad[0].abs().sum() > 0 and noisy.grad[2].abs().sum() > 0
 
 
 def test_rec_loss_of_a_batch_without_selected_samples_is_zero():
     feat, noisy = features()
-    loss = RGANeck(channels=8).loss(feat, noisy, torch.tensor([1, 1, 1]))['loss_rec']
+    loss = RGANeck(channels=8).loss(feat, noisy - feat, torch.tensor([1, 1, 1]))['loss_rec']
     assert loss.item() == 0.0
 
 
@@ -77,8 +78,7 @@ def encoder_views(checkpoint, noise_std, noise_pass='batched'):
 
     from tests.helpers.model_cases import batch, tiny_dadf_cfg
     torch.manual_seed(0)
-    model = MODELS.build(tiny_dadf_cfg(checkpoint, noise_std=noise_std,
-                                       noise_pass=noise_pass))
+    model = MODELS.build(tiny_dadf_cfg(checkpoint, noise=dict(std=noise_std, mode=noise_pass)))
     model.init_weights()
     inputs, samples = batch()
     with torch.no_grad():
@@ -115,8 +115,8 @@ def test_paper_attention_is_uniform_to_order_sigma_and_scale_free_is_not(tiny_sa
     scale_free = random_enhancers(RGANeck(channels=256, s_norm='image'))
     spread_free = float((scale_free.attention_map(diff) - 1).abs().max())
     assert spread_free >= 1.0 and spread_free > 100 * spread  # O(1) against O(sigma)
-    stats = scale_free.diagnostics(feat, diff=diff)
-    assert stats['rga_alpha_entropy'] < paper.diagnostics(feat, diff=diff)['rga_alpha_entropy']
+    stats = scale_free.diagnostics(feat, diff)
+    assert stats['rga_alpha_entropy'] < paper.diagnostics(feat, diff)['rga_alpha_entropy']
 
 
 @pytest.mark.parametrize('noise_pass,tolerance', [('batched', 5e-2), ('jvp', 1e-3)])
@@ -138,12 +138,13 @@ def test_scale_free_signal_does_not_depend_on_sigma(tiny_sam_checkpoint, noise_p
 def test_rec_loss_in_units_of_sigma():
     feat, noisy = features()
     labels = torch.tensor([0, 1, 0])
-    raw = RGANeck(channels=8).loss(feat, noisy, labels)['loss_rec']
-    scaled = RGANeck(channels=8, rec_units='sigma').loss(feat, noisy, labels,
-                                                        noise_std=1e-3)['loss_rec']
+    diff = noisy - feat
+    raw = RGANeck(channels=8).loss(feat, diff, labels)['loss_rec']
+    sigma = RGANeck(channels=8, loss_rec=dict(units='sigma'))
+    scaled = sigma.loss(feat, diff, labels, noise_std=1e-3)['loss_rec']
     torch.testing.assert_close(scaled, raw / 1e-3)
     with pytest.raises(ValueError, match='noise_std'):
-        RGANeck(channels=8, rec_units='sigma').loss(feat, noisy, labels)
+        sigma.loss(feat, diff, labels)
 
 
 def test_separate_enhancer_reads_s():
@@ -154,7 +155,7 @@ def test_separate_enhancer_reads_s():
         neck.s_enhancer.weight.copy_(3 * torch.eye(8).view(8, 8, 1, 1))
     s = (noisy - feat).abs()
     alpha = torch.softmax((3 * s).flatten(2), -1).view_as(s) * 16
-    torch.testing.assert_close(neck(feat, noisy), alpha * feat + feat)
+    torch.testing.assert_close(neck(feat, noisy - feat), alpha * feat + feat)
 
 
 def test_paper_formulation_is_unchanged_bit_for_bit():
@@ -164,37 +165,33 @@ def test_paper_formulation_is_unchanged_bit_for_bit():
     phi = neck.enhancer
     s = (noisy - feat).abs()
     expected = (phi(s).flatten(2).softmax(-1).view_as(s) * 16) * phi(feat) + feat
-    assert torch.equal(neck(feat, noisy), expected)
-    assert torch.equal(neck(feat, diff=noisy - feat), expected)
+    assert torch.equal(neck(feat, noisy - feat), expected)
     labels = torch.tensor([0, 1, 0])
     rec = (s.flatten(1).mean(1) * torch.tensor([1.0, 0.0, 1.0])).sum() / 2
-    assert torch.equal(neck.loss(feat, noisy, labels)['loss_rec'], 0.1 * rec)
+    assert torch.equal(neck.loss(feat, noisy - feat, labels)['loss_rec'], 0.1 * rec)
 
 
 @pytest.mark.parametrize('rga', [
     dict(), dict(s_norm='image'), dict(s_norm='image', enhancer='separate'),
-    dict(s_norm='image', rec_units='sigma'), dict(s_norm='image', loss_weight=0.0)])
+    dict(s_norm='image', loss_rec=dict(units='sigma')),
+    dict(s_norm='image', loss_rec=dict(loss_weight=0.0))])
 def test_every_rga_option_trains_and_logs_its_diagnostics(tiny_sam_checkpoint, rga):
     from mmengine.optim import build_optim_wrapper
     from mmseg.registry import MODELS
 
-    from tests.helpers.model_cases import batch, tiny_dadf_cfg
+    from dadf_mm.engine import RGADiagnosticsHook
+    from tests.helpers.model_cases import hooked_train_steps, tiny_dadf_cfg
     torch.manual_seed(0)
-    model = MODELS.build(tiny_dadf_cfg(tiny_sam_checkpoint, neck=dict(type='RGANeck', **rga),
-                                       rga_diagnostics_interval=2))
+    model = MODELS.build(tiny_dadf_cfg(tiny_sam_checkpoint, neck=dict(type='RGANeck', **rga)))
     model.init_weights()
     wrapper = build_optim_wrapper(model, dict(optimizer=dict(type='AdamW', lr=1e-3)))
-    inputs, samples = batch()
-    logged = []
-    for _ in range(3):
-        loss, log_vars = model.parse_losses(model.train().loss(inputs, samples))
-        wrapper.update_params(loss)
-        logged.append(log_vars)
+    hook = RGADiagnosticsHook(interval=2, grad_share=True)
+    losses, logged = hooked_train_steps(model, wrapper, hook, iters=3)
     keys = {'rga_alpha_std', 'rga_alpha_min', 'rga_alpha_max', 'rga_alpha_entropy',
             'rga_s_rel', 'rga_rec_grad_share'}
     assert keys <= set(logged[0]) and keys <= set(logged[2]) and not keys & set(logged[1])
     assert all(torch.isfinite(torch.tensor(logged[0][k])) for k in keys)
     assert 0 <= logged[0]['rga_rec_grad_share'] <= 1 + 1e-6
-    if rga.get('loss_weight') == 0.0:
+    if rga.get('loss_rec', {}).get('loss_weight') == 0.0:
         assert logged[0]['rga_rec_grad_share'] == 0
-    assert logged[0]['loss'] != logged[2]['loss']  # it trains
+    assert losses[0] != losses[2]  # it trains

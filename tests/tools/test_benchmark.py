@@ -19,8 +19,7 @@ TOOLS = Path(__file__).resolve().parents[2] / 'tools' / 'analysis_tools'
 TINY_FAST_CONFIG = '''
 model = dict(
     type='DADF',
-    noise_std=1e-3,
-    noise_pass='jvp',
+    noise=dict(std=1e-3, mode='jvp'),
     data_preprocessor=dict(type='SegDataPreProcessor', size=(64, 64)),
     backbone=dict(
         type='SAMViT',
@@ -62,7 +61,7 @@ def test_comparison_table(speed, config, tmp_path, capsys):
     printed = capsys.readouterr().out
     for line in ('reference (SAM attn, fp32, 2 pass)', 'fast (config)',
                  'segment_anything encoder x2', 'fast / reference', 'corr(S_fast, S_fp32)',
-                 'noise_pass=jvp, attn_impl=sdpa_folded, compute_dtype=float16'):
+                 'noise.mode=jvp, attn_impl=sdpa_folded, compute_dtype=float16'):
         assert line in printed, line
     assert json.loads(out.read_text())['fidelity']['s_corr'] == pytest.approx(
         summary['fidelity']['s_corr'])

@@ -46,15 +46,16 @@ def test_every_documented_key_is_accepted():
         for key, value in documented_options(open(doc).read()).items():
             check_cfg_options(cfg, {key: value})  # raises with the key on a refusal
             checked.add(key)
-    for key in ('model.noise_pass', 'model.backbone.compute_dtype', 'model.sam_checkpoint',
-                'train_dataloader.batch_size', 'model.rga_check_interval',
+    for key in ('model.noise.mode', 'model.backbone.compute_dtype', 'model.sam_checkpoint',
+                'train_dataloader.batch_size', 'custom_hooks.0.signal_check_interval',
                 'model.backbone.arch.embed_dim', 'model.backbone.grad_checkpointing'):
         assert key in checked, sorted(checked)  # the extraction finds what the docs say
 
 
-@pytest.mark.parametrize('key,value', [('model.noise_pass', 'jvp'),
+@pytest.mark.parametrize('key,value', [('model.noise.mode', 'jvp'),
                                        ('model.backbone.compute_dtype', 'bfloat16'),
-                                       ('model.noise_generator', 'device'),
+                                       ('model.noise.generator', 'device'),
+                                       ('custom_hooks.0.grad_share', True),
                                        ('model.backbone.grad_checkpointing', 2),
                                        ('default_hooks.checkpoint.save_last', False)])
 def test_constructor_keywords_the_config_leaves_at_their_default_are_accepted(key, value):
@@ -62,15 +63,17 @@ def test_constructor_keywords_the_config_leaves_at_their_default_are_accepted(ke
 
 
 @pytest.mark.parametrize('key,value,words', [
-    ('model.nosie_pass', 'jvp', ["model has no key 'nosie_pass'", 'Did you mean noise_pass']),
+    ('model.noise.mdoe', 'jvp', ["model.noise has no key 'mdoe'", 'Did you mean mode']),
+    ('model.noise_pass', 'jvp', ["model has no key 'noise_pass'"]),
     ('model.backbone.adpter.variant', 'B', ["model.backbone has no key 'adpter'",
                                             'Did you mean adapter']),
     ('model.backbone.compute_dtyp', 'bfloat16', ['Did you mean compute_dtype']),
     ('train_dataloader.batch_size', 'two', ['train_dataloader.batch_size', 'expected an integer',
                                             'the config has 8', "got str 'two'"]),
     ('train_cfg.max_iters', 20.5, ['expected an integer', 'got float 20.5']),
-    ('model.rga_check_interval', 'often', ['expected an integer', 'the config has 0']),
-    ('model.check_rga_precision', 'yes', ['expected True or False']),
+    ('custom_hooks.0.signal_check_interval', 'often', ['expected an integer',
+                                                       'the config has 0']),
+    ('custom_hooks.0.grad_share', 'yes', ['expected True or False']),
 ])
 def test_typos_and_wrong_types_are_refused_with_the_fix(key, value, words):
     with pytest.raises(ConfigOptionError) as err:

@@ -38,8 +38,8 @@ TRAIN_CASES = {
     'train_cfg.max_iters=1e3': ['expected an integer', 'got float 1000.0'],
     'train_cfg.max_iters=None': ['must be an integer of at least 1'],
     # a dict where the config has a number is a value of the wrong type
-    'model.noise_std=dict(a=1)': ['expected a number', "got str 'dict(a=1)'",
-                                  'model.noise_std=0.001'],
+    'model.noise.std=dict(a=1)': ['expected a number', "got str 'dict(a=1)'",
+                                  'model.noise.std=0.001'],
     'model.backbone.adapter=dict(variant=B,inner_channels=16)': [
         'a dict cannot be given as one value', 'model.backbone.adapter.variant=B',
         'model.backbone.adapter.inner_channels=16'],

@@ -101,7 +101,7 @@ def time_inference(run: BenchmarkRun, *, reference: bool, sam_encoder: bool, see
         torch.manual_seed(seed)
         with torch.device(run.device):
             encoder = sam_image_encoder(run.fast_cfg).eval()
-        sigma = run.fast_cfg.get('noise_std', 1e-3)
+        sigma = (run.fast_cfg.get('noise') or {}).get('std', 1e-3)
         steps['sam_encoder'] = (sam_encoder_step(encoder, run.inputs[:run.ref_batch], sigma),
                                 run.ref_batch)
     return run.measure(steps)
@@ -217,7 +217,8 @@ def compare(args: argparse.Namespace, cfg: Config, device: torch.device) -> dict
     print(f'DADF benchmark of {args.config}')
     print(f'device: {device_name(device)} | torch {torch.__version__} | arch '
           f"{arch_label(fast_cfg)} | {img_size} px | batch {batch}"
-          f" (reference {ref_batch}) | noise_std {fast_cfg.get('noise_std', 1e-3):g}")
+          f" (reference {ref_batch}) | noise std "
+          f"{(fast_cfg.get('noise') or {}).get('std', 1e-3):g}")
     print(f'fast path: {describe_fast(fast_cfg)}')
     print(f'reference: {describe_fast(ref_cfg)}')
 

@@ -10,7 +10,8 @@ Each (config, seed) trains with ``tools/train.py`` (``randomness.seed`` set) int
 ``WORK_DIR/<config>/seed<k>`` and tests its best checkpoint with ``tools/test.py --out``;
 a pair whose ``test/metrics.json`` exists is not run again, so an interrupted ablation
 resumes where it stopped. The diagnostics (``rga_alpha_std``, ``rga_alpha_entropy``,
-``rga_s_rel``, ``rga_rec_grad_share``) are the last values the training logged.
+``rga_s_rel``, ``rga_rec_grad_share``) are the last values the training logged; the runs
+switch ``RGADiagnosticsHook``'s ``grad_share`` on.
 """
 import argparse
 import glob
@@ -79,7 +80,9 @@ def run_logged(cmd: List[str], log: str) -> None:
 def run_one(config: str, seed: int, out: str, max_iters: Optional[int]) -> None:
     """Train and test one (config, seed): the best checkpoint, else the last one."""
     py = sys.executable
-    options = [f'randomness.seed={seed}']
+    # RGADiagnosticsHook (the base runtime's first custom hook) also measures the share of
+    # L_rec in the adapters' gradient, off in the shipped configs
+    options = [f'randomness.seed={seed}', 'custom_hooks.0.grad_share=True']
     if max_iters:
         options.append(f'train_cfg.max_iters={max_iters}')
     os.makedirs(out, exist_ok=True)

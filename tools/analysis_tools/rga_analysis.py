@@ -26,7 +26,6 @@ import torch
 from mmengine.config import Config, DictAction
 
 from dadf_mm.apis.inference import default_device
-from dadf_mm.models.necks import forward_call_inputs
 
 
 def parse_args() -> argparse.Namespace:
@@ -104,11 +103,11 @@ def main() -> None:
     dataset = DATASETS.build(loader_cfg.dataset)
     captured: Dict[str, torch.Tensor] = {}
 
-    def capture(module, inputs, kwargs, output) -> None:
-        feat, diff = forward_call_inputs(inputs, kwargs)
+    def capture(module, inputs, output) -> None:
+        feat, diff = inputs
         captured.update(feat=feat, diff=diff, alpha=module.attention_map(diff))
 
-    model.neck.register_forward_hook(capture, with_kwargs=True)
+    model.neck.register_forward_hook(capture)
     os.makedirs(args.out, exist_ok=True)
     totals: Dict[str, List[float]] = {}
     indices = pick_samples(dataset, args.num_samples)
@@ -119,7 +118,7 @@ def main() -> None:
         mask = sample['data_samples'].gt_sem_seg.data[0].numpy()
         name = info['img_path']
         pred = inferencer.predict([image], [name])[0]
-        stats = model.neck.diagnostics(captured['feat'], diff=captured['diff'])
+        stats = model.neck.diagnostics(captured['feat'], captured['diff'])
         for key, value in stats.items():
             totals.setdefault(key, []).append(float(value))
         s_map = captured['diff'].abs().mean(1)[0].float().cpu().numpy()

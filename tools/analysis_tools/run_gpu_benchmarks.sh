@@ -39,7 +39,7 @@ log() { printf '[run_gpu_benchmarks %s] %s\n' "$(date +%H:%M:%S)" "$*" | tee -a 
 # tensor-core rate as bfloat16, 8x finer rounding: corr(S) 0.9987 where bfloat16 gives
 # 0.98, docs/performance.md), bias folded into flash attention, noise drawn on the GPU.
 # compare and compile measure it without checkpointing (speed), table with (memory).
-FAST=(model.noise_pass=jvp model.noise_generator=device
+FAST=(model.noise.mode=jvp model.noise.generator=device
       model.backbone.attn_impl=sdpa_folded model.backbone.compute_dtype=float16
       model.backbone.grad_checkpointing=False)
 SAM=()

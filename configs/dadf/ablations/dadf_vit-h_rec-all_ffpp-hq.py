@@ -1,3 +1,3 @@
 # Paper Table 6: L_rec computed on all (real and fake) samples instead of real ones.
 _base_ = ['../dadf_vit-h_ffpp-hq.py']
-model = dict(neck=dict(rec_on='all'))
+model = dict(neck=dict(loss_rec=dict(samples='all')))

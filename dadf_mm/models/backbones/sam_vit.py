@@ -253,14 +253,11 @@ class SAMViT(BaseModule):
         TF32 settings untouched.
 
         Args:
-            device_type (str): The input's device type, e.g. ``'cuda'``; ``'meta'`` gets no
-                context.
+            device_type (str): The input's device type, e.g. ``'cuda'``.
 
         Returns:
             ContextManager: The context to run the encoder in.
         """
-        if device_type == 'meta':
-            return nullcontext()
         if self.compute_dtype == 'float32':
             stack = ExitStack()
             stack.enter_context(torch.autocast(device_type, enabled=False))
@@ -285,7 +282,7 @@ class SAMViT(BaseModule):
         """float32 output (float64 stays float64); a float32 encoder's backward pass also
         runs without TF32."""
         x = at_least_float32(x)
-        if self.compute_dtype == 'float32' and x.device.type != 'meta':
+        if self.compute_dtype == 'float32':
             x = exact_float32_backward(x)
         return x
 

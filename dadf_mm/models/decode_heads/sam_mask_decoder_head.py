@@ -15,7 +15,6 @@ logits (default), ``'mask'`` the mean and max of the mask probability, or ``'fea
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
-import torch.nn.functional as F
 from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 from mmseg.models.utils import resize
 from mmseg.registry import MODELS
@@ -25,6 +24,7 @@ from torch import nn
 
 from ..layers import PromptFreeMaskDecoder
 from ..utils import at_least_float32
+from ..utils.moved_keys import refuse_old_keys
 from ..utils.sam_checkpoint import check_state_dict
 
 CLS_INPUTS = ('gated_embedding', 'mask', 'feature')
@@ -45,7 +45,10 @@ class SAMMaskDecoderHead(BaseDecodeHead):
             would otherwise set how fast the branch learns under Adam); ``None`` feeds it
             as it is. The ``'mask'`` input (mean and max probability) is always fed as it
             is. Defaults to 'layer'.
-        loss_cls_weight (float): lambda_2 of eq. 8. Defaults to 0.1.
+        loss_cls (dict): the config of ``L_cls`` on the fake logits, weighted by lambda_2
+            of eq. 8: an mmseg loss called as ``loss_cls(logits (B, 1), labels (B,))``.
+            Defaults to a sigmoid ``CrossEntropyLoss`` named ``'loss_cls'``, weight 0.1
+            (the binary cross-entropy averaged over the batch).
         loss_decode (dict | list[dict]): mmseg loss config(s) for ``L_seg`` on the
             single-channel logits. Defaults to a sigmoid ``CrossEntropyLoss`` named
             ``'loss_seg'`` (weight 1.0, averaged over non-ignored pixels).
@@ -54,6 +57,8 @@ class SAMMaskDecoderHead(BaseDecodeHead):
         ignore_index (int): label value ignored by the losses. Defaults to 255.
         align_corners (bool): ``align_corners`` of the logits' resizing. Defaults to False.
         init_cfg (dict, optional): mmengine init config. Defaults to None.
+        **old_keys: keys the head no longer takes (``loss_cls_weight``), refused with
+            their new place.
     """
 
     def __init__(self,
@@ -63,13 +68,17 @@ class SAMMaskDecoderHead(BaseDecodeHead):
                  cls_in: str = 'gated_embedding',
                  cls_hidden: int = 256,
                  cls_norm: Optional[str] = 'layer',
-                 loss_cls_weight: float = 0.1,
+                 loss_cls: dict = dict(type='CrossEntropyLoss', use_sigmoid=True,
+                                       loss_weight=0.1, loss_name='loss_cls'),
                  loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=True, loss_weight=1.0,
                                   avg_non_ignore=True, loss_name='loss_seg'),
                  threshold: float = 0.5,
                  ignore_index: int = 255,
                  align_corners: bool = False,
-                 init_cfg: Optional[dict] = None) -> None:
+                 init_cfg: Optional[dict] = None, **old_keys) -> None:
+        refuse_old_keys('model.decode_head', old_keys, dict(
+            loss_cls_weight="use model.decode_head.loss_cls=dict(type='CrossEntropyLoss', "
+                            "use_sigmoid=True, loss_weight=...)"))
         super().__init__(in_channels, in_channels, num_classes=2, out_channels=1,
                          threshold=threshold, dropout_ratio=0.0, loss_decode=loss_decode,
                          ignore_index=ignore_index, align_corners=align_corners,
@@ -84,9 +93,10 @@ class SAMMaskDecoderHead(BaseDecodeHead):
         self.no_mask_embed.requires_grad_(False)
         self.with_cls = with_cls
         self.cls_in = cls_in
-        self.loss_cls_weight = loss_cls_weight
         self.cls_branch = None
+        self.loss_cls = None
         if with_cls:
+            self.loss_cls = MODELS.build(loss_cls)
             cls_dims = {'gated_embedding': in_channels // 8, 'mask': 2, 'feature': in_channels}
             if cls_norm not in (None, 'layer'):
                 raise ValueError(f"cls_norm must be 'layer' or None, got {cls_norm!r}")
@@ -177,7 +187,7 @@ class SAMMaskDecoderHead(BaseDecodeHead):
     def loss_by_feat(self, seg_logits: Tuple[torch.Tensor, Optional[torch.Tensor]],
                      batch_data_samples: Sequence[SegDataSample], *,
                      gt_labels: Optional[torch.Tensor] = None) -> Dict[str, torch.Tensor]:
-        """``L_seg`` (pixel losses at label size, fp32) and ``lambda_2 * L_cls`` (BCE).
+        """``L_seg`` (pixel losses at label size, fp32) and ``lambda_2 * L_cls``.
 
         Args:
             seg_logits (tuple[Tensor, Tensor | None]): Mask logits (B, 1, 4h, 4w) and fake
@@ -190,8 +200,8 @@ class SAMMaskDecoderHead(BaseDecodeHead):
         Returns:
             dict[str, Tensor]: The loss of each ``loss_decode`` (by its ``loss_name``;
             zero for a batch whose pixels are all ignored, see :meth:`pixel_loss`),
-            ``acc_seg`` (pixel accuracy, %), and with the branch ``loss_cls`` and
-            ``acc_cls`` (%).
+            ``acc_seg`` (pixel accuracy, %), and with the branch ``L_cls`` (by its
+            ``loss_name``, ``loss_cls`` by default) and ``acc_cls`` (%).
         """
         mask_logits, cls_logits = seg_logits
         seg_label = self._stack_batch_gt(batch_data_samples)
@@ -212,8 +222,7 @@ class SAMMaskDecoderHead(BaseDecodeHead):
             if gt_labels is None:
                 raise ValueError('the classification branch needs gt_labels')
             cls_logits = at_least_float32(cls_logits)
-            losses['loss_cls'] = self.loss_cls_weight * F.binary_cross_entropy_with_logits(
-                cls_logits, gt_labels.to(cls_logits.dtype))
+            losses[self.loss_cls.loss_name] = self.loss_cls(cls_logits.unsqueeze(1), gt_labels)
             losses['acc_cls'] = ((cls_logits > 0).long() == gt_labels).float().mean() * 100.0
         return losses
 

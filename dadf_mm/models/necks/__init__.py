@@ -1,4 +1,4 @@
 """Registered necks."""
-from .rga import RGANeck, forward_call_inputs
+from .rga import RGANeck
 
-__all__ = ["RGANeck", "forward_call_inputs"]
+__all__ = ["RGANeck"]

@@ -1,10 +1,10 @@
 """Reconstruction Guided Attention (paper eq. 5-7), and a scale-free variant.
 
 ``S = |F_gau - F|``, ``F_final = alpha(phi(S)) * phi(F) + F`` with ``phi`` a shared 1x1
-convolution (the enhancer) and ``alpha`` a softmax. ``L_rec`` is the mean L1 distance of
-``F_gau`` and ``F`` over the real samples of the batch (Table 6 also evaluates fake and
-all samples: the ``rec_on`` key). Both take ``F_gau`` or, from a forward-mode encoder
-pass, the difference ``F_gau - F`` itself (``diff=``).
+convolution (the enhancer) and ``alpha`` a softmax. The neck reads ``F`` and the signed difference
+``D = F_gau - F`` (``S = |D|``), whichever way the segmentor computed it. ``L_rec`` (eq. 7)
+is the registered loss its ``loss_rec`` key names (``ReconstructionLoss``: the mean L1
+distance of ``F_gau`` and ``F`` over the real samples of the batch).
 
 Why a scale-free variant. ``S`` is of the order of ``sigma`` (1e-3) times ``F``. With one
 enhancer for both terms, ``phi(S)`` is ~1e-3 of ``phi(F)``, so the spatial softmax of
@@ -18,20 +18,25 @@ each defaulting to the paper's formulation, remove the scale:
   ``|J u| / mean |J u|``);
 * ``enhancer='separate'``: a second 1x1 convolution ``phi_S`` for ``S``, so the
   attention's logits and the enhanced features need not share one scale;
-* ``rec_units='sigma'``: ``L_rec`` divided by the noise's sigma (O(1)).
+* ``loss_rec=dict(units='sigma')``: ``L_rec`` divided by the noise's sigma (O(1)).
 """
-from typing import Dict, Optional, Tuple
+from typing import Dict, Optional
 
 import torch
 from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 from torch import nn
 
+from ..utils.moved_keys import refuse_old_keys
+
 ATTN_ACTS = ('spatial_softmax', 'channel_softmax', 'sigmoid')
-REC_SAMPLES = ('real', 'fake', 'all')
 S_NORMS = ('none', 'image')
 ENHANCERS = ('shared', 'separate')
-REC_UNITS = ('feature', 'sigma')
+#: keys of RGANeck that moved into its ``loss_rec`` dict
+MOVED_KEYS = dict(
+    rec_on="use model.neck.loss_rec=dict(type='ReconstructionLoss', samples=...)",
+    loss_weight="use model.neck.loss_rec=dict(type='ReconstructionLoss', loss_weight=...)",
+    rec_units="use model.neck.loss_rec=dict(type='ReconstructionLoss', units=...)")
 
 
 def _check(name: str, value: str, allowed: tuple) -> None:
@@ -48,35 +53,33 @@ class RGANeck(BaseModule):
         attn_act (str): ``'spatial_softmax'`` (over positions of each channel, times H*W
             so a uniform map is 1), ``'channel_softmax'`` (over channels, times C) or
             ``'sigmoid'``. Defaults to ``'spatial_softmax'``.
-        rec_on (str): samples whose ``L_rec`` counts: ``'real'`` (paper), ``'fake'`` or
-            ``'all'``. Defaults to ``'real'``.
-        loss_weight (float): lambda_1 of eq. 8. Defaults to 0.1.
         zero_init (bool): zero-initialise the enhancer(s) so that ``F_final == F`` at step
             0. Defaults to True.
         s_norm (str): ``'none'`` (paper) or ``'image'`` (``S`` divided by its mean over
             each image). Defaults to ``'none'``.
         enhancer (str): ``'shared'`` (paper: one ``phi`` for ``S`` and ``F``) or
             ``'separate'`` (``phi_S`` for ``S``). Defaults to ``'shared'``.
-        rec_units (str): ``'feature'`` (paper: mean ``|F_gau - F|``) or ``'sigma'`` (that
-            divided by the noise's sigma). Defaults to ``'feature'``.
+        loss_rec (dict): the config of ``L_rec`` (eq. 7, weighted by lambda_1 of eq. 8),
+            a registered loss called as ``loss_rec(diff, gt_labels, noise_std=...)``.
+            Defaults to ``ReconstructionLoss`` on the real samples, weight 0.1.
         init_cfg (dict, optional): mmengine init config. Defaults to None.
+        **old_keys: keys the neck no longer takes (``rec_on``, ``loss_weight``,
+            ``rec_units``), refused with their new place in ``loss_rec``.
     """
 
     def __init__(self, *, channels: int = 256, attn_act: str = 'spatial_softmax',
-                 rec_on: str = 'real', loss_weight: float = 0.1, zero_init: bool = True,
-                 s_norm: str = 'none', enhancer: str = 'shared', rec_units: str = 'feature',
-                 init_cfg: Optional[dict] = None) -> None:
+                 zero_init: bool = True, s_norm: str = 'none', enhancer: str = 'shared',
+                 loss_rec: dict = dict(type='ReconstructionLoss', samples='real',
+                                       loss_weight=0.1),
+                 init_cfg: Optional[dict] = None, **old_keys) -> None:
+        refuse_old_keys('model.neck', old_keys, MOVED_KEYS)
         super().__init__(init_cfg=init_cfg)
         _check('attn_act', attn_act, ATTN_ACTS)
-        _check('rec_on', rec_on, REC_SAMPLES)
         _check('s_norm', s_norm, S_NORMS)
         _check('enhancer', enhancer, ENHANCERS)
-        _check('rec_units', rec_units, REC_UNITS)
         self.attn_act = attn_act
-        self.rec_on = rec_on
-        self.loss_weight = loss_weight
         self.s_norm = s_norm
-        self.rec_units = rec_units
+        self.loss_rec = MODELS.build(dict(dict(type='ReconstructionLoss'), **loss_rec))
         self.enhancer = nn.Conv2d(channels, channels, kernel_size=1)
         self.s_enhancer = None
         if enhancer == 'separate':
@@ -130,53 +133,42 @@ class RGANeck(BaseModule):
         phi_s = self.enhancer if self.s_enhancer is None else self.s_enhancer
         return self.attention(phi_s(self.signal(diff)))
 
-    def forward(self, feat: torch.Tensor, feat_noisy: Optional[torch.Tensor] = None, *,
-                diff: Optional[torch.Tensor] = None) -> torch.Tensor:
-        """F_final from clean features ``F`` and noisy-view features ``F_gau``, or from
-        ``F`` and ``diff = F_gau - F`` when the difference was computed directly."""
-        diff = _difference(feat, feat_noisy, diff)
-        return self.attention_map(diff) * self.enhancer(feat) + feat
-
-    def sample_weights(self, gt_labels: torch.Tensor) -> torch.Tensor:
-        """Per-sample weight of ``L_rec`` (1 counts, 0 does not) for labels 0 real / 1 fake.
+    def forward(self, feat: torch.Tensor, diff: torch.Tensor) -> torch.Tensor:
+        """``F_final = alpha(phi_S(S)) * phi(F) + F`` (eq. 6).
 
         Args:
-            gt_labels (Tensor): The image labels (B,), 0 real and 1 fake.
+            feat (Tensor): The clean features ``F`` (B, C, H, W).
+            diff (Tensor): The signed difference ``F_gau - F`` (B, C, H, W).
 
         Returns:
-            Tensor: The weights (B,), float32, each 0 or 1.
+            Tensor: ``F_final`` (B, C, H, W).
         """
-        if self.rec_on == 'real':
-            return (gt_labels == 0).float()
-        if self.rec_on == 'fake':
-            return (gt_labels == 1).float()
-        return torch.ones_like(gt_labels, dtype=torch.float)
+        return self.attention_map(diff) * self.enhancer(feat) + feat
 
-    def loss(self, feat: torch.Tensor, feat_noisy: Optional[torch.Tensor],
-             gt_labels: torch.Tensor, *, diff: Optional[torch.Tensor] = None,
+    def loss(self, feat: torch.Tensor, diff: torch.Tensor, gt_labels: torch.Tensor, *,
              noise_std: Optional[float] = None) -> Dict[str, torch.Tensor]:
-        """``lambda_1 * L_rec``: mean over the selected samples of the mean |F_gau - F|
-        (divided by ``noise_std`` with ``rec_units='sigma'``)."""
-        per_sample = _difference(feat, feat_noisy, diff).abs().flatten(1).mean(1)
-        if self.rec_units == 'sigma':
-            if not noise_std:
-                raise ValueError("RGANeck(rec_units='sigma') needs the noise's sigma: "
-                                 'loss(..., noise_std=...)')
-            per_sample = per_sample / noise_std
-        weights = self.sample_weights(gt_labels).to(per_sample)
-        loss = (per_sample * weights).sum() / weights.sum().clamp(min=1.0)
-        return dict(loss_rec=self.loss_weight * loss)
+        """``lambda_1 * L_rec`` by the ``loss_rec`` module, under its ``loss_name``.
+
+        Args:
+            feat (Tensor): The clean features ``F`` (B, C, H, W) (not read by eq. 7,
+                which needs only the difference; there for losses that do).
+            diff (Tensor): The signed difference ``F_gau - F`` (B, C, H, W).
+            gt_labels (Tensor): The image labels (B,), 0 real and 1 fake.
+            noise_std (float, optional): The noise's sigma (``units='sigma'``).
+                Defaults to None.
+
+        Returns:
+            dict[str, Tensor]: ``{loss_name: loss}`` (``loss_rec`` by default).
+        """
+        return {self.loss_rec.loss_name: self.loss_rec(diff, gt_labels, noise_std=noise_std)}
 
     @torch.no_grad()
-    def diagnostics(self, feat: torch.Tensor, feat_noisy: Optional[torch.Tensor] = None, *,
-                    diff: Optional[torch.Tensor] = None) -> Dict[str, torch.Tensor]:
+    def diagnostics(self, feat: torch.Tensor, diff: torch.Tensor) -> Dict[str, torch.Tensor]:
         """How much RGA can steer: statistics of ``alpha`` and of ``S``, as scalars.
 
         Args:
             feat (Tensor): The clean features ``F`` (B, C, H, W).
-            feat_noisy (Tensor, optional): The noisy-view features ``F_gau``; give exactly
-                one of it and ``diff``. Defaults to None.
-            diff (Tensor, optional): The difference ``F_gau - F``. Defaults to None.
+            diff (Tensor): The difference ``F_gau - F`` (B, C, H, W).
 
         Returns:
             dict[str, Tensor]: 0-d tensors ``rga_alpha_std`` (spread of alpha over the
@@ -186,7 +178,7 @@ class RGANeck(BaseModule):
             uniform, no steering), and ``rga_s_rel`` (mean S over mean |F|, before any
             normalisation).
         """
-        diff = _difference(feat, feat_noisy, diff).float()
+        diff = diff.float()
         feat = feat.float()
         alpha = self.attention_map(diff)
         out = dict(
@@ -203,26 +195,3 @@ class RGANeck(BaseModule):
                 float(p.shape[dim])))).mean()
         return out
 
-
-def _difference(feat: torch.Tensor, feat_noisy: Optional[torch.Tensor],
-                diff: Optional[torch.Tensor]) -> torch.Tensor:
-    """``F_gau - F`` from exactly one of ``feat_noisy`` and ``diff``."""
-    if (feat_noisy is None) == (diff is None):
-        raise ValueError('RGANeck needs exactly one of feat_noisy (F_gau) and diff (F_gau - F)')
-    return feat_noisy - feat if diff is None else diff
-
-
-def forward_call_inputs(args: tuple, kwargs: dict) -> Tuple[torch.Tensor, torch.Tensor]:
-    """``F`` and ``F_gau - F`` from the arguments of a call of :meth:`RGANeck.forward`, as a
-    forward hook registered ``with_kwargs=True`` receives them (either form of the call).
-
-    Args:
-        args (tuple): the call's positional arguments (``feat`` [, ``feat_noisy``]).
-        kwargs (dict): its keyword arguments (``feat_noisy`` or ``diff``).
-
-    Returns:
-        tuple[Tensor, Tensor]: ``F`` and the difference RGA read.
-    """
-    feat = args[0]
-    noisy = args[1] if len(args) > 1 else kwargs.get('feat_noisy')
-    return feat, _difference(feat, noisy, kwargs.get('diff'))

@@ -10,17 +10,15 @@ One training step (docs/method.md)::
 At inference the noisy view is made too, seeded per image from its path, so a prediction
 does not depend on the batch it came in: RGA needs ``S = |F_gau - F|``.
 
-``noise_pass`` chooses how the encoder sees the noisy view: ``'batched'`` (the default
-above), ``'separate'`` (two encoder calls, the reference) or ``'jvp'``: ``F`` and
+``noise=dict(mode=...)`` chooses how the encoder sees the noisy view: ``'batched'`` (the
+default above), ``'separate'`` (two encoder calls, the reference) or ``'jvp'``: ``F`` and
 ``F_gau - F ~= J_F(x) e`` in one forward-mode traversal. :meth:`DADF.encode` is the one
-place that decides it; what is logged about RGA during training is :class:`RGAMonitor`'s.
+place that decides it; what is logged about RGA during training is ``RGADiagnosticsHook``'s.
 The difference of two views is ~1e-3 of the features, below bfloat16's resolution, so a
 low-precision encoder (``backbone.compute_dtype``) needs ``'jvp'``: two bf16 views give an
 ``S`` that is rounding noise (docs/performance.md). Neck, decode head and losses always run
 in float32.
 """
-import zlib
-from contextlib import contextmanager
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
@@ -32,27 +30,37 @@ from mmseg.structures import SegDataSample
 from torch import Tensor
 
 from ..utils import running_stats_frozen
+from ..utils.moved_keys import refuse_old_keys
+from ..utils.noise import NoiseSettings, seeded_unit_noise
 from ..utils.rga_fidelity import rga_signal_check
 from ..utils.sam_checkpoint import load_sam_checkpoint, sub_state_dict
 from ..utils.sample_labels import image_labels
-from .rga_monitor import RGAMonitor
 
-NOISE_PASSES = ('batched', 'separate', 'jvp')
+#: keys DADF took before its noise settings were grouped, and where they are now
+MOVED_KEYS = dict(
+    noise_std='use model.noise=dict(std=...)',
+    noise_seed='use model.noise=dict(seed=...)',
+    noise_pass="use model.noise=dict(mode='batched' | 'separate' | 'jvp')",
+    noise_generator="use model.noise=dict(generator='cpu' | 'device')",
+    rga_diagnostics_interval="use custom_hooks=[dict(type='RGADiagnosticsHook', interval=...)]",
+    rga_check_interval="use custom_hooks=[dict(type='RGADiagnosticsHook', "
+                       "signal_check_interval=...)]",
+    check_rga_precision="removed: a low-precision encoder with two views is always refused; "
+                        "set model.noise=dict(mode='jvp') or backbone.compute_dtype='float32'",
+    pretrained='use model.sam_checkpoint=...')
 
 
-@contextmanager
-def float32_region(device_type: str):
+def float32_region(device_type: str) -> torch.autocast:
     """Autocast off (a no-op when none is active): RGA, decode head and losses.
 
     Args:
         device_type (str): The device type autocast is switched off for (``'cuda'``,
-            ``'cpu'``, ...); ``'meta'`` does nothing.
+            ``'cpu'``, ...).
+
+    Returns:
+        torch.autocast: The context.
     """
-    if device_type == 'meta':
-        yield
-        return
-    with torch.autocast(device_type, enabled=False):
-        yield
+    return torch.autocast(device_type, enabled=False)
 
 
 @MODELS.register_module()
@@ -67,40 +75,26 @@ class DADF(EncoderDecoder):
         sam_checkpoint (str, optional): path of an official SAM checkpoint, loaded by
             ``init_weights`` (the runner calls it before training; a trained DADF
             checkpoint holds it all). Defaults to None.
-        noise_std (float): sigma of the Gaussian noise on the normalised input (paper:
-            1e-3). Defaults to 1e-3.
-        noise_seed (int): base seed of the per-image noise at inference. Defaults to 0.
-        noise_pass (str): ``'batched'`` (clean and noisy view in one encoder batch),
-            ``'separate'`` (two encoder calls) or ``'jvp'`` (``F`` and the first-order
-            difference ``J_F(x) e`` in one traversal; the choice for a bf16 encoder).
-            Defaults to ``'batched'``.
-        check_rga_precision (bool): refuse a low-precision encoder with two views, whose
-            ``S`` would be rounding noise; ``False`` only to measure that failure.
-            Defaults to True.
-        noise_generator (str): where the per-image seeded noise of inference is drawn:
-            ``'cpu'`` (default; the same noise on every machine) or ``'device'`` (the
-            input's device: no host-side sampling and copy per image, different values).
-            Defaults to ``'cpu'``.
-        rga_check_interval (int): every N training steps, log ``rga_s_corr``: the
-            correlation of this model's ``S`` with the ``S`` of its float64 twin (two
-            views, SAM's explicit attention; a copy of the model's weights for the check)
-            on (up to two images of) the batch, and warn below 0.99. ``0`` (default) never
-            checks. Defaults to 0.
-        rga_diagnostics_interval (int): every N training steps, log how much RGA can steer
-            (spread and entropy of ``alpha``, ``S`` over ``|F|``, the share of ``L_rec`` in
-            the adapters' gradient; two extra backward passes). ``0`` (default) never; the
-            shipped configs use 50. Both intervals are kept by :class:`RGAMonitor`.
-            Defaults to 0.
+        noise (dict, optional): the noisy view: ``std`` (sigma on the normalised input,
+            paper 1e-3), ``seed`` (base seed of the per-image noise), ``mode``
+            (``'batched'``: clean and noisy view in one encoder batch; ``'separate'``: two
+            encoder calls; ``'jvp'``: ``F`` and the first-order difference ``J_F(x) e`` in
+            one traversal, the choice for a bf16 encoder) and ``generator`` (``'cpu'``: the
+            same noise on every machine; ``'device'``: drawn on the input's device).
+            Defaults to ``dict(std=1e-3, seed=0, mode='batched', generator='cpu')``
+            (:class:`~..utils.noise.NoiseSettings`).
         train_cfg (dict, optional): The config for training. Defaults to None.
         test_cfg (dict, optional): The config for testing; must predict whole images
             (``mode='whole'``), and may set ``mask_from_fake_only`` and
             ``score_threshold`` (see :meth:`predict`). Defaults to None.
         data_preprocessor (dict, optional): The pre-process config of
             :class:`BaseDataPreprocessor`. Defaults to None.
-        pretrained (str, optional): Not supported: must be None (SAM is loaded from
-            ``sam_checkpoint``). Defaults to None.
         init_cfg (dict, optional): The weight initialized config for
             :class:`BaseModule`. Defaults to None.
+        **old_keys: keys DADF no longer takes (``noise_std``, ``noise_pass``,
+            ``rga_diagnostics_interval``, ...), refused with their new place
+            (``MOVED_KEYS``); ``pretrained=None``, which mmseg's ``init_model`` sets, is
+            accepted.
     """
 
     def __init__(self,
@@ -109,49 +103,35 @@ class DADF(EncoderDecoder):
                  decode_head: dict,
                  neck: Optional[dict] = None,
                  sam_checkpoint: Optional[str] = None,
-                 noise_std: float = 1e-3,
-                 noise_seed: int = 0,
-                 noise_pass: str = 'batched',
-                 check_rga_precision: bool = True,
-                 noise_generator: str = 'cpu',
-                 rga_check_interval: int = 0,
-                 rga_diagnostics_interval: int = 0,
+                 noise: Optional[dict] = None,
                  train_cfg: Optional[dict] = None,
                  test_cfg: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
-                 pretrained: Optional[str] = None,
-                 init_cfg: Optional[dict] = None) -> None:
-        if pretrained is not None:
-            raise ValueError('DADF loads SAM from sam_checkpoint=..., not pretrained=...')
+                 init_cfg: Optional[dict] = None,
+                 **old_keys) -> None:
+        if 'pretrained' in old_keys and old_keys['pretrained'] is None:
+            del old_keys['pretrained']  # mmseg's init_model sets it to None
+        refuse_old_keys('model', old_keys, MOVED_KEYS)
+        self.noise = NoiseSettings.from_cfg(noise)
         super().__init__(backbone=backbone, decode_head=decode_head, neck=neck,
                          train_cfg=train_cfg, test_cfg=test_cfg,
                          data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         if (test_cfg or {}).get('mode', 'whole') != 'whole':
             raise ValueError("DADF predicts whole images: set test_cfg=dict(mode='whole')")
         self.sam_checkpoint = sam_checkpoint
-        self.noise_std = noise_std
-        self.noise_seed = noise_seed
-        if noise_pass not in NOISE_PASSES:
-            raise ValueError(f'noise_pass must be one of {NOISE_PASSES}, got {noise_pass!r}')
-        self.noise_pass = noise_pass
-        if noise_generator not in ('cpu', 'device'):
-            raise ValueError(f"noise_generator must be 'cpu' or 'device', got {noise_generator!r}")
-        self.noise_generator = noise_generator
         self.register_buffer('noise_step', torch.zeros((), dtype=torch.long))
+        mode = self.noise.mode
         dtype = getattr(self.backbone, 'compute_dtype', 'float32')
-        if (check_rga_precision and self.with_neck and noise_pass != 'jvp'
-                and dtype != 'float32'):
+        if self.with_neck and mode != 'jvp' and dtype != 'float32':
             raise ValueError(
-                f"backbone.compute_dtype={dtype!r} with noise_pass={noise_pass!r}: the noisy "
-                f'view differs from the clean one by ~noise_std={noise_std:g} of the input, '
+                f"backbone.compute_dtype={dtype!r} with noise mode {mode!r}: the noisy view "
+                f'differs from the clean one by ~noise std={self.noise.std:g} of the input, '
                 f'below {dtype} resolution, so RGA would train on rounding noise. Set '
-                "model.noise_pass='jvp' (one traversal computing F and its derivative, "
+                "model.noise=dict(mode='jvp') (one traversal computing F and its derivative, "
                 "see docs/performance.md) or backbone.compute_dtype='float32'.")
-        self.monitor = RGAMonitor(diagnostics_interval=rga_diagnostics_interval,
-                                  signal_check_interval=rga_check_interval)
-        if noise_pass == 'jvp' and not hasattr(self.backbone, 'forward_jvp'):
-            raise ValueError(f"noise_pass='jvp' needs a backbone with forward_jvp (SAMViT), "
-                             f'got {type(self.backbone).__name__}')
+        if mode == 'jvp' and not hasattr(self.backbone, 'forward_jvp'):
+            raise ValueError(f"model.noise=dict(mode='jvp') needs a backbone with forward_jvp "
+                             f'(SAMViT), got {type(self.backbone).__name__}')
 
     # weights -----------------------------------------------------------------------------
     def init_weights(self) -> None:
@@ -181,7 +161,7 @@ class DADF(EncoderDecoder):
         In training the seed also takes the training step, counted in the ``noise_step``
         buffer that checkpoints carry: every step draws new noise, and a resumed run
         draws the noise the uninterrupted run would have. The noisy view is
-        ``inputs + noise_std * unit_noise``.
+        ``inputs + noise.std * unit_noise``.
 
         Args:
             inputs (Tensor): The normalised images (B, C, H, W).
@@ -195,15 +175,8 @@ class DADF(EncoderDecoder):
         if self.training:
             salt = f'#{int(self.noise_step)}'
             self.noise_step += 1
-        metas = batch_img_metas or [{}] * inputs.shape[0]
-        device = inputs.device if self.noise_generator == 'device' else torch.device('cpu')
-        noise = []
-        for i, meta in enumerate(metas):
-            key = f"{meta.get('img_path', i)}{salt}".encode()
-            gen = torch.Generator(device=device).manual_seed(self.noise_seed ^ zlib.crc32(key))
-            noise.append(torch.randn(inputs.shape[1:], generator=gen, dtype=torch.float32,
-                                     device=device))
-        return torch.stack(noise).to(inputs)
+        return seeded_unit_noise(inputs, batch_img_metas, seed=self.noise.seed, salt=salt,
+                                 on_device=self.noise.generator == 'device')
 
     def noisy_view(self, inputs: Tensor, batch_img_metas: Optional[Sequence[dict]] = None
                    ) -> Tensor:
@@ -217,7 +190,7 @@ class DADF(EncoderDecoder):
         Returns:
             Tensor: The noisy view, shaped like ``inputs``.
         """
-        return inputs + self.noise_std * self.unit_noise(inputs, batch_img_metas)
+        return inputs + self.noise.std * self.unit_noise(inputs, batch_img_metas)
 
     def encode(self, inputs: Tensor, batch_img_metas: Optional[Sequence[dict]] = None
                ) -> Tuple[Tensor, Optional[Tensor]]:
@@ -227,8 +200,8 @@ class DADF(EncoderDecoder):
 
         - ``'batched'``: ``[x ; x_noisy]`` in one encoder batch, ``D = F_gau - F``;
         - ``'separate'``: two encoder calls (BatchNorm statistics updated by the first);
-        - ``'jvp'``: ``D = noise_std * J_F(x) u`` for the same unit noise ``u`` the views
-          would use: one traversal, exact to first order in ``noise_std`` (and exact at
+        - ``'jvp'``: ``D = noise.std * J_F(x) u`` for the same unit noise ``u`` the views
+          would use: one traversal, exact to first order in ``noise.std`` (and exact at
           the adapters' ReLU kinks, which pass the difference itself).
 
         Args:
@@ -242,12 +215,12 @@ class DADF(EncoderDecoder):
         """
         if not self.with_neck:
             return self.backbone(inputs)[-1], None
-        if self.noise_pass == 'jvp':
+        if self.noise.mode == 'jvp':
             feat, tangent = self.backbone.forward_jvp(
-                inputs, self.unit_noise(inputs, batch_img_metas), step=self.noise_std)
-            return feat, self.noise_std * tangent
+                inputs, self.unit_noise(inputs, batch_img_metas), step=self.noise.std)
+            return feat, self.noise.std * tangent
         noisy = self.noisy_view(inputs, batch_img_metas)
-        if self.noise_pass == 'separate':
+        if self.noise.mode == 'separate':
             feat = self.backbone(inputs)[-1]
             with running_stats_frozen(self.backbone):  # one BatchNorm update per step
                 feat_noisy = self.backbone(noisy)[-1]
@@ -271,24 +244,31 @@ class DADF(EncoderDecoder):
         if not self.with_neck:
             return [feat]
         with float32_region(inputs.device.type):
-            return [self.neck(feat, diff=diff)]
+            return [self.neck(feat, diff)]
 
     # modes -------------------------------------------------------------------------------
     def loss(self, inputs: Tensor, data_samples: List[SegDataSample]) -> Dict[str, Tensor]:
-        """``L_seg``, ``L_cls`` and (with RGA) ``L_rec``, plus what the monitor logs."""
+        """The losses of eq. 8: the decode head's ``L_seg`` and ``L_cls`` and (with RGA)
+        the neck's ``L_rec``, each weighted by its loss module, with the head's accuracies.
+
+        Args:
+            inputs (Tensor): The normalised images (B, C, H, W).
+            data_samples (list[SegDataSample]): The samples, with ``gt_sem_seg`` and
+                ``gt_label``.
+
+        Returns:
+            dict[str, Tensor]: The losses by name, and ``acc_seg`` / ``acc_cls``.
+        """
         gt_labels = image_labels(data_samples, inputs.device)
         feat, diff = self.encode(inputs, [s.metainfo for s in data_samples])
         losses: Dict[str, Tensor] = {}
         with float32_region(inputs.device.type):
             refined = feat
             if self.with_neck:
-                losses.update(self.neck.loss(feat, None, gt_labels, diff=diff,
-                                             noise_std=self.noise_std))
-                refined = self.neck(feat, diff=diff)
+                losses.update(self.neck.loss(feat, diff, gt_labels, noise_std=self.noise.std))
+                refined = self.neck(feat, diff)
             losses.update(self.decode_head.loss([refined], data_samples, self.train_cfg,
                                                 gt_labels=gt_labels))
-            if self.with_neck:
-                losses.update(self.monitor.step(self, inputs, feat, diff, losses))
         return losses
 
     def rga_signal_check(self, inputs: Tensor) -> float:

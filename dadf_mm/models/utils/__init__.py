@@ -10,10 +10,10 @@ from .precision import (
     float32_precisions,
     set_float32_precisions,
 )
-from .rga_diagnostics import rec_gradient_share
+from .rga_diagnostics import adapter_gradient_share, rec_gradient_share
 
 __all__ = [
     'Reentrant', 'running_stats_frozen', 'at_least_float32', 'exact_float32',
     'exact_float32_backward', 'float32_precisions', 'set_float32_precisions',
-    'rec_gradient_share'
+    'rec_gradient_share', 'adapter_gradient_share'
 ]

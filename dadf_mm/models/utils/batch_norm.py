@@ -3,7 +3,8 @@
 The adapters normalise with BatchNorm. Two things would run a BatchNorm layer twice in one
 training step and so update its running statistics (and ``num_batches_tracked``) twice:
 the recomputation of a checkpointed block during backward (it runs the layer again in
-training mode), and a second encoder call for the noisy view (``noise_pass='separate'``).
+training mode), and a second encoder call for the noisy view
+(``noise=dict(mode='separate')``).
 Inside :func:`running_stats_frozen` a layer still normalises with the statistics of its
 batch, as in training, but its running statistics are restored on exit: the second run
 leaves no trace.

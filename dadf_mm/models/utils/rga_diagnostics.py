@@ -41,3 +41,19 @@ def rec_gradient_share(losses: Dict[str, Tensor], params: Iterable[nn.Parameter]
     if all_norm == 0:
         return None
     return (norm(g_rec) / all_norm).detach()
+
+
+def adapter_gradient_share(model: nn.Module, losses: Dict[str, Tensor]) -> Optional[Tensor]:
+    """:func:`rec_gradient_share` over a segmentor's adapters (its whole backbone when it
+    has none).
+
+    Args:
+        model (nn.Module): the segmentor (its ``backbone``).
+        losses (dict): its losses of the step, still in the graph.
+
+    Returns:
+        Tensor | None: the share (0-dim), or None when nothing is measurable.
+    """
+    adapters = getattr(model.backbone, 'adapters', None)
+    params = (adapters if adapters is not None else model.backbone).parameters()
+    return rec_gradient_share(losses, params)

@@ -1,6 +1,6 @@
 """Does a fast DADF still see RGA's signal? ``S = |F_gau - F|`` against the float32 ``S``.
 
-The noisy view differs from the clean one by ``noise_std`` (1e-3) of the input, below the
+The noisy view differs from the clean one by ``noise.std`` (1e-3) of the input, below the
 resolution of bfloat16; a low-precision path can return an ``S`` that is rounding noise.
 The check: the Pearson correlation, over every element, of the fast path's ``S`` with the
 ``S`` of a reference on the same input and the same noise (target >= 0.99).
@@ -20,7 +20,7 @@ from torch import Tensor, nn
 
 REFERENCE_BACKBONE_KEYS = dict(attn_impl='reference', compute_dtype='float32',
                                grad_checkpointing=False, compile=False)
-REFERENCE_MODEL_KEYS = dict(noise_pass='separate')
+REFERENCE_NOISE_KEYS = dict(mode='separate')
 
 
 def pearson(a: Tensor, b: Tensor) -> float:
@@ -56,9 +56,7 @@ def float64_twin(model: nn.Module) -> nn.Module:
     for module in twin.modules():  # eager: compiled modules keep a compiled call
         if getattr(module, '_compiled_call_impl', None) is not None:
             module._compiled_call_impl = None
-    twin.noise_pass = 'batched'
-    twin.monitor.signal_check_interval = 0
-    twin.monitor.diagnostics_interval = 0
+    twin.noise.mode = 'batched'
     backbone = twin.backbone
     if hasattr(backbone, 'compute_dtype'):
         backbone.compute_dtype = 'float32'  # autocast off; float64 tensors stay float64
@@ -115,7 +113,8 @@ def rga_signal_fidelity(model: nn.Module, reference: nn.Module, inputs: Tensor,
         ref_s_mean=float(ref_s.mean()))
 
 
-def rga_signal_check(model: nn.Module, inputs: Tensor, *, threshold: float = 0.99) -> float:
+def rga_signal_check(model: nn.Module, inputs: Tensor, *, reference: Optional[nn.Module] = None,
+                     threshold: float = 0.99) -> float:
     """Pearson correlation of ``model``'s ``S`` with the ``S`` of its :func:`float64_twin`
     on ``inputs``, with the same noise (eval mode, no gradients); a warning below
     ``threshold``.
@@ -127,6 +126,8 @@ def rga_signal_check(model: nn.Module, inputs: Tensor, *, threshold: float = 0.9
     Args:
         model (nn.Module): a DADF segmentor with an RGA neck.
         inputs (Tensor): a few normalised images (B, 3, S, S).
+        reference (nn.Module, optional): the float64 twin, already holding ``model``'s
+            weights; None makes one (a copy of the whole model). Defaults to None.
         threshold (float): the correlation below which a warning is logged.
             Defaults to 0.99.
 
@@ -134,11 +135,13 @@ def rga_signal_check(model: nn.Module, inputs: Tensor, *, threshold: float = 0.9
         float: the correlation.
     """
     metas = [dict(img_path=f'rga_signal_check_{i}') for i in range(inputs.shape[0])]
-    corr = rga_signal_fidelity(model, float64_twin(model), inputs, metas)['s_corr']
+    if reference is None:
+        reference = float64_twin(model)
+    corr = rga_signal_fidelity(model, reference, inputs, metas)['s_corr']
     if not corr >= threshold:
         dtype = getattr(model.backbone, 'compute_dtype', 'float32')
         print_log(f'RGA signal check: corr(S, S_fp64) = {corr:.4f} < {threshold} with '
-                  f'noise_pass={model.noise_pass!r}, compute_dtype={dtype!r}: RGA reads a '
+                  f'noise mode {model.noise.mode!r}, compute_dtype={dtype!r}: RGA reads a '
                   'degraded S; see docs/performance.md', logger='current',
                   level=logging.WARNING)
     return corr

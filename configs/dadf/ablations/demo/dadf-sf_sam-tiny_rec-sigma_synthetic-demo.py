@@ -2,4 +2,4 @@
 # O(sigma)). Measured: it collapses the demo's encoder, which learns to make F insensitive
 # to the noise (S / |F| falls 17x) instead of detecting forgeries (docs/rga.md).
 _base_ = ['./dadf-sf_sam-tiny_synthetic-demo.py']
-model = dict(neck=dict(rec_units='sigma'))
+model = dict(neck=dict(loss_rec=dict(units='sigma')))
