@@ -19,6 +19,7 @@ low-precision encoder (``backbone.compute_dtype``) needs ``'jvp'``: two bf16 vie
 ``S`` that is rounding noise (docs/performance.md). Neck, decode head and losses always run
 in float32.
 """
+import inspect
 import zlib
 from contextlib import contextmanager
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -149,9 +150,10 @@ class DADF(EncoderDecoder):
                 "see docs/performance.md) or backbone.compute_dtype='float32'.")
         self.monitor = RGAMonitor(diagnostics_interval=rga_diagnostics_interval,
                                   signal_check_interval=rga_check_interval)
-        if noise_pass == 'jvp' and not hasattr(self.backbone, 'forward_jvp'):
-            raise ValueError(f"noise_pass='jvp' needs a backbone with forward_jvp (SAMViT), "
-                             f'got {type(self.backbone).__name__}')
+        if noise_pass == 'jvp' and 'tangent' not in inspect.signature(
+                self.backbone.forward).parameters:
+            raise ValueError("noise_pass='jvp' needs a backbone whose forward takes a "
+                             f'tangent (SAMViT), got {type(self.backbone).__name__}')
 
     # weights -----------------------------------------------------------------------------
     def init_weights(self) -> None:
@@ -243,9 +245,9 @@ class DADF(EncoderDecoder):
         if not self.with_neck:
             return self.backbone(inputs)[-1], None
         if self.noise_pass == 'jvp':
-            feat, tangent = self.backbone.forward_jvp(
-                inputs, self.unit_noise(inputs, batch_img_metas), step=self.noise_std)
-            return feat, self.noise_std * tangent
+            feats, tangent = self.backbone(
+                inputs, tangent=self.unit_noise(inputs, batch_img_metas), step=self.noise_std)
+            return feats[-1], self.noise_std * tangent
         noisy = self.noisy_view(inputs, batch_img_metas)
         if self.noise_pass == 'separate':
             feat = self.backbone(inputs)[-1]
