@@ -299,7 +299,11 @@ class SAMViT(BaseModule):
 
     def _head(self, x: torch.Tensor, tangent: Optional[torch.Tensor]
               ) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
-        """SAM's neck and the task head on (B, C, H, W), carrying the tangent if any."""
+        """SAM's neck and the task head on the (B, H, W, C) token grid, to (B, C', H, W),
+        carrying the tangent if any."""
+        x = x.permute(0, 3, 1, 2)
+        if tangent is not None:
+            tangent = tangent.permute(0, 3, 1, 2)
         layers = list(self.neck) + ([self.task_head] if self.task_head is not None else [])
         for layer in layers:
             if tangent is not None and isinstance(layer, nn.Conv2d):
@@ -344,9 +348,7 @@ class SAMViT(BaseModule):
                     x, tangent = self._checkpoint(i, x, tangent, step)
                 else:
                     x, tangent = self._stage(i, x, tangent, step)
-            if tangent is not None:
-                tangent = tangent.permute(0, 3, 1, 2)
-            x, tangent = self._head(x.permute(0, 3, 1, 2), tangent)
+            x, tangent = self._head(x, tangent)
         if tangent is None:
             return (self._output(x), )
         return (self._output(x), ), self._output(tangent)
