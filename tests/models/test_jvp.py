@@ -92,7 +92,7 @@ def test_backbone_forward_jvp_equals_forward_mode_ad(tiny_sam_checkpoint):
     backbone = perturbed(MODELS.build(tiny_backbone_cfg(attn_impl='reference')), 0.02).eval()
     x, t = torch.randn(1, 3, TINY_SIZE, TINY_SIZE), torch.randn(1, 3, TINY_SIZE, TINY_SIZE)
     with torch.no_grad():
-        feat, tangent = backbone.forward_jvp(x, t)
+        (feat, ), tangent = backbone(x, t)
         ref_feat, ref_tangent = func_jvp(lambda v: backbone(v)[0], x, t)
     torch.testing.assert_close(feat, backbone(x)[0].detach())
     assert_jvp_matches((feat, tangent), (ref_feat, ref_tangent), rtol=1e-4)

@@ -9,8 +9,8 @@ Fast paths (each a key, each off by default; docs/performance.md has the numbers
 ``attn_impl='sdpa_folded'``, ``compute_dtype='bfloat16'`` (autocast inside the encoder
 only, float32 output), ``grad_checkpointing`` (the recomputation leaves BatchNorm's running
 statistics alone: one update per step), ``compile`` (each block and adapter compiled
-on its own). :meth:`SAMViT.forward_jvp` returns the features and their derivative along
-an input direction in one traversal (DADF's ``noise_pass='jvp'``).
+on its own). Given an input direction, :meth:`SAMViT.forward` also returns the features'
+derivative along it, from the same traversal (DADF's ``noise=dict(mode='jvp')``).
 
 A float32 encoder is float32 on every device: its forward pass, recomputation and
 backward pass run with TF32 off (``utils.precision``; why: docs/performance.md#float32-is-float32).
@@ -28,7 +28,7 @@ from torch import nn
 
 from ..layers import LoRALinear, MultiscaleAdapter, PatchEmbed, PromptLayer, ViTBlock
 from ..layers.attention import ATTENTION_IMPLS
-from ..layers.jvp import conv_jvp, layer_norm_jvp
+from ..layers.jvp import as_pair, conv_jvp, layer_norm_jvp
 from ..utils import (
     Reentrant,
     at_least_float32,
@@ -286,55 +286,57 @@ class SAMViT(BaseModule):
             x = exact_float32_backward(x)
         return x
 
-    def _stage(self, index: int, x: torch.Tensor,
-               tangent: Optional[torch.Tensor] = None, step: Optional[float] = None
-               ) -> Union[torch.Tensor, Tuple[torch.Tensor, torch.Tensor]]:
-        if tangent is None:
-            if self.adapters is not None:
-                x = self.adapters[index](x)
-            return self.blocks[index](x)
+    def _stage(self, index: int, x: torch.Tensor, tangent: Optional[torch.Tensor],
+               step: Optional[float]) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+        """Adapter ``index`` (if any) then block ``index``, carrying the tangent if any."""
         if self.adapters is not None:
-            x, tangent = self.adapters[index](x, tangent, step)
-        return self.blocks[index](x, tangent)
+            x, tangent = as_pair(self.adapters[index](x, tangent, step))
+        return as_pair(self.blocks[index](x, tangent))
 
-    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor]:
-        with self.precision(x.device.type):
-            x = self.patch_embed(x)
-            x = x + self.pos_embed
-            checkpoint = self.training and torch.is_grad_enabled()
-            for i in range(self.depth):
-                if checkpoint and i < self.grad_checkpointing_blocks:
-                    x = self._checkpoint(i, x)
-                else:
-                    x = self._stage(i, x)
-            x = self.neck(x.permute(0, 3, 1, 2))
-            if self.task_head is not None:
-                x = self.task_head(x)
-        return (self._output(x), )
+    def _head(self, x: torch.Tensor, tangent: Optional[torch.Tensor]
+              ) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+        """SAM's neck and the task head on the (B, H, W, C) token grid, to (B, C', H, W),
+        carrying the tangent if any."""
+        x = x.permute(0, 3, 1, 2)
+        if tangent is not None:
+            tangent = tangent.permute(0, 3, 1, 2)
+        layers = list(self.neck) + ([self.task_head] if self.task_head is not None else [])
+        for layer in layers:
+            if tangent is not None and isinstance(layer, nn.Conv2d):
+                tangent = conv_jvp(layer, tangent)
+            elif tangent is not None:  # SAM's LayerNorm2d, over channels
+                tangent = layer_norm_jvp(x, tangent, layer.weight, layer.eps,
+                                         dim=1).to(tangent.dtype)
+            x = layer(x)
+        return x, tangent
 
-    def forward_jvp(self, x: torch.Tensor, tangent: torch.Tensor,
-                    step: Optional[float] = None) -> Tuple[torch.Tensor, torch.Tensor]:
-        """Features ``F(x)`` and their derivative ``J_F(x) tangent``, both float32.
+    def forward(self, x: torch.Tensor, tangent: Optional[torch.Tensor] = None,
+                step: Optional[float] = None
+                ) -> Union[Tuple[torch.Tensor], Tuple[Tuple[torch.Tensor], torch.Tensor]]:
+        """Features ``F(x)``; with ``tangent``, also ``J_F(x) tangent`` from the same pass.
 
-        One traversal: each layer carries the tangent alongside its activations, at the
-        tangent's own scale, so the derivative keeps its relative precision under bf16.
-        With ``step``, the adapters' ReLUs pass the exact difference over
-        ``step * tangent`` instead of their derivative (what two views ``step`` apart see
-        at a kink); the smooth layers keep their derivative.
+        One traversal: with a tangent, each layer carries it alongside its activations, at
+        the tangent's own scale, so the derivative keeps its relative precision under
+        bf16; ``F`` is the same with and without it. With ``step``, the adapters' ReLUs
+        pass the exact difference over ``step * tangent`` instead of their derivative
+        (what two views ``step`` apart see at a kink); the smooth layers keep their
+        derivative.
 
         Args:
             x (Tensor): Normalised images (B, 3, S, S).
-            tangent (Tensor): The input direction (B, 3, S, S), e.g. the noise.
+            tangent (Tensor, optional): An input direction (B, 3, S, S), e.g. the noise;
+                None for the features alone. Defaults to None.
             step (float, optional): The ReLU difference step; None for derivatives only.
                 Defaults to None.
 
         Returns:
-            tuple[Tensor, Tensor]: ``F(x)`` and ``J_F(x) tangent``, each
+            tuple: ``(F,)`` (mmseg's tuple of feature maps) without a tangent;
+            ``((F,), J)`` with one, ``J = J_F(x) tangent``. Each is
             (B, out_channels, S/patch_size, S/patch_size) float32 (float64 for a float64
             model).
         """
         with self.precision(x.device.type):
-            x, tangent = self.patch_embed(x, tangent)
+            x, tangent = as_pair(self.patch_embed(x, tangent))
             x = x + self.pos_embed
             checkpoint = self.training and torch.is_grad_enabled()
             for i in range(self.depth):
@@ -342,14 +344,7 @@ class SAMViT(BaseModule):
                     x, tangent = self._checkpoint(i, x, tangent, step)
                 else:
                     x, tangent = self._stage(i, x, tangent, step)
-            x, tangent = x.permute(0, 3, 1, 2), tangent.permute(0, 3, 1, 2)
-            for layer in self.neck:
-                if isinstance(layer, nn.Conv2d):
-                    x, tangent = layer(x), conv_jvp(layer, tangent)
-                else:  # SAM's LayerNorm2d, over channels
-                    x, tangent = layer(x), layer_norm_jvp(
-                        x, tangent, layer.weight, layer.eps, dim=1).to(tangent.dtype)
-            if self.task_head is not None:
-                x, tangent = self.task_head(x), conv_jvp(self.task_head, tangent)
-        return self._output(x), self._output(tangent)
-
+            x, tangent = self._head(x, tangent)
+        if tangent is None:
+            return (self._output(x), )
+        return (self._output(x), ), self._output(tangent)

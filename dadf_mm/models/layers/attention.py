@@ -13,16 +13,17 @@ Three paths compute the same function:
   ``C + k_h + k_w`` (padded to a multiple of 8; ``v`` is zero-padded to the same width).
 
 ``forward(x, tangent)`` also returns the directional derivative of the output along
-``tangent`` (forward-mode, written out; see :mod:`.jvp`). It uses the explicit formulation,
-because the softmax probabilities are needed for the tangent.
+``tangent`` (forward-mode, written out; see :mod:`.jvp`). The output is the chosen path's,
+so it is the same with and without a tangent; the derivative uses the explicit
+formulation, because it needs the softmax probabilities.
 """
-from typing import Optional, Tuple, Union
+from typing import Optional, Tuple
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .jvp import linear_jvp, softmax_attention_jvp
+from .jvp import MaybePair, linear_jvp, softmax_attention_tangent
 
 ATTENTION_IMPLS = ('sdpa', 'sdpa_folded', 'reference')
 
@@ -118,9 +119,22 @@ def decomposed_rel_pos_bias(
     Returns:
         Tensor: The bias (N, q_h * q_w, k_h * k_w).
     """
-    rel_h, rel_w = rel_pos_terms(q, rel_pos_h, rel_pos_w, q_size, k_size)
+    return rel_pos_bias(*rel_pos_terms(q, rel_pos_h, rel_pos_w, q_size, k_size))
+
+
+def rel_pos_bias(rel_h: torch.Tensor, rel_w: torch.Tensor) -> torch.Tensor:
+    """The additive bias (N, q_h * q_w, k_h * k_w) of the terms of :func:`rel_pos_terms`.
+
+    Args:
+        rel_h (Tensor): The height terms (N, q_h, q_w, k_h).
+        rel_w (Tensor): The width terms (N, q_h, q_w, k_w).
+
+    Returns:
+        Tensor: ``bias[n, i, (j_h, j_w)] = rel_h[n, i, j_h] + rel_w[n, i, j_w]``.
+    """
+    n, q_h, q_w, k_h = rel_h.shape
     bias = rel_h[:, :, :, :, None] + rel_w[:, :, :, None, :]
-    return bias.reshape(q.shape[0], q_size[0] * q_size[1], k_size[0] * k_size[1])
+    return bias.reshape(n, q_h * q_w, k_h * rel_w.shape[-1])
 
 
 def folded_query_key(q: torch.Tensor, k: torch.Tensor, rel_h: Optional[torch.Tensor],
@@ -230,66 +244,59 @@ class RelPosAttention(nn.Module):
             self.rel_pos_h = nn.Parameter(torch.zeros(2 * input_size[0] - 1, head_dim))
             self.rel_pos_w = nn.Parameter(torch.zeros(2 * input_size[1] - 1, head_dim))
 
-    def forward(self, x: torch.Tensor, tangent: Optional[torch.Tensor] = None
-                ) -> Union[torch.Tensor, Tuple[torch.Tensor, torch.Tensor]]:
-        """Attention over (B, H, W, C); with ``tangent`` also its directional derivative."""
-        if tangent is not None:
-            return self.forward_jvp(x, tangent)
-        b, h, w, _ = x.shape
-        qkv = self.qkv(x).reshape(b, h * w, 3, self.num_heads, -1).permute(2, 0, 3, 1, 4)
-        q, k, v = qkv.reshape(3, b * self.num_heads, h * w, -1).unbind(0)
-        if self.impl == 'sdpa_folded' and self.use_rel_pos:
-            rel_h, rel_w = rel_pos_terms(q, self.rel_pos_h, self.rel_pos_w, (h, w), (h, w))
-            out = folded_rel_pos_attention(q, k, v, rel_h, rel_w, self.scale)
-            return self._merge_heads(out, b, h, w)
-        bias = None
-        if self.use_rel_pos:
-            bias = decomposed_rel_pos_bias(q, self.rel_pos_h, self.rel_pos_w, (h, w), (h, w))
-        if self.impl in ('sdpa', 'sdpa_folded'):
-            out = F.scaled_dot_product_attention(
-                q.unsqueeze(0), k.unsqueeze(0), v.unsqueeze(0),
-                attn_mask=None if bias is None else bias.unsqueeze(0),
-                scale=self.scale).squeeze(0)
-        else:
-            attn = (q * self.scale) @ k.transpose(-2, -1)
-            if bias is not None:
-                attn = attn + bias
-            out = attn.softmax(dim=-1) @ v
-        return self._merge_heads(out, b, h, w)
-
-    def _merge_heads(self, out: torch.Tensor, b: int, h: int, w: int) -> torch.Tensor:
-        out = out.view(b, self.num_heads, h, w, -1).permute(0, 2, 3, 1, 4).reshape(b, h, w, -1)
-        return self.proj(out)
-
-    def forward_jvp(self, x: torch.Tensor, tangent: torch.Tensor
-                    ) -> Tuple[torch.Tensor, torch.Tensor]:
-        """The output and its derivative along ``tangent`` (explicit softmax attention).
+    def forward(self, x: torch.Tensor, tangent: Optional[torch.Tensor] = None) -> MaybePair:
+        """Attention over a token grid; with ``tangent``, also its directional derivative.
 
         Args:
             x (Tensor): The token grid (B, H, W, C).
-            tangent (Tensor): The direction (B, H, W, C).
+            tangent (Tensor, optional): The direction (B, H, W, C); None for none.
 
         Returns:
-            tuple[Tensor, Tensor]: The output and its derivative, each (B, H, W, C).
+            Tensor | tuple[Tensor, Tensor]: The output (B, H, W, C); with a tangent, the
+            output and its derivative.
         """
         b, h, w, _ = x.shape
-
-        def heads(t: torch.Tensor) -> Tuple[torch.Tensor, ...]:
-            t = t.reshape(b, h * w, 3, self.num_heads, -1).permute(2, 0, 3, 1, 4)
-            return t.reshape(3, b * self.num_heads, h * w, -1).unbind(0)
-
-        q, k, v = heads(self.qkv(x))
-        tq, tk, tv = heads(linear_jvp(self.qkv, tangent))
-        rel = t_rel = (None, None)
+        q, k, v = self._split_heads(self.qkv(x))
+        rel = (None, None)
         if self.use_rel_pos:
             rel = rel_pos_terms(q, self.rel_pos_h, self.rel_pos_w, (h, w), (h, w))
+        out = self.proj(self._merge_heads(self._attend(q, k, v, *rel), b, h, w))
+        if tangent is None:
+            return out
+        tq, tk, tv = self._split_heads(linear_jvp(self.qkv, tangent))
+        t_rel = (None, None)
+        if self.use_rel_pos:
             t_rel = rel_pos_terms(tq, self.rel_pos_h, self.rel_pos_w, (h, w), (h, w))
         # the bias is linear in q: the tangent query carries the bias terms of tq; the
         # key's one-hot indicators are constant, so only its leading channels vary (tk)
         q_aug, k_aug = folded_query_key(q, k, *rel, self.scale)
         tq_aug, _ = folded_query_key(tq, tk, *t_rel, self.scale)
-        out, t_out = softmax_attention_jvp(q_aug, k_aug, v, tq_aug, tk, tv)
-        out = out.view(b, self.num_heads, h, w, -1).permute(0, 2, 3, 1, 4).reshape(b, h, w, -1)
-        t_out = t_out.view(b, self.num_heads, h, w, -1).permute(0, 2, 3, 1, 4).reshape(
-            b, h, w, -1)
-        return self.proj(out), linear_jvp(self.proj, t_out)
+        t_out = softmax_attention_tangent(q_aug, k_aug, v, tq_aug, tk, tv)
+        return out, linear_jvp(self.proj, self._merge_heads(t_out, b, h, w))
+
+    def _attend(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
+                rel_h: Optional[torch.Tensor], rel_w: Optional[torch.Tensor]) -> torch.Tensor:
+        """``softmax(q k^T * scale + bias) v`` (N, L, C) by ``self.impl``; no bias without
+        ``rel_h``, ``rel_w``."""
+        if self.impl == 'sdpa_folded' and rel_h is not None:
+            return folded_rel_pos_attention(q, k, v, rel_h, rel_w, self.scale)
+        bias = None if rel_h is None else rel_pos_bias(rel_h, rel_w)
+        if self.impl in ('sdpa', 'sdpa_folded'):  # no bias to fold: SDPA as it is
+            return F.scaled_dot_product_attention(
+                q.unsqueeze(0), k.unsqueeze(0), v.unsqueeze(0),
+                attn_mask=None if bias is None else bias.unsqueeze(0),
+                scale=self.scale).squeeze(0)
+        attn = (q * self.scale) @ k.transpose(-2, -1)
+        if bias is not None:
+            attn = attn + bias
+        return attn.softmax(dim=-1) @ v
+
+    def _split_heads(self, qkv: torch.Tensor) -> Tuple[torch.Tensor, ...]:
+        """(B, H, W, 3C) -> q, k, v, each (B * heads, H * W, C / heads)."""
+        b, h, w, _ = qkv.shape
+        qkv = qkv.reshape(b, h * w, 3, self.num_heads, -1).permute(2, 0, 3, 1, 4)
+        return qkv.reshape(3, b * self.num_heads, h * w, -1).unbind(0)
+
+    def _merge_heads(self, out: torch.Tensor, b: int, h: int, w: int) -> torch.Tensor:
+        """(B * heads, H * W, C / heads) -> (B, H, W, C)."""
+        return out.view(b, self.num_heads, h, w, -1).permute(0, 2, 3, 1, 4).reshape(b, h, w, -1)

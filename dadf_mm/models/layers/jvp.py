@@ -19,7 +19,7 @@ difference carries no statistics term either. ReLU, piecewise linear, can pass t
 difference over the noise step instead of its derivative (:func:`relu_difference`), which
 keeps the tangent equal to the two-view difference where the views straddle a kink.
 """
-from typing import Optional, Tuple
+from typing import Optional, Tuple, Union
 
 import torch
 import torch.nn.functional as F
@@ -28,6 +28,33 @@ from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
 Pair = Tuple[torch.Tensor, torch.Tensor]
+#: A layer's output: the output alone, or with a tangent the output and its derivative
+MaybePair = Union[torch.Tensor, Pair]
+
+
+def as_pair(output: MaybePair) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+    """``(output, tangent)`` of a layer's output; the tangent ``None`` when there is none.
+
+    Args:
+        output (Tensor | tuple[Tensor, Tensor]): What a layer's ``forward`` returned.
+
+    Returns:
+        tuple[Tensor, Tensor | None]: The output and its derivative (or None).
+    """
+    return output if isinstance(output, tuple) else (output, None)
+
+
+def maybe_pair(x: torch.Tensor, tangent: Optional[torch.Tensor]) -> MaybePair:
+    """A layer's return value: ``x`` alone without a tangent, else ``(x, tangent)``.
+
+    Args:
+        x (Tensor): The output.
+        tangent (Tensor, optional): Its derivative; None for none.
+
+    Returns:
+        Tensor | tuple[Tensor, Tensor]: ``x`` or ``(x, tangent)``.
+    """
+    return x if tangent is None else (x, tangent)
 
 
 def linear_jvp(linear: nn.Linear, tangent: torch.Tensor) -> torch.Tensor:
@@ -151,7 +178,7 @@ def activation_jvp(act: nn.Module, x: torch.Tensor, tangent: torch.Tensor,
             return relu_difference(x, tangent, step)
         return tangent * (x > 0).to(tangent.dtype)
     raise NotImplementedError(f'no written JVP for activation {type(act).__name__}; '
-                              "noise_pass='jvp' supports GELU and ReLU")
+                              "noise mode 'jvp' supports GELU and ReLU")
 
 
 def batch_norm_jvp(bn: _BatchNorm, x: torch.Tensor, tangent: torch.Tensor) -> Pair:
@@ -178,21 +205,24 @@ def batch_norm_jvp(bn: _BatchNorm, x: torch.Tensor, tangent: torch.Tensor) -> Pa
     return out, tangent * scale.view(shape).to(tangent.dtype)
 
 
-def conv_module_jvp(module: nn.Module, x: torch.Tensor, tangent: torch.Tensor,
-                    step: Optional[float] = None) -> Pair:
+def conv_module_jvp(module: nn.Module, x: torch.Tensor, tangent: Optional[torch.Tensor],
+                    step: Optional[float] = None) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
     """mmcv's ``ConvModule`` (conv -> BatchNorm -> ReLU, or a subset) and its derivative
-    (``step``: see :func:`activation_jvp`).
+    (``step``: see :func:`activation_jvp`); without a tangent the module's own forward.
 
     Args:
         module (nn.Module): An mmcv ``ConvModule`` of order conv, norm, act (BatchNorm
             and ReLU/GELU where present).
         x (Tensor): The input (B, C_in, H, W).
-        tangent (Tensor): The input direction, shaped like ``x``.
+        tangent (Tensor, optional): The input direction, shaped like ``x``; None for none.
         step (float, optional): The ReLU difference step. Defaults to None.
 
     Returns:
-        tuple[Tensor, Tensor]: The output and its direction, each (B, C_out, H', W').
+        tuple[Tensor, Tensor | None]: The output and its direction, each
+        (B, C_out, H', W') (the direction None without a tangent).
     """
+    if tangent is None:
+        return module(x), None
     if tuple(module.order) != ('conv', 'norm', 'act'):
         raise NotImplementedError(f'ConvModule order {module.order} has no written JVP')
     x, tangent = module.conv(x), conv_jvp(module.conv, tangent)
@@ -200,8 +230,9 @@ def conv_module_jvp(module: nn.Module, x: torch.Tensor, tangent: torch.Tensor,
         norm = module.norm
         if not isinstance(norm, _BatchNorm):
             raise NotImplementedError(
-                f"noise_pass='jvp' supports BatchNorm in the adapters, got "
-                f'{type(norm).__name__}; use norm_cfg=dict(type="BN") or noise_pass="batched"')
+                f"noise mode 'jvp' supports BatchNorm in the adapters, got "
+                f'{type(norm).__name__}; use norm_cfg=dict(type="BN") or '
+                'model.noise=dict(mode="batched")')
         x, tangent = batch_norm_jvp(norm, x, tangent)
     if module.with_activation:  # mmcv's ReLU works in place: the tangent first
         tangent = activation_jvp(module.activate, x, tangent, step)
@@ -217,7 +248,30 @@ ATTENTION_JVP_CHUNK_ELEMENTS = 2**26
 def softmax_attention_jvp(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
                           tq: torch.Tensor, tk: torch.Tensor, tv: torch.Tensor,
                           max_elements: Optional[int] = None) -> Pair:
-    """``softmax(q k^T) v`` and its derivative along ``(tq, tk, tv)``, all (N, L, C).
+    """``softmax(q k^T) v`` and its derivative along ``(tq, tk, tv)``, all (N, L, C)
+    (the derivative: :func:`softmax_attention_tangent`).
+
+    Args:
+        q (Tensor): The scaled (and bias-augmented) queries (N, L, C').
+        k (Tensor): The keys (N, L, C').
+        v (Tensor): The values (N, L, C).
+        tq (Tensor): The query direction (N, L, C').
+        tk (Tensor): The key direction (N, L, C_k), C_k <= C'.
+        tv (Tensor): The value direction (N, L, C).
+        max_elements (int, optional): Most probabilities per chunk; None for
+            :data:`ATTENTION_JVP_CHUNK_ELEMENTS`. Defaults to None.
+
+    Returns:
+        tuple[Tensor, Tensor]: The output and its direction, each (N, L, C).
+    """
+    out = (q @ k.transpose(-2, -1)).softmax(dim=-1) @ v
+    return out, softmax_attention_tangent(q, k, v, tq, tk, tv, max_elements)
+
+
+def softmax_attention_tangent(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
+                              tq: torch.Tensor, tk: torch.Tensor, tv: torch.Tensor,
+                              max_elements: Optional[int] = None) -> torch.Tensor:
+    """The derivative of ``softmax(q k^T) v`` along ``(tq, tk, tv)``, all (N, L, C).
 
     Scale and any additive bias are folded into ``q`` and ``k`` (see
     :func:`~.attention.folded_query_key`); ``tk`` may be narrower than ``k`` when only
@@ -241,35 +295,33 @@ def softmax_attention_jvp(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
             :data:`ATTENTION_JVP_CHUNK_ELEMENTS`. Defaults to None.
 
     Returns:
-        tuple[Tensor, Tensor]: The output and its direction, each (N, L, C).
+        Tensor: The output's direction (N, L, C).
     """
     n, length = q.shape[0], q.shape[1]
     limit = ATTENTION_JVP_CHUNK_ELEMENTS if max_elements is None else max_elements
     chunk = max(1, limit // (length * k.shape[1]))
     if chunk >= n:
-        return _softmax_attention_jvp(q, k, v, tq, tk, tv)
+        return _softmax_attention_tangent(q, k, v, tq, tk, tv)
     checkpoint = torch.is_grad_enabled() and any(
         t.requires_grad for t in (q, k, v, tq, tk, tv))
-    outs, t_outs = [], []
+    t_outs = []
     for start in range(0, n, chunk):
         part = [t[start:start + chunk] for t in (q, k, v, tq, tk, tv)]
         if checkpoint:
-            out, t_out = cp.checkpoint(_softmax_attention_jvp, *part, use_reentrant=False)
+            t_outs.append(cp.checkpoint(_softmax_attention_tangent, *part,
+                                        use_reentrant=False))
         else:
-            out, t_out = _softmax_attention_jvp(*part)
-        outs.append(out)
-        t_outs.append(t_out)
-    return torch.cat(outs), torch.cat(t_outs)
+            t_outs.append(_softmax_attention_tangent(*part))
+    return torch.cat(t_outs)
 
 
-def _softmax_attention_jvp(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
-                           tq: torch.Tensor, tk: torch.Tensor, tv: torch.Tensor) -> Pair:
+def _softmax_attention_tangent(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
+                               tq: torch.Tensor, tk: torch.Tensor, tv: torch.Tensor
+                               ) -> torch.Tensor:
     logits = q @ k.transpose(-2, -1)
     q_lead = q[..., :tk.shape[-1]]
     t_logits = torch.cat([tq, q_lead], -1) @ torch.cat([k, tk], -1).transpose(-2, -1)
     prob = logits.softmax(dim=-1)
     weighted = prob * t_logits.to(prob.dtype)
     t_prob = torch.addcmul(weighted, prob, weighted.sum(-1, keepdim=True), value=-1)
-    out = prob @ v
-    t_out = t_prob @ v + prob @ tv
-    return out, t_out
+    return t_prob @ v + prob @ tv

@@ -16,13 +16,13 @@ identity-initialised; neither has a norm or ReLU, because they meet the residual
 the frozen encoder: at initialisation ``R`` is the identity and the adapted encoder equals
 pretrained SAM exactly (a ReLU on the skip would delete every negative SAM feature).
 """
-from typing import Dict, List, Optional, Tuple, Union
+from typing import Dict, List, Optional, Tuple
 
 import torch
 from mmcv.cnn import ConvModule
 from torch import nn
 
-from .jvp import conv_jvp, conv_module_jvp
+from .jvp import MaybePair, conv_jvp, conv_module_jvp
 
 # branch name -> ((first kernel, first dilation), (second kernel, second dilation))
 _BRANCHES: Dict[str, Tuple[Tuple[int, int], Tuple[int, int]]] = {
@@ -93,34 +93,23 @@ class MultiscaleAdapter(nn.Module):
                 self.skip.bias.zero_()
 
     def forward(self, x: torch.Tensor, tangent: Optional[torch.Tensor] = None,
-                step: Optional[float] = None
-                ) -> Union[torch.Tensor, Tuple[torch.Tensor, torch.Tensor]]:
-        """``R(x)`` on (B, H, W, C); with ``tangent``, also its derivative along it (with
-        ``step``, the ReLUs pass the difference over ``step * tangent``, see
-        :func:`~.jvp.relu_difference`)."""
-        if tangent is not None:
-            return self.forward_jvp(x, tangent, step)
-        x = x.permute(0, 3, 1, 2)
-        inner = self.input_proj(x)
-        out = self.output_proj(torch.cat([branch(inner) for branch in self.branches.values()], 1))
-        out = out + (x if self.skip is None else self.skip(x))
-        return out.permute(0, 2, 3, 1)
-
-    def forward_jvp(self, x: torch.Tensor, tangent: torch.Tensor,
-                    step: Optional[float] = None) -> Tuple[torch.Tensor, torch.Tensor]:
-        """``R(x)`` and its derivative along ``tangent``, by forward-mode differentiation.
+                step: Optional[float] = None) -> MaybePair:
+        """``R(x)`` on a token grid; with ``tangent``, also its derivative along it.
 
         Args:
             x (Tensor): The token grid (B, H, W, C).
-            tangent (Tensor): The direction (B, H, W, C).
-            step (float, optional): With a step, the ReLUs pass the difference over
-                ``step * tangent`` instead of their derivative (see
+            tangent (Tensor, optional): The direction (B, H, W, C); None for none.
+            step (float, optional): With a tangent and a step, the ReLUs pass the
+                difference over ``step * tangent`` instead of their derivative (see
                 :func:`~.jvp.relu_difference`). Defaults to None.
 
         Returns:
-            tuple[Tensor, Tensor]: ``R(x)`` and its derivative, each (B, H, W, C).
+            Tensor | tuple[Tensor, Tensor]: ``R(x)`` (B, H, W, C); with a tangent,
+            ``R(x)`` and its derivative.
         """
-        x, tangent = x.permute(0, 3, 1, 2), tangent.permute(0, 3, 1, 2)
+        x = x.permute(0, 3, 1, 2)
+        if tangent is not None:
+            tangent = tangent.permute(0, 3, 1, 2)
         inner, t_inner = conv_module_jvp(self.input_proj, x, tangent, step)
         outs, t_outs = [], []
         for branch in self.branches.values():
@@ -130,9 +119,9 @@ class MultiscaleAdapter(nn.Module):
             outs.append(y)
             t_outs.append(t_y)
         out = self.output_proj(torch.cat(outs, 1))
+        out = out + (x if self.skip is None else self.skip(x))
+        if tangent is None:
+            return out.permute(0, 2, 3, 1)
         t_out = conv_jvp(self.output_proj, torch.cat(t_outs, 1))
-        if self.skip is None:
-            out, t_out = out + x, t_out + tangent
-        else:
-            out, t_out = out + self.skip(x), t_out + conv_jvp(self.skip, tangent)
+        t_out = t_out + (tangent if self.skip is None else conv_jvp(self.skip, tangent))
         return out.permute(0, 2, 3, 1), t_out.permute(0, 2, 3, 1)

@@ -9,13 +9,13 @@ with the inner width ``dim / reduction`` and LN SAM's channel-wise LayerNorm2d. 
 last LayerNorm's gain starts at zero, so ``P(x) = GELU(0) = 0`` and the adapted encoder
 equals SAM at step 0, as DADF's adapters do (the gain receives a gradient at once).
 """
-from typing import Optional, Tuple, Union
+from typing import Optional
 
 import torch
 from segment_anything.modeling.common import LayerNorm2d
 from torch import nn
 
-from .jvp import conv_jvp, gelu_jvp, layer_norm_jvp
+from .jvp import MaybePair, conv_jvp, gelu_jvp, layer_norm_jvp, maybe_pair
 
 
 class PromptLayer(nn.Module):
@@ -37,20 +37,33 @@ class PromptLayer(nn.Module):
         nn.init.zeros_(self.layers[7].weight)
 
     def forward(self, x: torch.Tensor, tangent: Optional[torch.Tensor] = None,
-                step: Optional[float] = None
-                ) -> Union[torch.Tensor, Tuple[torch.Tensor, torch.Tensor]]:
-        """``x + P(x)`` on (B, H, W, C); with ``tangent``, also its derivative along it
-        (``step`` is accepted for the adapters' interface; GELU is smooth)."""
+                step: Optional[float] = None) -> MaybePair:
+        """``x + P(x)`` on a token grid; with ``tangent``, also its derivative along it.
+
+        Args:
+            x (Tensor): The token grid (B, H, W, C).
+            tangent (Tensor, optional): The direction (B, H, W, C); None for none.
+            step (float, optional): Accepted for the adapters' interface (GELU is
+                smooth, so there is no kink to step over). Defaults to None.
+
+        Returns:
+            Tensor | tuple[Tensor, Tensor]: ``x + P(x)`` (B, H, W, C); with a tangent,
+            that and its derivative.
+        """
         y = x.permute(0, 3, 1, 2)
-        if tangent is None:
-            return x + self.layers(y).permute(0, 2, 3, 1)
-        t = tangent.permute(0, 3, 1, 2)
+        t = None if tangent is None else tangent.permute(0, 3, 1, 2)
         for layer in self.layers:
-            if isinstance(layer, nn.Conv2d):
-                y, t = layer(y), conv_jvp(layer, t)
-            elif isinstance(layer, LayerNorm2d):
-                y, t = layer(y), layer_norm_jvp(y, t, layer.weight, layer.eps,
-                                                dim=1).to(t.dtype)
-            else:
-                y, t = layer(y), gelu_jvp(y, t, layer.approximate)
-        return x + y.permute(0, 2, 3, 1), tangent + t.permute(0, 2, 3, 1)
+            if t is not None:
+                t = self._layer_tangent(layer, y, t)
+            y = layer(y)
+        x = x + y.permute(0, 2, 3, 1)
+        return maybe_pair(x, None if t is None else tangent + t.permute(0, 2, 3, 1))
+
+    @staticmethod
+    def _layer_tangent(layer: nn.Module, y: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        """The derivative of one of :attr:`layers` at ``y`` along ``t``."""
+        if isinstance(layer, nn.Conv2d):
+            return conv_jvp(layer, t)
+        if isinstance(layer, LayerNorm2d):
+            return layer_norm_jvp(y, t, layer.weight, layer.eps, dim=1).to(t.dtype)
+        return gelu_jvp(y, t, layer.approximate)

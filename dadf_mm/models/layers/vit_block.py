@@ -3,7 +3,7 @@
 Given a ``tangent`` as well, the block and the patch embedding also return the directional
 derivative of their output (see :mod:`.jvp`).
 """
-from typing import Optional, Tuple, Type, Union
+from typing import Optional, Tuple, Type
 
 import torch
 import torch.nn.functional as F
@@ -11,9 +11,15 @@ from segment_anything.modeling.common import MLPBlock
 from torch import nn
 
 from .attention import RelPosAttention
-from .jvp import activation_jvp, conv_jvp, layer_norm_jvp, linear_jvp
-
-MaybePair = Union[torch.Tensor, Tuple[torch.Tensor, torch.Tensor]]
+from .jvp import (
+    MaybePair,
+    activation_jvp,
+    as_pair,
+    conv_jvp,
+    layer_norm_jvp,
+    linear_jvp,
+    maybe_pair,
+)
 
 
 def window_partition(x: torch.Tensor, window_size: int) -> Tuple[torch.Tensor, Tuple[int, int]]:
@@ -75,9 +81,19 @@ class PatchEmbed(nn.Module):
         self.proj = nn.Conv2d(in_chans, embed_dim, kernel_size=patch_size, stride=patch_size)
 
     def forward(self, x: torch.Tensor, tangent: Optional[torch.Tensor] = None) -> MaybePair:
-        if tangent is None:
-            return self.proj(x).permute(0, 2, 3, 1)
-        return self.proj(x).permute(0, 2, 3, 1), conv_jvp(self.proj, tangent).permute(0, 2, 3, 1)
+        """Patch tokens of images; with ``tangent``, also their derivative along it.
+
+        Args:
+            x (Tensor): The images (B, C_in, H, W).
+            tangent (Tensor, optional): The direction (B, C_in, H, W); None for none.
+
+        Returns:
+            Tensor | tuple[Tensor, Tensor]: The tokens (B, H/p, W/p, C); with a tangent,
+            the tokens and their derivative.
+        """
+        if tangent is not None:
+            tangent = conv_jvp(self.proj, tangent).permute(0, 2, 3, 1)
+        return maybe_pair(self.proj(x).permute(0, 2, 3, 1), tangent)
 
 
 class ViTBlock(nn.Module):
@@ -128,49 +144,44 @@ class ViTBlock(nn.Module):
         self.window_size = window_size
 
     def forward(self, x: torch.Tensor, tangent: Optional[torch.Tensor] = None) -> MaybePair:
-        if tangent is not None:
-            return self.forward_jvp(x, tangent)
-        shortcut = x
+        """The block on a token grid; with ``tangent``, also its derivative along it.
+
+        Args:
+            x (Tensor): The token grid (B, H, W, C).
+            tangent (Tensor, optional): The direction (B, H, W, C); None for none.
+
+        Returns:
+            Tensor | tuple[Tensor, Tensor]: The output (B, H, W, C); with a tangent, the
+            output and its derivative.
+        """
+        shortcut, t_shortcut = x, tangent
+        tangent = self._norm_tangent(self.norm1, x, tangent)
         x = self.norm1(x)
         if self.window_size > 0:
             h, w = x.shape[1], x.shape[2]
             x, pad_hw = window_partition(x, self.window_size)
-            x = window_unpartition(self.attn(x), self.window_size, pad_hw, (h, w))
-        else:
-            x = self.attn(x)
-        x = shortcut + x
-        return x + self.mlp(self.norm2(x))
-
-    def forward_jvp(self, x: torch.Tensor, tangent: torch.Tensor
-                    ) -> Tuple[torch.Tensor, torch.Tensor]:
-        """The block's output and its derivative along ``tangent``.
-
-        Args:
-            x (Tensor): The token grid (B, H, W, C).
-            tangent (Tensor): The direction (B, H, W, C).
-
-        Returns:
-            tuple[Tensor, Tensor]: The output and its derivative, each (B, H, W, C).
-        """
-        shortcut, t_shortcut = x, tangent
-        x, tangent = self.norm1(x), self._norm_jvp(self.norm1, x, tangent)
-        if self.window_size > 0:
-            h, w = x.shape[1], x.shape[2]
-            x, pad_hw = window_partition(x, self.window_size)
-            tangent, _ = window_partition(tangent, self.window_size)
-            x, tangent = self.attn(x, tangent)
+            if tangent is not None:
+                tangent, _ = window_partition(tangent, self.window_size)
+            x, tangent = as_pair(self.attn(x, tangent))
             x = window_unpartition(x, self.window_size, pad_hw, (h, w))
-            tangent = window_unpartition(tangent, self.window_size, pad_hw, (h, w))
+            if tangent is not None:
+                tangent = window_unpartition(tangent, self.window_size, pad_hw, (h, w))
         else:
-            x, tangent = self.attn(x, tangent)
-        x, tangent = shortcut + x, t_shortcut + tangent
-        y, t_y = self.norm2(x), self._norm_jvp(self.norm2, x, tangent)
+            x, tangent = as_pair(self.attn(x, tangent))
+        x = shortcut + x
         mlp = self.mlp
-        hidden, t_hidden = mlp.lin1(y), linear_jvp(mlp.lin1, t_y)
-        t_act = activation_jvp(mlp.act, hidden, t_hidden)
-        act = mlp.act(hidden)
-        return x + mlp.lin2(act), tangent + linear_jvp(mlp.lin2, t_act)
+        hidden = mlp.lin1(self.norm2(x))
+        out = x + mlp.lin2(mlp.act(hidden))
+        if tangent is None:
+            return out
+        tangent = t_shortcut + tangent
+        t_hidden = linear_jvp(mlp.lin1, self._norm_tangent(self.norm2, x, tangent))
+        return out, tangent + linear_jvp(mlp.lin2, activation_jvp(mlp.act, hidden, t_hidden))
 
     @staticmethod
-    def _norm_jvp(norm: nn.LayerNorm, x: torch.Tensor, tangent: torch.Tensor) -> torch.Tensor:
+    def _norm_tangent(norm: nn.LayerNorm, x: torch.Tensor, tangent: Optional[torch.Tensor]
+                      ) -> Optional[torch.Tensor]:
+        """The derivative of ``norm`` at ``x`` along ``tangent`` (None without one)."""
+        if tangent is None:
+            return None
         return layer_norm_jvp(x, tangent, norm.weight, norm.eps).to(tangent.dtype)

@@ -19,6 +19,7 @@ low-precision encoder (``backbone.compute_dtype``) needs ``'jvp'``: two bf16 vie
 ``S`` that is rounding noise (docs/performance.md). Neck, decode head and losses always run
 in float32.
 """
+import inspect
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
@@ -129,9 +130,10 @@ class DADF(EncoderDecoder):
                 f'below {dtype} resolution, so RGA would train on rounding noise. Set '
                 "model.noise=dict(mode='jvp') (one traversal computing F and its derivative, "
                 "see docs/performance.md) or backbone.compute_dtype='float32'.")
-        if mode == 'jvp' and not hasattr(self.backbone, 'forward_jvp'):
-            raise ValueError(f"model.noise=dict(mode='jvp') needs a backbone with forward_jvp "
-                             f'(SAMViT), got {type(self.backbone).__name__}')
+        if mode == 'jvp' and 'tangent' not in inspect.signature(
+                self.backbone.forward).parameters:
+            raise ValueError("model.noise=dict(mode='jvp') needs a backbone whose forward "
+                             f'takes a tangent (SAMViT), got {type(self.backbone).__name__}')
 
     # weights -----------------------------------------------------------------------------
     def init_weights(self) -> None:
@@ -216,9 +218,9 @@ class DADF(EncoderDecoder):
         if not self.with_neck:
             return self.backbone(inputs)[-1], None
         if self.noise.mode == 'jvp':
-            feat, tangent = self.backbone.forward_jvp(
-                inputs, self.unit_noise(inputs, batch_img_metas), step=self.noise.std)
-            return feat, self.noise.std * tangent
+            feats, tangent = self.backbone(
+                inputs, tangent=self.unit_noise(inputs, batch_img_metas), step=self.noise.std)
+            return feats[-1], self.noise.std * tangent
         noisy = self.noisy_view(inputs, batch_img_metas)
         if self.noise.mode == 'separate':
             feat = self.backbone(inputs)[-1]
