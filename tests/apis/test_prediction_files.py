@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from dadf_mm.apis.inference import ForgeryInferencer, read_probability_map
+from tests.helpers.image_files import drifting_face_video
 from tests.helpers.inference_cases import DEMO, face_like
 from tests.helpers.tool_runs import tool_exit
 
@@ -15,16 +16,6 @@ from web_page import analyse_upload
 
 FOLDERS = ('overlays', 'heatmaps', 'masks', 'probability_maps')
 
-
-def _face_video(path, frames: int = 6) -> None:
-    """Skimage's astronaut, drifting right a little each frame (a face the detector finds)."""
-    from skimage import data
-    astronaut = data.astronaut()[..., ::-1]
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*'mp4v'), 10, (256, 256))
-    for k in range(frames):
-        writer.write(cv2.resize(np.ascontiguousarray(np.roll(astronaut, 3 * k, axis=1)),
-                                (256, 256)))
-    writer.release()
 
 
 def _files(folder) -> dict:
@@ -39,7 +30,7 @@ def test_the_page_download_is_what_infer_writes(demo_checkpoint, tmp_path, monke
     inputs = tmp_path / 'inputs'
     inputs.mkdir()
     if name.endswith('.mp4'):
-        _face_video(inputs / name)
+        drifting_face_video(inputs / name)
     else:
         cv2.imwrite(str(inputs / name), face_like(96, 80, seed=3))
     monkeypatch.chdir(inputs)  # infer.py then names the input as the page does: its name

@@ -34,3 +34,17 @@ def huge_png(path: Path, side: int = 10000) -> Path:
     path.write_bytes(b'\x89PNG\r\n\x1a\n' + _chunk(b'IHDR', header)
                      + _chunk(b'IDAT', b''.join(parts)) + _chunk(b'IEND', b''))
     return path
+
+
+def drifting_face_video(path: Path, frames: int = 6) -> Path:
+    """An mp4 of scikit-image's astronaut (her face about 45 px wide at 256x256), drifting
+    right 3 px each frame: a face the detector and the tracker find."""
+    import numpy as np
+    from skimage import data
+    astronaut = data.astronaut()[..., ::-1]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*'mp4v'), 10, (256, 256))
+    for k in range(frames):
+        writer.write(cv2.resize(np.ascontiguousarray(np.roll(astronaut, 3 * k, axis=1)),
+                                (256, 256)))
+    writer.release()
+    return Path(path)

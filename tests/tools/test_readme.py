@@ -10,6 +10,8 @@ from typing import Iterator, List, Set
 
 import pytest
 
+from tests.test_docs_links import expand
+
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 PARAMETER_DOC = 'docs/performance.md'
 DOCS = ['README.md', 'configs/dadf/README.md'] + sorted(
@@ -29,14 +31,6 @@ def command_lines(text: str) -> Iterator[str]:
         if COMMAND.match(span):
             yield span
 
-
-def expand(pattern: str) -> List[str]:
-    """``a_{x,y}.py`` -> ``a_x.py``, ``a_y.py`` (shell brace expansion)."""
-    match = re.search(r'\{([^{}]*)\}', pattern)
-    if not match:
-        return [pattern]
-    return [path for alt in match.group(1).split(',')
-            for path in expand(pattern[:match.start()] + alt + pattern[match.end():])]
 
 
 def named_files(doc: str) -> Set[str]:

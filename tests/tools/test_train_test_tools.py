@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import torch
 
+from tests.helpers.image_files import drifting_face_video
 from tests.helpers.tool_runs import DEMO, FAST_DATA, ROOT, run_process
 
 
@@ -102,15 +103,6 @@ def test_two_process_training_and_testing_on_cpu(tmp_path):
     assert len(one) == len(two) == 25
 
 
-def make_face_video(path, frames=6):
-    from skimage import data
-    face = data.astronaut()[..., ::-1]
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*'mp4v'), 10, (256, 256))
-    for i in range(frames):
-        shifted = np.roll(face, 3 * i, axis=1)
-        writer.write(cv2.resize(np.ascontiguousarray(shifted), (256, 256)))
-    writer.release()
-
 
 def test_infer_on_an_image_a_video_and_a_bad_file(tmp_path, short_demo_run):
     inputs = tmp_path / 'inputs'
@@ -120,7 +112,7 @@ def test_infer_on_an_image_a_video_and_a_bad_file(tmp_path, short_demo_run):
     # two inputs of one stem: each keeps its own pictures (one overwrote the other)
     cv2.imwrite(str(inputs / 'dup.png'), data.astronaut()[..., ::-1])
     cv2.imwrite(str(inputs / 'dup.jpg'), np.ascontiguousarray(data.coffee()[..., ::-1]))
-    make_face_video(inputs / 'clip.mp4')
+    drifting_face_video(inputs / 'clip.mp4')
     (inputs / 'broken.jpg').write_bytes(b'not an image')
     out = tmp_path / 'out'
     proc = subprocess.run(

@@ -30,7 +30,7 @@ from dadf_mm.apis.inference import ForgeryInferencer, render
 from dadf_mm.datasets import LoadForgeryImage
 from dadf_mm.datasets.errors import ForgeryDataError
 from dadf_mm.models.segmentors.dadf import DADF
-from tests.helpers.image_files import huge_png, truncated_jpeg
+from tests.helpers.image_files import drifting_face_video, huge_png, truncated_jpeg
 from tests.helpers.tool_runs import DEMO, ROOT, tool_exit
 
 from web_page import analyse_upload, for_display
@@ -197,22 +197,12 @@ def test_an_image_gets_the_inferencers_score_overlay_and_verdict(
     assert not glob.glob(str(uploads / '**' / 'face.png'), recursive=True)  # deleted
 
 
-def _face_video(path, frames: int = 8) -> None:
-    """Skimage's astronaut, her face about 45 px wide, drifting right a little each frame."""
-    from skimage import data
-    astronaut = data.astronaut()[..., ::-1]
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*'mp4v'), 10, (256, 256))
-    for k in range(frames):
-        writer.write(cv2.resize(np.ascontiguousarray(np.roll(astronaut, 3 * k, axis=1)),
-                                (256, 256)))
-    writer.release()
-
 
 def test_a_video_gets_its_mean_score_the_frame_curve_and_the_top_frames(
         browser, page_server, inferencer, tmp_path):
     url, uploads = page_server
     path = tmp_path / 'clip.mp4'
-    _face_video(path)
+    drifting_face_video(path, frames=8)
     page = _analyse(browser, url, path, tmp_path / 'page_video.png')
     assert not glob.glob(str(uploads / '**' / 'clip.mp4'), recursive=True)  # deleted
     # the page names the frames' noisy views by the file's name, as it names an image's
