@@ -24,7 +24,7 @@ model = dict(
         adapter=dict(variant='A', inner_channels=256),
         task_head=True,
         # exact memory savers, on by default so that the paper setting (ViT-H, 1024 px,
-        # batch 4, two views) fits one GPU: estimated 16.4 GiB instead of 135.8 GiB
+        # batch 4, two views) fits one GPU: estimated 16.4 GiB instead of 135.7 GiB
         # (tools/analysis_tools/memory_estimate.py); both compute what SAM's attention
         # without recomputation computes (tests/models/test_fast_paths.py, test_sam_vit.py)
         attn_impl='sdpa_folded',  # SAM's rel-pos bias folded into fused attention
