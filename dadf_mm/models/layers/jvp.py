@@ -245,28 +245,6 @@ def conv_module_jvp(module: nn.Module, x: torch.Tensor, tangent: Optional[torch.
 ATTENTION_JVP_CHUNK_ELEMENTS = 2**26
 
 
-def softmax_attention_jvp(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
-                          tq: torch.Tensor, tk: torch.Tensor, tv: torch.Tensor,
-                          max_elements: Optional[int] = None) -> Pair:
-    """``softmax(q k^T) v`` and its derivative along ``(tq, tk, tv)``, all (N, L, C)
-    (the derivative: :func:`softmax_attention_tangent`).
-
-    Args:
-        q (Tensor): The scaled (and bias-augmented) queries (N, L, C').
-        k (Tensor): The keys (N, L, C').
-        v (Tensor): The values (N, L, C).
-        tq (Tensor): The query direction (N, L, C').
-        tk (Tensor): The key direction (N, L, C_k), C_k <= C'.
-        tv (Tensor): The value direction (N, L, C).
-        max_elements (int, optional): Most probabilities per chunk; None for
-            :data:`ATTENTION_JVP_CHUNK_ELEMENTS`. Defaults to None.
-
-    Returns:
-        tuple[Tensor, Tensor]: The output and its direction, each (N, L, C).
-    """
-    out = (q @ k.transpose(-2, -1)).softmax(dim=-1) @ v
-    return out, softmax_attention_tangent(q, k, v, tq, tk, tv, max_elements)
-
 
 def softmax_attention_tangent(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
                               tq: torch.Tensor, tk: torch.Tensor, tv: torch.Tensor,
