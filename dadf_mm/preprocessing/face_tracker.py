@@ -1,15 +1,18 @@
-"""Following one face through a video so that its crops do not jitter.
+"""Following one person through a video so that its crops do not jitter.
 
 :class:`FaceTracker` keeps one face: each frame it takes the detection that overlaps the
 current track most, smooths centre and size exponentially, and holds the last box when
-the detector misses. :func:`track_faces` runs it over a whole clip, choosing the face
-that is detected most consistently and back-filling the frames before its first
-detection.
+the detector misses. :func:`track_faces` runs it over a whole clip and keeps one person
+throughout: the clip's detections are linked into per-person tracks (:func:`link_tracks`),
+the person is the track detected in the most frames (ties: the larger mean face), and
+only that person's detections reach the tracker, so it never jumps to someone else while
+its person is missed. Frames without that person's face hold the box (``detected``
+False), also before the first detection.
 """
 from dataclasses import dataclass
-from typing import List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence
 
-from .face_detector import FaceDetection
+from .face_detection import FaceDetection, Landmarks
 
 
 @dataclass(frozen=True)
@@ -22,12 +25,15 @@ class TrackedFace:
         size (float): The square's side.
         detected (bool): Whether a detection updated it in this frame (False: the last
             box held). Defaults to True.
+        landmarks (Landmarks, optional): The matched detection's five points (not
+            smoothed); None when held or when the detector gives none. Defaults to None.
     """
 
     center_x: float
     center_y: float
     size: float
     detected: bool = True
+    landmarks: Optional[Landmarks] = None
 
 
 def box_iou(a: FaceDetection, b: FaceDetection) -> float:
@@ -50,7 +56,7 @@ def box_iou(a: FaceDetection, b: FaceDetection) -> float:
 
 def _as_face(det: FaceDetection) -> TrackedFace:
     cx, cy = det.center
-    return TrackedFace(cx, cy, max(det.width, det.height))
+    return TrackedFace(cx, cy, max(det.width, det.height), landmarks=det.landmarks)
 
 
 def _as_box(face: TrackedFace) -> FaceDetection:
@@ -128,27 +134,73 @@ class FaceTracker:
         self.state = TrackedFace(
             a * self.state.center_x + (1 - a) * measured.center_x,
             a * self.state.center_y + (1 - a) * measured.center_y,
-            b * self.state.size + (1 - b) * measured.size)
+            b * self.state.size + (1 - b) * measured.size, landmarks=best.landmarks)
         return self.state
 
 
-def _most_consistent(detections: Sequence[Sequence[FaceDetection]], first: int,
-                     min_iou: float) -> FaceDetection:
-    """Among the first detecting frame's faces, the one seen in most frames (then largest)."""
+def _same_person(last: FaceDetection, det: FaceDetection, min_iou: float) -> bool:
+    """Whether ``det`` continues a track last seen at ``last``: they overlap, or the centre
+    moved less than the face's side (a fast move, or a gap of several frames)."""
+    if box_iou(last, det) >= min_iou:
+        return True
+    (ax, ay), (bx, by) = last.center, det.center
+    side = max(last.width, last.height, det.width, det.height)
+    return ((ax - bx) ** 2 + (ay - by) ** 2) ** 0.5 < side
 
-    def support(candidate: FaceDetection) -> tuple:
-        seen = sum(any(box_iou(candidate, d) >= min_iou for d in frame) for frame in detections)
-        return seen, candidate.area, candidate.score
 
-    return max(detections[first], key=support)
+def link_tracks(detections: Sequence[Sequence[FaceDetection]],
+                min_iou: float = 0.2) -> List[Dict[int, FaceDetection]]:
+    """Links a clip's detections into per-person tracks, frame by frame: each detection
+    (best score first) continues the track whose last face it matches best (see
+    :func:`_same_person`), at most one per track and frame, else starts a new track.
+
+    Args:
+        detections (Sequence[Sequence[FaceDetection]]): The faces of each frame.
+        min_iou (float): The overlap that links two boxes at once. Defaults to 0.2.
+
+    Returns:
+        list[dict[int, FaceDetection]]: Each track's face per frame index where seen.
+    """
+    tracks: List[Dict[int, FaceDetection]] = []
+    for index, frame in enumerate(detections):
+        taken = set()
+        for det in sorted(frame, key=lambda d: -d.score):
+            candidates = [k for k, track in enumerate(tracks) if k not in taken
+                          and _same_person(track[max(track)], det, min_iou)]
+            if candidates:
+                best = max(candidates, key=lambda k: box_iou(tracks[k][max(tracks[k])], det))
+                tracks[best][index] = det
+                taken.add(best)
+            else:
+                tracks.append({index: det})
+                taken.add(len(tracks) - 1)
+    return tracks
+
+
+def main_track(tracks: Sequence[Dict[int, FaceDetection]]) -> Dict[int, FaceDetection]:
+    """The person a clip is about: the track seen in the most frames, then the one with
+    the larger mean face area, then the higher mean score.
+
+    Args:
+        tracks (Sequence[dict[int, FaceDetection]]): :func:`link_tracks`'s tracks.
+
+    Returns:
+        dict[int, FaceDetection]: The chosen track.
+    """
+
+    def rank(track: Dict[int, FaceDetection]) -> tuple:
+        faces = list(track.values())
+        return (len(faces), sum(f.area for f in faces) / len(faces),
+                sum(f.score for f in faces) / len(faces))
+
+    return max(tracks, key=rank)
 
 
 def track_faces(detections: Sequence[Sequence[FaceDetection]],
                 tracker: Optional[FaceTracker] = None) -> List[Optional[TrackedFace]]:
-    """Runs a tracker over a clip's per-frame detections.
-
-    The track starts from the face of the first detecting frame that recurs in most
-    frames; frames before it take its first box. Returns one face per frame, or all
+    """Runs a tracker over one person's detections in a clip (the person of
+    :func:`main_track`); frames before the first detection take its first box. Returns one
+    face per frame (``detected`` False where the person's face was not found), or all
     ``None`` when nothing was ever detected.
 
     Args:
@@ -160,14 +212,16 @@ def track_faces(detections: Sequence[Sequence[FaceDetection]],
         list[TrackedFace | None]: One face per frame.
     """
     tracker = tracker or FaceTracker()
-    first = next((i for i, frame in enumerate(detections) if frame), None)
-    if first is None:
+    tracks = link_tracks(detections, tracker.min_iou)
+    if not tracks:
         return [None] * len(detections)
-    tracker.reset(_most_consistent(detections, first, tracker.min_iou))
+    person = main_track(tracks)
+    first = min(person)
+    tracker.reset(person[first])
     faces: List[Optional[TrackedFace]] = [None] * len(detections)
     faces[first] = tracker.state
     for i in range(first + 1, len(detections)):
-        faces[i] = tracker.update(detections[i])
+        faces[i] = tracker.update([person[i]] if i in person else [])
     for i in range(first):
         faces[i] = TrackedFace(faces[first].center_x, faces[first].center_y,
                                faces[first].size, detected=False)

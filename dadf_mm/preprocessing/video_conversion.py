@@ -29,7 +29,7 @@ import cv2
 import numpy as np
 
 from .face_crop import crop_square, square_box
-from .face_detector import FaceDetector
+from .face_detector import FaceDetector, detector_version
 from .face_tracker import FaceTracker, track_faces
 from .frame_sampler import FrameReadError, read_frames, sample_frames
 
@@ -81,15 +81,23 @@ class ConversionOptions:
             own size. Defaults to None.
         mask_threshold (int): a mask pixel is forged when its grey value exceeds this.
             Defaults to 127.
-        detector (str): the face detector's spec (``'haar'`` or
-            ``'package.module:factory'``). Defaults to 'haar'.
+        detector (str): the face detector's spec (``'centerface'``, ``'haar'`` or
+            ``'package.module:factory'``). Defaults to 'centerface'.
+        detector_version (str, optional): the detector's package and version, so that an
+            upgrade redoes the videos; None: the installed one
+            (:func:`~.face_detector.detector_version`). Defaults to None.
     """
 
     num_frames: int = 32
     margin: float = 1.3
     size: Optional[int] = None
     mask_threshold: int = 127
-    detector: str = 'haar'
+    detector: str = 'centerface'
+    detector_version: Optional[str] = None
+
+    def __post_init__(self) -> None:
+        if self.detector_version is None:
+            object.__setattr__(self, 'detector_version', detector_version(self.detector))
 
 
 @dataclass
@@ -101,7 +109,8 @@ class VideoResult:
         status (str): ``'done'``, ``'skipped'`` or ``'failed'``.
         reason (str): Why it failed. Defaults to ''.
         frames (int): The frames written. Defaults to 0.
-        extra (dict): ``held_frames`` (frames whose box was held, not detected) and
+        extra (dict): ``held_frames`` (how many frames had no face of the tracked person,
+            so their box was held), ``frames_without_face`` (those frames' numbers) and
             ``redone`` (why an earlier output was replaced). Defaults to an empty dict.
     """
 
@@ -137,7 +146,8 @@ def completion(job: VideoJob, root: str, options: Optional[ConversionOptions] = 
         with open(path) as f:
             meta = json.load(f)
         # a field that older runs did not record had its default value then
-        before = {**asdict(ConversionOptions()), **meta['options']}
+        before = {**asdict(ConversionOptions()), 'detector': 'haar', 'detector_version': '',
+                  **meta['options']}
         had_masks = meta.get('mask_source') is not None
     except (OSError, ValueError, KeyError, TypeError) as err:
         return f'video.json unreadable ({type(err).__name__}: {err})'
@@ -229,14 +239,17 @@ def convert_video(job: VideoJob, root: str, options: ConversionOptions,
             binary = np.where(gray > options.mask_threshold, 255, 0).astype(np.uint8)
             _write_png(osp.join(partial, 'masks', name),
                        crop_square(binary, box, out_size=options.size, is_mask=True))
-        records.append(dict(frame=index, file=name, box=list(box), detected=face.detected))
+        landmarks = [list(point) for point in face.landmarks] if face.landmarks else None
+        records.append(dict(frame=index, file=name, box=list(box), detected=face.detected,
+                            landmarks=landmarks))
     meta = dict(source=job.source, mask_source=job.mask_source, method=job.method,
                 video_id=job.video_id, label=job.label, total_frames=video.total,
                 has_masks=bool(masks), options=asdict(options), frames=records)
     with open(osp.join(partial, VIDEO_META), 'w') as f:
         json.dump(meta, f, indent=1)
     _replace_folder(partial, out_dir)
-    extra = dict(held_frames=sum(not r['detected'] for r in records))
+    without_face = [r['frame'] for r in records if not r['detected']]
+    extra = dict(held_frames=len(without_face), frames_without_face=without_face)
     if why != NOT_CONVERTED:
         extra['redone'] = why
     return VideoResult(job, 'done', frames=len(records), extra=extra)
@@ -270,7 +283,9 @@ def read_video_meta(job: VideoJob, root: str) -> dict:
 
     Returns:
         dict: Its source, method, video id, label, frame count, ``has_masks``, the options
-        and ``frames`` (per written frame: number, file, box, ``detected``).
+        and ``frames`` (per written frame: number, file, box, ``detected`` and the five
+        ``landmarks`` [x, y] in frame pixels, null where the box was held or the detector
+        gives none).
     """
     with open(osp.join(job.output_dir(root), VIDEO_META)) as f:
         return json.load(f)

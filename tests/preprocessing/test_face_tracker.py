@@ -1,7 +1,13 @@
 import numpy as np
 
 from dadf_mm.preprocessing.face_detector import FaceDetection
-from dadf_mm.preprocessing.face_tracker import FaceTracker, box_iou, track_faces
+from dadf_mm.preprocessing.face_tracker import (
+    FaceTracker,
+    box_iou,
+    link_tracks,
+    main_track,
+    track_faces,
+)
 
 
 def box(cx, cy, size, score=10.0):
@@ -66,3 +72,26 @@ def test_track_faces_backfills_and_prefers_the_consistent_face():
     assert all(abs(f.center_x - 100) < 1e-9 and abs(f.size - 60) < 1e-9 for f in faces)
     assert [f.detected for f in faces] == [False, False, True, True, True, True]
     assert track_faces([[], []]) == [None, None]
+
+
+def test_the_person_seen_in_most_frames_is_kept_through_a_long_miss():
+    """A (50 px, left) is seen in 5 of 10 frames, B (70 px, right) in 4 while A is away:
+    the track stays on A, holding its box, instead of jumping to B."""
+    a, b = FaceDetection(20, 20, 70, 70, 0.9), FaceDetection(200, 20, 270, 90, 0.9)
+    detections = [[a] if k not in range(3, 8) else [] for k in range(10)]
+    for k in range(4, 8):
+        detections[k].append(b)
+    tracks = link_tracks(detections)
+    assert [sorted(t) for t in tracks] == [[0, 1, 2, 8, 9], [4, 5, 6, 7]]
+    assert main_track(tracks) is tracks[0]
+    faces = track_faces(detections)
+    assert [f.detected for f in faces] == [True] * 3 + [False] * 5 + [True] * 2
+    assert all((f.center_x, f.center_y, f.size) == (45, 45, 50) for f in faces)
+
+
+def test_a_face_that_moved_during_a_gap_continues_its_track():
+    """Less than a face's side from where it was last seen (here 40 px for 50 px, IoU
+    0.11) still counts as the same person; farther starts another track."""
+    near, far = FaceDetection(40, 0, 90, 50), FaceDetection(300, 0, 350, 50)
+    tracks = link_tracks([[FaceDetection(0, 0, 50, 50)], [], [near], [far]])
+    assert [sorted(t) for t in tracks] == [[0, 2], [3]]

