@@ -1,5 +1,7 @@
-"""Square face crops: one box, with margin, cut identically from a frame and its mask."""
-from typing import Optional, Tuple
+"""Square face crops: one box, with margin, cut identically from a frame and its mask;
+optionally turned about the face so that the eyes are level (:func:`eye_angle`)."""
+import math
+from typing import List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -62,3 +64,67 @@ def crop_square(image: np.ndarray,
             interp = cv2.INTER_AREA if out_size < side else cv2.INTER_LINEAR
         crop = cv2.resize(crop, (out_size, out_size), interpolation=interp)
     return crop
+
+
+def eye_angle(landmarks: Sequence[Sequence[float]]) -> float:
+    """How far the line from the left to the right eye is turned, in degrees.
+
+    Args:
+        landmarks (Sequence[Sequence[float]]): Five (x, y) points, the eyes first (left,
+            right as seen in the image).
+
+    Returns:
+        float: The angle, positive when the right eye is lower (y grows downwards).
+    """
+    (lx, ly), (rx, ry) = landmarks[0], landmarks[1]
+    return math.degrees(math.atan2(ry - ly, rx - lx))
+
+
+def crop_aligned(image: np.ndarray,
+                 box: SquareBox,
+                 angle: float,
+                 *,
+                 out_size: Optional[int] = None,
+                 is_mask: bool = False) -> np.ndarray:
+    """Cuts ``box`` out of ``image`` turned by ``angle`` degrees about the box's centre
+    (:func:`eye_angle`'s angle levels the eyes); parts outside the frame are zeros.
+
+    Args:
+        image (np.ndarray): (H, W) or (H, W, C) array.
+        box (SquareBox): ``(x1, y1, side)`` from :func:`square_box`.
+        angle (float): The face's turn; the crop is turned back by it.
+        out_size (int, optional): resize the crop to ``out_size`` x ``out_size`` (``None``
+            keeps ``side``). Defaults to None.
+        is_mask (bool): nearest-neighbour sampling instead of linear. Defaults to False.
+
+    Returns:
+        np.ndarray: The crop, as :func:`crop_square` gives it (equal to it at angle 0).
+    """
+    x1, y1, side = box
+    centre = (x1 + side / 2, y1 + side / 2)
+    matrix = cv2.getRotationMatrix2D(centre, angle, 1.0)
+    matrix[:, 2] -= (x1, y1)
+    crop = cv2.warpAffine(image, matrix, (side, side),
+                          flags=cv2.INTER_NEAREST if is_mask else cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    return crop_square(crop, (0, 0, side), out_size=out_size, is_mask=is_mask)
+
+
+def face_angles(landmarks: Sequence[Optional[Sequence]]) -> List[float]:
+    """Each frame's eye angle (:func:`eye_angle`), from its landmarks or, where it has
+    none (a held box, a detector without landmarks), from the nearest earlier frame with
+    them (the first such frame for the frames before it); all 0 when none has them.
+
+    Args:
+        landmarks (Sequence[Sequence | None]): Each frame's five points, or None.
+
+    Returns:
+        list[float]: One angle in degrees per frame.
+    """
+    angles = [eye_angle(points) if points else None for points in landmarks]
+    known = next((a for a in angles if a is not None), 0.0)
+    out = []
+    for angle in angles:
+        known = angle if angle is not None else known
+        out.append(known)
+    return out

@@ -28,7 +28,7 @@ from typing import List, Optional
 import cv2
 import numpy as np
 
-from .face_crop import crop_square, square_box
+from .face_crop import crop_aligned, face_angles, square_box
 from .face_detector import FaceDetector, detector_version
 from .face_tracker import FaceTracker, track_faces
 from .frame_sampler import FrameReadError, read_frames, sample_frames
@@ -83,6 +83,9 @@ class ConversionOptions:
             Defaults to 127.
         detector (str): the face detector's spec (``'centerface'``, ``'haar'`` or
             ``'package.module:factory'``). Defaults to 'centerface'.
+        align (bool): turn each crop about the face so that the eyes are level (from the
+            detector's landmarks; a frame without them keeps the nearest frame's turn).
+            FF++ and the DADF paper crop unaligned. Defaults to False.
         detector_version (str, optional): the detector's package and version, so that an
             upgrade redoes the videos; None: the installed one
             (:func:`~.face_detector.detector_version`). Defaults to None.
@@ -93,6 +96,7 @@ class ConversionOptions:
     size: Optional[int] = None
     mask_threshold: int = 127
     detector: str = 'centerface'
+    align: bool = False
     detector_version: Optional[str] = None
 
     def __post_init__(self) -> None:
@@ -229,19 +233,22 @@ def convert_video(job: VideoJob, root: str, options: ConversionOptions,
     if masks:
         os.makedirs(osp.join(partial, 'masks'))
     records = []
+    angles = (face_angles([face.landmarks for face in faces]) if options.align
+              else [0.0] * len(faces))
     for k, (index, frame, face) in enumerate(zip(video.indices, video.frames, faces)):
         box = square_box(face.center_x, face.center_y, face.size, margin=options.margin)
         name = f'{index:04d}.png'
         _write_png(osp.join(partial, 'images', name),
-                   crop_square(frame, box, out_size=options.size))
+                   crop_aligned(frame, box, angles[k], out_size=options.size))
         if masks:
             gray = masks[k] if masks[k].ndim == 2 else cv2.cvtColor(masks[k], cv2.COLOR_BGR2GRAY)
             binary = np.where(gray > options.mask_threshold, 255, 0).astype(np.uint8)
             _write_png(osp.join(partial, 'masks', name),
-                       crop_square(binary, box, out_size=options.size, is_mask=True))
+                       crop_aligned(binary, box, angles[k], out_size=options.size,
+                                    is_mask=True))
         landmarks = [list(point) for point in face.landmarks] if face.landmarks else None
         records.append(dict(frame=index, file=name, box=list(box), detected=face.detected,
-                            landmarks=landmarks))
+                            landmarks=landmarks, angle=round(angles[k], 2)))
     meta = dict(source=job.source, mask_source=job.mask_source, method=job.method,
                 video_id=job.video_id, label=job.label, total_frames=video.total,
                 has_masks=bool(masks), options=asdict(options), frames=records)

@@ -165,3 +165,21 @@ def test_the_tracker_keeps_one_person_and_reports_frames_without_a_face(tmp_path
         dict(method='original', video_id='01__talking', frames=[3, 4, 5, 6, 7])]
     assert ('5 frames of 1 videos had no face (the box was held), e.g. original/01__talking '
             'frames [3, 4, 5, 6, 7]') in capsys.readouterr().out
+
+
+def test_align_turns_the_crops_level_and_is_part_of_the_options(tmp_path):
+    root, out = tmp_path / 'ffpp', tmp_path / 'out'
+    dfd_tree(root, angle=30)  # counter-clockwise: her eyes' line turned by about -27 degrees
+    dfd = load_dfd()
+    report = dfd.main([str(root), str(out), '--num-frames', '3', '--align'])['c23']
+    assert (report['done'], report['failed']) == (1, 0)
+    meta = video_meta(out)
+    assert meta['options']['align'] is True
+    assert all(-32 < record['angle'] < -15 for record in meta['frames'])
+    image = out / 'c23/original/01__talking/images' / meta['frames'][0]['file']
+    aligned = cv2.imread(str(image))
+    again = dfd.main([str(root), str(out), '--num-frames', '3'])['c23']
+    assert again['redone_videos'][0]['reason'] == ('converted with other options: '
+                                                   'align True -> False')
+    assert all(record['angle'] == 0 for record in video_meta(out)['frames'])
+    assert np.abs(cv2.imread(str(image)).astype(int) - aligned).mean() > 10

