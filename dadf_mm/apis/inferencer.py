@@ -113,6 +113,7 @@ class ForgeryInferencer(BaseInferencer):
         self.device = checked_device(device) if device else default_device()
         self.checkpoint = checkpoint
         self.max_megapixels = max_megapixels
+        self._default_detector = None
         size = cfg.model.data_preprocessor.get('size') or (1024, 1024)
         self.input_size = tuple(size)
         super().__init__(model=cfg, weights=checkpoint, device=self.device, scope='mmseg',
@@ -297,6 +298,17 @@ class ForgeryInferencer(BaseInferencer):
         return [ForgeryPrediction.from_sample(s, name=name, threshold=self.threshold)
                 for s, name in zip(samples['predictions'], names)]
 
+    def default_detector(self):
+        """The face detector used when a call names none: CenterFace
+        (:data:`~dadf_mm.preprocessing.DEFAULT_DETECTOR`), built once.
+
+        Returns:
+            FaceDetector: The detector.
+        """
+        if self._default_detector is None:
+            self._default_detector = build_face_detector()
+        return self._default_detector
+
     def predict_image(self, image: np.ndarray, name: str, *, detect_faces: bool = False,
                       detector=None, margin: float = 1.3) -> ForgeryPrediction:
         """One image.
@@ -318,7 +330,7 @@ class ForgeryInferencer(BaseInferencer):
         """
         if not detect_faces:
             return self.predict([image], [name])[0]
-        detector = detector or build_face_detector()
+        detector = detector or self.default_detector()
         faces = detector(image)
         if not faces:
             raise ValueError(f'no face found in {name}; pass it as a face crop '
@@ -353,7 +365,7 @@ class ForgeryInferencer(BaseInferencer):
             ValueError: no face in any sampled frame (naming the video).
         """
         sampled = sample_frames(path, num_frames)
-        detector = detector or build_face_detector()
+        detector = detector or self.default_detector()
         tracked = track_faces([detector(frame) for frame in sampled.frames], FaceTracker())
         if all(face is None for face in tracked):
             raise ValueError(f'no face found in any sampled frame of {path}')
