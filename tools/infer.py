@@ -101,7 +101,7 @@ def main() -> None:
         sys.exit(f'infer.py: no images or videos in {args.input}')
     try:  # a wrong --detector: one line before the model is built
         detector = build_face_detector(args.detector)
-    except ValueError as err:
+    except (ValueError, RuntimeError, FileNotFoundError) as err:
         raise ToolError(one_line(err)) from err
     inferencer = building(f'building the model of {args.config}', lambda: ForgeryInferencer(
         args.config, checkpoint, device=args.device, threshold=args.threshold,

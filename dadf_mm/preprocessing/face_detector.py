@@ -199,7 +199,7 @@ def detector_version(spec: Optional[str] = None) -> str:
     top = str(spec).partition(':')[0].split('.')[0]
     try:
         version = getattr(importlib.import_module(top), '__version__', '')
-    except ImportError:
+    except Exception:  # a factory that does not import is refused by its own check
         return ''
     return f'{top} {version}' if version else ''
 
