@@ -63,6 +63,9 @@ def parse_args() -> argparse.Namespace:
     add_image_limit_argument(parser)
     parser.add_argument('--detect-faces', action='store_true',
                         help='start with "crop the largest face of an image" ticked')
+    parser.add_argument('--detector', default=None,
+                        help="face detector: 'centerface' (default), 'haar' (OpenCV Haar "
+                        "cascade) or a factory as 'module:function'")
     add_config_arguments(parser, checkpoint=True)
     return parser.parse_args()
 
@@ -74,12 +77,18 @@ def main() -> None:
         check_address(args.host, args.port)
     except OSError as err:
         raise ToolError(str(err)) from err
+    from dadf_mm.preprocessing import build_face_detector
+    try:  # the face detector (its model file): one line before the model is built
+        detector = build_face_detector(args.detector)
+    except (ValueError, RuntimeError, FileNotFoundError) as err:
+        raise ToolError(str(err)) from err
     from dadf_mm.apis.inference import ForgeryInferencer
     where = {} if args.device is None else dict(device=args.device)
     inferencer = building(f'building the model of {args.config}', lambda: ForgeryInferencer(
         args.config, checkpoint, threshold=args.threshold, cfg_options=args.cfg_options,
         allow_partial_checkpoint=args.allow_partial_checkpoint,
         allow_new_keys=args.allow_new_keys, max_megapixels=args.max_megapixels, **where))
+    inferencer.face_detector = detector
     # the page's files (uploads, the pictures it serves) in a folder of its own, removed
     # when it stops; Gradio reads GRADIO_TEMP_DIR when it is imported (by build_page)
     folder = tempfile.mkdtemp(prefix='dadf_web_demo_', dir=os.environ.get('GRADIO_TEMP_DIR'))

@@ -113,7 +113,8 @@ class ForgeryInferencer(BaseInferencer):
         self.device = checked_device(device) if device else default_device()
         self.checkpoint = checkpoint
         self.max_megapixels = max_megapixels
-        self._default_detector = None
+        #: the face detector of calls that name none; None: CenterFace, built on first use
+        self.face_detector = None
         size = cfg.model.data_preprocessor.get('size') or (1024, 1024)
         self.input_size = tuple(size)
         super().__init__(model=cfg, weights=checkpoint, device=self.device, scope='mmseg',
@@ -299,15 +300,15 @@ class ForgeryInferencer(BaseInferencer):
                 for s, name in zip(samples['predictions'], names)]
 
     def default_detector(self):
-        """The face detector used when a call names none: CenterFace
-        (:data:`~dadf_mm.preprocessing.DEFAULT_DETECTOR`), built once.
+        """The face detector used when a call names none: :attr:`face_detector`, or
+        CenterFace (:data:`~dadf_mm.preprocessing.DEFAULT_DETECTOR`) built once.
 
         Returns:
             FaceDetector: The detector.
         """
-        if self._default_detector is None:
-            self._default_detector = build_face_detector()
-        return self._default_detector
+        if self.face_detector is None:
+            self.face_detector = build_face_detector()
+        return self.face_detector
 
     def predict_image(self, image: np.ndarray, name: str, *, detect_faces: bool = False,
                       detector=None, margin: float = 1.3) -> ForgeryPrediction:
