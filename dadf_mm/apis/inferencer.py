@@ -113,8 +113,7 @@ class ForgeryInferencer(BaseInferencer):
         self.device = checked_device(device) if device else default_device()
         self.checkpoint = checkpoint
         self.max_megapixels = max_megapixels
-        #: the face detector of calls that name none; None: CenterFace, built on first use
-        self.face_detector = None
+        self.face_detector = None  # None: CenterFace, built on first use
         size = cfg.model.data_preprocessor.get('size') or (1024, 1024)
         self.input_size = tuple(size)
         super().__init__(model=cfg, weights=checkpoint, device=self.device, scope='mmseg',
@@ -300,14 +299,12 @@ class ForgeryInferencer(BaseInferencer):
                 for s, name in zip(samples['predictions'], names)]
 
     def default_detector(self):
-        """The face detector used when a call names none: :attr:`face_detector`, or
-        CenterFace (:data:`~dadf_mm.preprocessing.DEFAULT_DETECTOR`) built once.
+        """The face detector of calls that name none (CenterFace unless set).
 
         Returns:
-            FaceDetector: The detector.
+            FaceDetector: :attr:`face_detector`, built on first use.
         """
-        if self.face_detector is None:
-            self.face_detector = build_face_detector()
+        self.face_detector = self.face_detector or build_face_detector()
         return self.face_detector
 
     def predict_image(self, image: np.ndarray, name: str, *, detect_faces: bool = False,
@@ -319,8 +316,7 @@ class ForgeryInferencer(BaseInferencer):
             name (str): its name (it seeds the noisy view).
             detect_faces (bool): crop its largest face first (``box`` then says where).
                 Defaults to False.
-            detector (callable, optional): the face detector. Defaults to None (CenterFace,
-                :data:`~dadf_mm.preprocessing.DEFAULT_DETECTOR`).
+            detector (callable, optional): the face detector. Defaults to None (CenterFace).
             margin (float): crop side as a multiple of the face. Defaults to 1.3.
 
         Returns:
@@ -351,8 +347,7 @@ class ForgeryInferencer(BaseInferencer):
         Args:
             path (str): the video.
             num_frames (int): frames to sample. Defaults to 32.
-            detector (callable, optional): the face detector. Defaults to None (CenterFace,
-                :data:`~dadf_mm.preprocessing.DEFAULT_DETECTOR`).
+            detector (callable, optional): the face detector. Defaults to None (CenterFace).
             margin (float): crop side as a multiple of the face. Defaults to 1.3.
             name (str, optional): the video's name; frame ``N`` is named
                 ``<name>#frame<N>`` (it seeds the frame's noisy view). Defaults to None
@@ -390,8 +385,7 @@ class ForgeryInferencer(BaseInferencer):
         Args:
             path (str): the video.
             num_frames (int): frames to sample. Defaults to 32.
-            detector (callable, optional): the face detector. Defaults to None (CenterFace,
-                :data:`~dadf_mm.preprocessing.DEFAULT_DETECTOR`).
+            detector (callable, optional): the face detector. Defaults to None (CenterFace).
             margin (float): crop side as a multiple of the face. Defaults to 1.3.
             name (str, optional): the video's name for its frames' noisy views. Defaults
                 to None (``path``).
