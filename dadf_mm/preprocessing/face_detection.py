@@ -54,3 +54,25 @@ class FaceDetection:
 
 
 FaceDetector = Callable[[np.ndarray], List[FaceDetection]]
+
+
+#: an (x1, y1, x2, y2) box
+Box = Tuple[float, float, float, float]
+
+
+def box_overlap(a: Box, b: Box) -> float:
+    """Intersection over union of two (x1, y1, x2, y2) boxes.
+
+    Args:
+        a (Box): The first box.
+        b (Box): The second box.
+
+    Returns:
+        float: The IoU in [0, 1].
+    """
+    iw = min(a[2], b[2]) - max(a[0], b[0])
+    ih = min(a[3], b[3]) - max(a[1], b[1])
+    if iw <= 0 or ih <= 0:
+        return 0.0
+    inter = iw * ih
+    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)

@@ -14,7 +14,8 @@ from typing import Callable, Dict, List, Sequence, Tuple
 import cv2
 import numpy as np
 
-Box = Tuple[float, float, float, float]
+from .face_detection import Box, box_overlap
+
 #: a face is found when a detection overlaps its box at least this much
 MATCH_IOU = 0.4
 
@@ -159,23 +160,6 @@ def build_proxy_set(seed: int = 0) -> List[ProxyFrame]:
         frames.append(ProxyFrame(image, boxes, 'three faces', min(widths), max(map(abs, angles))))
     return frames
 
-
-def box_overlap(a: Box, b: Box) -> float:
-    """Intersection over union of two (x1, y1, x2, y2) boxes.
-
-    Args:
-        a (Box): The first box.
-        b (Box): The second box.
-
-    Returns:
-        float: The IoU in [0, 1].
-    """
-    iw = min(a[2], b[2]) - max(a[0], b[0])
-    ih = min(a[3], b[3]) - max(a[1], b[1])
-    if iw <= 0 or ih <= 0:
-        return 0.0
-    inter = iw * ih
-    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
 
 
 @dataclass

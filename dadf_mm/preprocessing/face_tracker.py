@@ -12,7 +12,7 @@ False), also before the first detection.
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence
 
-from .face_detection import FaceDetection, Landmarks
+from .face_detection import FaceDetection, Landmarks, box_overlap
 
 
 @dataclass(frozen=True)
@@ -46,12 +46,7 @@ def box_iou(a: FaceDetection, b: FaceDetection) -> float:
     Returns:
         float: The IoU in [0, 1].
     """
-    iw = min(a.x2, b.x2) - max(a.x1, b.x1)
-    ih = min(a.y2, b.y2) - max(a.y1, b.y1)
-    if iw <= 0 or ih <= 0:
-        return 0.0
-    inter = iw * ih
-    return inter / (a.area + b.area - inter)
+    return box_overlap((a.x1, a.y1, a.x2, a.y2), (b.x1, b.y1, b.x2, b.y2))
 
 
 def _as_face(det: FaceDetection) -> TrackedFace:
