@@ -144,3 +144,12 @@ def test_missing_version_is_one_line(tmp_path):
     assert stop.value.code.startswith(f'celebdf.py: no Celeb-DF v1 download under '
                                       f'{tmp_path / "data"}: none of ')
     assert not (tmp_path / 'out').exists()
+
+
+def test_test_list_with_bom_crlf_and_blank_lines(tmp_path):
+    """As a list saved on Windows reads: the byte-order mark is not part of the label."""
+    (tmp_path / 'List_of_testing_videos.txt').write_bytes(
+        '\ufeff1 YouTube-real/00170.mp4\r\n\r\n0 Celeb-synthesis/id0_id1_0000.mp4\r\n'
+        '1 YouTube-real/00170.mp4\r\n'.encode('utf-8'))
+    assert load_tool('celebdf').read_test_list(str(tmp_path)) == [
+        ('YouTube-real', '00170.mp4'), ('Celeb-synthesis', 'id0_id1_0000.mp4')]

@@ -109,7 +109,7 @@ def read_test_list(folder: str) -> List[Tuple[str, str]]:
     """
     path = osp.join(folder, TEST_LIST)
     listed, seen = [], set()
-    with open(path, encoding='utf-8', errors='replace') as f:
+    with open(path, encoding='utf-8-sig', errors='replace') as f:  # a BOM is no label
         for number, line in enumerate(f, 1):
             if not line.strip():
                 continue
