@@ -74,6 +74,9 @@ def test_celebdf_rerun_skips_complete_videos(celebdf_run):
     _, out, argv, _ = celebdf_run
     reports = load_tool('celebdf').main(argv)
     assert [(r['done'], r['skipped']) for r in reports.values()] == [(0, 2), (0, 5)]
+    reports = load_tool('celebdf').main(argv + ['--splits', 'test'])  # the listed videos only
+    assert [(r['skipped'], r['not_in_download'], list(r['annotations']))
+            for r in reports.values()] == [(1, 0, ['test']), (3, 1, ['test'])]
 
 
 def snapshot(out):
