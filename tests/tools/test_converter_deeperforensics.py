@@ -38,8 +38,8 @@ def deeper_tree(root):
                    real_frames(), 23)
     splits = deeper / 'lists' / 'splits'
     splits.mkdir(parents=True)
-    for split, names in LISTS.items():
-        (splits / f'{split}.txt').write_text(''.join(f'{n}\n' for n in names))
+    for split, names in LISTS.items():  # as an editor may save them: CRLF, a byte-order mark
+        (splits / f'{split}.txt').write_text('\ufeff' + ''.join(f'{n}\r\n' for n in names))
     return deeper, ffpp
 
 

@@ -83,7 +83,7 @@ def read_split_list(path: str) -> List[str]:
             (named with its file and line number).
     """
     try:
-        with open(path, encoding='utf-8') as f:
+        with open(path, encoding='utf-8-sig') as f:  # a byte-order mark is no name
             lines = f.read().splitlines()
     except (OSError, UnicodeDecodeError) as err:
         raise ConverterError(f'split list {path} cannot be read ({err}); it comes with the '
