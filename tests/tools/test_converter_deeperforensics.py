@@ -120,7 +120,11 @@ def test_malformed_split_list_is_one_line_and_keeps_what_was_converted(deeper_ru
 @pytest.mark.parametrize('lists, message', [
     ({'val': '001_W102.mp4\n\nM101_000.mp4\n'}, "val.txt line 3: 'M101_000.mp4' is not"),
     ({'train': '000_M101.avi\n'}, "train.txt line 1: '000_M101.avi' is not"),
-    ({'train': '000_M101.mp4\n001_W102.mp4\n'}, '001_W102 is also in the train list'),
+    ({'train': '000_M101.mp4\n001_W102.mp4\n'},
+     '{root}/lists/splits/val.txt line 1: 001_W102 is also in '
+     '{root}/lists/splits/train.txt line 2; a video is in one split'),
+    ({'test': '002_M103.mp4\n000_M104.mp4\n002_M103\n'},
+     'test.txt line 3: 002_M103 is listed again (first on line 1)'),
     ({'test': None}, 'split list {root}/lists/splits/test.txt cannot be read'),
     ({'train': '', 'val': '\n', 'test': ''}, 'name no video'),
 ])

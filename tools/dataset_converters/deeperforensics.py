@@ -41,7 +41,7 @@ import os
 import os.path as osp
 import re
 import sys
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 if __name__ == '__main__':  # a signal while the libraries load ends in one line as well
     from converter_start import stop_in_one_line_while_loading
@@ -69,18 +69,19 @@ COMPRESSIONS = ('c23', 'c40', 'raw')
 LIST_LINE = re.compile(r'(?P<name>(?P<target>\d{3})_[MW]\d{3})(\.mp4)?')
 
 
-def read_split_list(path: str) -> List[str]:
-    """The fake video names of one split list, e.g. ``['000_M101', ...]``.
+def read_split_list(path: str) -> Dict[str, int]:
+    """The fake video names of one split list and their line numbers.
 
     Args:
         path (str): ``lists/splits/<split>.txt``.
 
     Returns:
-        list[str]: The names without ``.mp4``, in the file's order (blank lines skipped).
+        dict[str, int]: Name without ``.mp4`` (e.g. ``'000_M101'``) -> its line number, in
+        the file's order (blank lines skipped).
 
     Raises:
-        ConverterError: The list is missing or unreadable, or a line is no video name
-            (named with its file and line number).
+        ConverterError: The list is missing or unreadable, or a line is no video name or
+            repeats one (named with its file and line number).
     """
     try:
         with open(path, encoding='utf-8-sig') as f:  # a byte-order mark is no name
@@ -88,7 +89,7 @@ def read_split_list(path: str) -> List[str]:
     except (OSError, UnicodeDecodeError) as err:
         raise ConverterError(f'split list {path} cannot be read ({err}); it comes with the '
                              'dataset under lists/splits/') from err
-    names = []
+    names: Dict[str, int] = {}
     for number, line in enumerate(lines, 1):
         text = line.strip()
         if not text:
@@ -98,7 +99,11 @@ def read_split_list(path: str) -> List[str]:
             raise ConverterError(f'{path} line {number}: {text[:60]!r} is not a manipulated video '
                                  'name <target>_<actor>.mp4 (e.g. 000_M101.mp4); restore the '
                                  "file from the dataset's lists/splits/")
-        names.append(match['name'])
+        first = names.setdefault(match['name'], number)
+        if first != number:
+            raise ConverterError(f'{path} line {number}: {match["name"]} is listed again (first '
+                                 f"on line {first}); restore the file from the dataset's "
+                                 'lists/splits/')
     return names
 
 
@@ -115,15 +120,18 @@ def read_splits(deeper_root: str, splits: Sequence[str]) -> Dict[str, List[str]]
     Raises:
         ConverterError: A list is malformed, or names a video another list names.
     """
-    seen: Dict[str, str] = {}
+    seen: Dict[str, Tuple[str, int]] = {}
     names = {}
     for split in splits:
         path = osp.join(deeper_root, 'lists', 'splits', f'{split}.txt')
-        names[split] = read_split_list(path)
-        for name in names[split]:
-            if seen.setdefault(name, split) != split:
-                raise ConverterError(f'{path}: {name} is also in the {seen[name]} list; a '
-                                     "video belongs to one split: restore the dataset's lists")
+        lines = read_split_list(path)
+        for name, number in lines.items():
+            other, other_number = seen.setdefault(name, (path, number))
+            if other != path:
+                raise ConverterError(f'{path} line {number}: {name} is also in {other} line '
+                                     f"{other_number}; a video is in one split: restore the "
+                                     "dataset's lists/splits/")
+        names[split] = list(lines)
     return names
 
 
