@@ -157,3 +157,13 @@ def test_missing_download_folders_are_named(tmp_path, more, message):
         load_tool('deeperforensics').main(arguments(deeper, ffpp, tmp_path / 'out', *more))
     assert message in str(err.value)
     assert not (tmp_path / 'out').exists()
+
+
+def test_a_copy_of_the_converter_runs_from_another_folder(tmp_path):
+    copy = tmp_path / 'dataset_converters'
+    shutil.copytree(TOOLS, copy, ignore=shutil.ignore_patterns('__pycache__'))
+    proc = subprocess.run([sys.executable, str(copy / 'deeperforensics.py'), '--help'],
+                          cwd=tmp_path, env=dict(os.environ, PYTHONPATH=str(REPO)),
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.startswith('usage: deeperforensics.py') and '--ffpp-root' in proc.stdout
