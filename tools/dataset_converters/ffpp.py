@@ -6,7 +6,18 @@ Input, as FaceForensics++'s download script lays it out (``-t videos`` and ``-t 
     <ffpp>/manipulated_sequences/<Method>/<comp>/videos/<target>_<source>.mp4
     <ffpp>/manipulated_sequences/<Method>/masks/videos/<target>_<source>.mp4
 
-with ``<comp>`` one of ``c23`` (HQ), ``c40`` (LQ), ``raw``. Output under ``<out>``::
+with ``<comp>`` one of ``c23`` (HQ), ``c40`` (LQ), ``raw``. The download has mask videos
+for Deepfakes, Face2Face, FaceSwap and NeuralTextures, none for FaceShifter (the script
+answers ``-d FaceShifter -t masks`` with "Masks not available for FaceShifter"). A method
+without a ``masks/`` folder is converted without masks: its fakes are detection-only
+(``mask_path`` null, ``has_mask`` False in the datasets) and the report names it; in a
+method with a ``masks/`` folder, a fake whose mask video is absent fails as
+``mask video missing``. FaceShifter uses the official splits as the other methods::
+
+    python tools/dataset_converters/ffpp.py /data/FaceForensics++ data/ffpp \\
+        --methods FaceShifter --compression c23
+
+Output under ``<out>``::
 
     <comp>/original/<id>/images/<frame:04d>.png                 real face crops
     <comp>/<Method>/<target>_<source>/images/<frame:04d>.png    fake face crops
@@ -53,6 +64,11 @@ ALL_METHODS = METHODS + ('FaceShifter', )
 COMPRESSIONS = ('c23', 'c40', 'raw')
 
 
+def has_mask_videos(ffpp_root: str, method: str) -> bool:
+    """Whether the download has the method's ``masks/`` folder (FaceShifter never has)."""
+    return osp.isdir(osp.join(ffpp_root, 'manipulated_sequences', method, 'masks'))
+
+
 def ffpp_jobs(ffpp_root: str, compression: str, split: str, methods: Sequence[str],
               with_masks: bool = True) -> List[VideoJob]:
     """Every video an official split lists, real and fake, for the given methods."""
@@ -63,8 +79,9 @@ def ffpp_jobs(ffpp_root: str, compression: str, split: str, methods: Sequence[st
     ]
     for method in methods:
         base = osp.join(ffpp_root, 'manipulated_sequences', method)
+        masks = with_masks and has_mask_videos(ffpp_root, method)
         for vid in fake_ids:
-            mask = osp.join(base, 'masks', 'videos', f'{vid}.mp4') if with_masks else None
+            mask = osp.join(base, 'masks', 'videos', f'{vid}.mp4') if masks else None
             jobs.append(VideoJob(osp.join(base, compression, 'videos', f'{vid}.mp4'), method,
                                  vid, 1, compression, mask))
     return jobs
@@ -93,6 +110,10 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, dict]:
     if not osp.isdir(osp.join(args.ffpp_root, 'original_sequences')):
         raise ConverterError(f'{args.ffpp_root} has no original_sequences/: pass the folder '
                              "that FaceForensics++'s download script wrote")
+    without = [m for m in args.methods if not has_mask_videos(args.ffpp_root, m)]
+    if without and not args.no_masks:
+        print(f'no mask videos for {", ".join(without)} (no manipulated_sequences/<method>/'
+              'masks/ in the download): their fakes are detection-only')
     reports = {}
     for comp in args.compression:
         # the lists also keep methods converted by earlier runs
