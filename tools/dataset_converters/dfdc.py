@@ -43,6 +43,7 @@ if __name__ == '__main__':  # a signal while the libraries load ends in one line
 
 from dadf_mm.preprocessing.conversion_errors import ConverterError  # noqa: E402
 from dadf_mm.preprocessing.conversion_runner import convert_dataset  # noqa: E402
+from dadf_mm.preprocessing.dataset_lists import read_json_object  # noqa: E402
 from dadf_mm.preprocessing.video_conversion import VideoJob  # noqa: E402
 
 from converter_setup import (  # noqa: E402
@@ -55,35 +56,6 @@ METHOD = 'DFDC'
 SPLITS = ('test', 'train')
 TEST_LABELS = {'0': 0, '1': 1}
 TRAIN_LABELS = {'REAL': 0, 'FAKE': 1}
-
-
-def read_json_object(path: str) -> dict:
-    """A list file holding one JSON object, or one line naming the file and the fault.
-
-    Args:
-        path (str): The file.
-
-    Returns:
-        dict: Its object.
-
-    Raises:
-        ConverterError: Missing, unreadable, not JSON (with line and column) or not an
-            object.
-    """
-    try:
-        with open(path, encoding='utf-8') as f:
-            data = json.load(f)
-    except FileNotFoundError:
-        raise ConverterError(f'{path} does not exist; it comes with the download') from None
-    except json.JSONDecodeError as err:
-        raise ConverterError(f'{path} line {err.lineno} column {err.colno}: not valid JSON '
-                             f'({err.msg}); download the file again') from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise ConverterError(f'{path} cannot be read ({err}); download it again') from None
-    if not isinstance(data, dict):
-        raise ConverterError(f'{path}: expected a JSON object of videos, got '
-                             f'{type(data).__name__}')
-    return data
 
 
 def _job(source: str, label: int, group: str) -> VideoJob:
