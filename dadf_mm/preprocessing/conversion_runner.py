@@ -134,16 +134,24 @@ def video_records(job: VideoJob, root: str) -> List[dict]:
 
     Returns:
         list[dict]: Records with ``img_path``, ``mask_path``, ``label``, ``method``,
-        ``video_id`` and ``frame``.
+        ``video_id`` and ``frame``; with ``--faces all`` also ``person``. Every person of
+        a video keeps the video's ``video_id`` and label: the labels are per video, and
+        the video score pools its persons' frames.
     """
     meta = read_video_meta(job, root)
     rel = osp.relpath(job.output_dir(root), root)
-    return [
-        dict(img_path=osp.join(rel, 'images', frame['file']),
-             mask_path=osp.join(rel, 'masks', frame['file']) if meta['has_masks'] else None,
-             label=job.label, method=job.method, video_id=job.video_id, frame=frame['frame'])
-        for frame in meta['frames']
-    ]
+    per_person = meta['options'].get('faces') == 'all'
+    records = []
+    for frame in meta['frames']:
+        record = dict(img_path=osp.join(rel, 'images', frame['file']),
+                      mask_path=(osp.join(rel, 'masks', frame['file']) if meta['has_masks']
+                                 else None),
+                      label=job.label, method=job.method, video_id=job.video_id,
+                      frame=frame['frame'])
+        if per_person:
+            record['person'] = frame['person']
+        records.append(record)
+    return records
 
 
 def write_split_lists(root: str, splits: Dict[str, Sequence[VideoJob]],

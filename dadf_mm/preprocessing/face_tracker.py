@@ -1,18 +1,34 @@
-"""Following one person through a video so that its crops do not jitter.
+"""Following the people of a video so that their crops do not jitter.
 
 :class:`FaceTracker` keeps one face: each frame it takes the detection that overlaps the
 current track most, smooths centre and size exponentially, and holds the last box when
-the detector misses. :func:`track_faces` runs it over a whole clip and keeps one person
-throughout: the clip's detections are linked into per-person tracks (:func:`link_tracks`),
-the person is the track detected in the most frames (ties: the larger mean face), and
-only that person's detections reach the tracker, so it never jumps to someone else while
-its person is missed. Frames without that person's face hold the box (``detected``
-False), also before the first detection.
+the detector misses. :func:`track_people` runs it over a whole clip: the clip's detections
+are linked into per-person tracks (:func:`link_tracks`), the people to keep are chosen
+(:func:`choose_people`, the converters' ``--faces``) and each is tracked on its own
+detections only, so a track never jumps to someone else while its person is missed.
+Frames without that person's face hold the box (``detected`` False), also before the
+first detection.
+
+``--faces`` (:data:`FACE_CHOICES`):
+
+- ``frequent``: the person detected in the most frames (ties: the larger mean face, then
+  the higher mean score). One-frame false detections never win.
+- ``largest``: the person with the largest mean face. DeepfakeBench's preprocessing keeps
+  the largest face of each frame (``max(faces, key=width * height)`` on dlib's boxes,
+  frame by frame); here the comparison is per person, over the clip.
+- ``all``: every person, as separate crops.
+
+``largest`` and ``all`` consider only *people*: tracks detected in at least half as many
+frames as the most frequent one, so that a false detection in a frame or two (a poster,
+a pattern in the background) is not taken for a person.
 """
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from .face_detection import FaceDetection, Landmarks, box_overlap
+
+#: the ``--faces`` choices, see the module's description
+FACE_CHOICES: Tuple[str, ...] = ('frequent', 'largest', 'all')
 
 
 @dataclass(frozen=True)
@@ -172,9 +188,45 @@ def link_tracks(detections: Sequence[Sequence[FaceDetection]],
     return tracks
 
 
+def _frequency_rank(track: Dict[int, FaceDetection]) -> tuple:
+    faces = list(track.values())
+    return (len(faces), sum(f.area for f in faces) / len(faces),
+            sum(f.score for f in faces) / len(faces))
+
+
+def _size_rank(track: Dict[int, FaceDetection]) -> tuple:
+    count, area, score = _frequency_rank(track)
+    return (area, count, score)
+
+
+def choose_people(tracks: Sequence[Dict[int, FaceDetection]],
+                  faces: str = 'frequent') -> List[Dict[int, FaceDetection]]:
+    """The tracks a clip's crops follow, by the ``--faces`` rule (see the module).
+
+    Args:
+        tracks (Sequence[dict[int, FaceDetection]]): :func:`link_tracks`'s tracks.
+        faces (str): ``'frequent'``, ``'largest'`` or ``'all'``. Defaults to 'frequent'.
+
+    Returns:
+        list[dict[int, FaceDetection]]: One track (``frequent``, ``largest``) or every
+        person, the most frequent first (``all``); empty when there are no tracks.
+
+    Raises:
+        ValueError: ``faces`` is not one of :data:`FACE_CHOICES`.
+    """
+    if faces not in FACE_CHOICES:
+        raise ValueError(f'faces must be one of {", ".join(FACE_CHOICES)}, got {faces!r}')
+    by_frequency = sorted(tracks, key=_frequency_rank, reverse=True)
+    if faces == 'frequent' or not by_frequency:
+        return by_frequency[:1]
+    most = len(by_frequency[0])
+    people = [track for track in by_frequency if 2 * len(track) >= most]
+    return people if faces == 'all' else [max(people, key=_size_rank)]
+
+
 def main_track(tracks: Sequence[Dict[int, FaceDetection]]) -> Dict[int, FaceDetection]:
-    """The person a clip is about: the track seen in the most frames, then the one with
-    the larger mean face area, then the higher mean score.
+    """The person a clip is about by default (``--faces frequent``): the track seen in the
+    most frames, then the one with the larger mean face area, then the higher mean score.
 
     Args:
         tracks (Sequence[dict[int, FaceDetection]]): :func:`link_tracks`'s tracks.
@@ -182,13 +234,51 @@ def main_track(tracks: Sequence[Dict[int, FaceDetection]]) -> Dict[int, FaceDete
     Returns:
         dict[int, FaceDetection]: The chosen track.
     """
+    return choose_people(tracks, 'frequent')[0]
 
-    def rank(track: Dict[int, FaceDetection]) -> tuple:
-        faces = list(track.values())
-        return (len(faces), sum(f.area for f in faces) / len(faces),
-                sum(f.score for f in faces) / len(faces))
 
-    return max(tracks, key=rank)
+def follow_person(person: Dict[int, FaceDetection], num_frames: int,
+                  tracker: FaceTracker) -> List[TrackedFace]:
+    """Runs ``tracker`` (reset here) over one person's detections; frames before the first
+    detection take its first box.
+
+    Args:
+        person (dict[int, FaceDetection]): The person's face per frame index where seen.
+        num_frames (int): The clip's frame count.
+        tracker (FaceTracker): The tracker.
+
+    Returns:
+        list[TrackedFace]: One face per frame (``detected`` False where it was held).
+    """
+    first = min(person)
+    tracker.reset(person[first])
+    faces: List[Optional[TrackedFace]] = [None] * num_frames
+    faces[first] = tracker.state
+    for i in range(first + 1, num_frames):
+        faces[i] = tracker.update([person[i]] if i in person else [])
+    for i in range(first):
+        faces[i] = TrackedFace(faces[first].center_x, faces[first].center_y,
+                               faces[first].size, detected=False)
+    return faces
+
+
+def track_people(detections: Sequence[Sequence[FaceDetection]], faces: str = 'frequent',
+                 tracker: Optional[FaceTracker] = None) -> List[List[TrackedFace]]:
+    """Tracks the people :func:`choose_people` keeps, each on its own detections.
+
+    Args:
+        detections (Sequence[Sequence[FaceDetection]]): The faces of each frame.
+        faces (str): The ``--faces`` rule. Defaults to 'frequent'.
+        tracker (FaceTracker, optional): The tracker to run (reset per person); None for
+            a default :class:`FaceTracker`. Defaults to None.
+
+    Returns:
+        list[list[TrackedFace]]: Per person kept, one face per frame; empty when nothing
+        was ever detected.
+    """
+    tracker = tracker or FaceTracker()
+    people = choose_people(link_tracks(detections, tracker.min_iou), faces)
+    return [follow_person(person, len(detections), tracker) for person in people]
 
 
 def track_faces(detections: Sequence[Sequence[FaceDetection]],
@@ -206,18 +296,5 @@ def track_faces(detections: Sequence[Sequence[FaceDetection]],
     Returns:
         list[TrackedFace | None]: One face per frame.
     """
-    tracker = tracker or FaceTracker()
-    tracks = link_tracks(detections, tracker.min_iou)
-    if not tracks:
-        return [None] * len(detections)
-    person = main_track(tracks)
-    first = min(person)
-    tracker.reset(person[first])
-    faces: List[Optional[TrackedFace]] = [None] * len(detections)
-    faces[first] = tracker.state
-    for i in range(first + 1, len(detections)):
-        faces[i] = tracker.update([person[i]] if i in person else [])
-    for i in range(first):
-        faces[i] = TrackedFace(faces[first].center_x, faces[first].center_y,
-                               faces[first].size, detected=False)
-    return faces
+    people = track_people(detections, 'frequent', tracker)
+    return list(people[0]) if people else [None] * len(detections)

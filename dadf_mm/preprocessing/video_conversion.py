@@ -6,6 +6,10 @@ Output of a job, under the converter's output root::
     <group>/<method>/<video_id>/masks/<frame:04d>.png    same crop of the mask, 0 / 255
     <group>/<method>/<video_id>/video.json               frame numbers, boxes, counts
 
+With ``--faces all`` (:data:`~.face_tracker.FACE_CHOICES`) each person kept has its own
+crops, ``<frame:04d>_p<k>.png`` (``k`` = 0 for the most frequent person, then by
+frequency), and every frame of ``video.json`` names its ``person``.
+
 ``group`` is the compression (``c23``) or quality (``higher_quality``); ``<frame>`` is
 the frame's number in the source video. Real videos have no ``masks/`` folder (their
 masks are all zero). A mask frame is binarised as ``gray > mask_threshold`` (default
@@ -30,8 +34,8 @@ import numpy as np
 
 from .face_crop import crop_aligned, face_angles, square_box
 from .face_detector import FaceDetector, detector_version
-from .face_tracker import FaceTracker, track_faces
-from .frame_sampler import FrameReadError, read_frames, sample_frames
+from .face_tracker import FACE_CHOICES, FaceTracker, TrackedFace, track_people
+from .frame_sampler import FrameReadError, SampledFrames, read_frames, sample_frames
 
 VIDEO_META = 'video.json'
 
@@ -89,6 +93,9 @@ class ConversionOptions:
         detector_version (str, optional): the detector's package and version, so that an
             upgrade redoes the videos; None: the installed one
             (:func:`~.face_detector.detector_version`). Defaults to None.
+        faces (str): which people of a video are cropped: ``'frequent'``, ``'largest'``
+            or ``'all'`` (:mod:`.face_tracker`). Videos converted before the option
+            existed read as ``'frequent'``. Defaults to 'frequent'.
     """
 
     num_frames: int = 32
@@ -98,8 +105,12 @@ class ConversionOptions:
     detector: str = 'centerface'
     align: bool = False
     detector_version: Optional[str] = None
+    faces: str = 'frequent'
 
     def __post_init__(self) -> None:
+        if self.faces not in FACE_CHOICES:
+            raise ValueError(f'faces must be one of {", ".join(FACE_CHOICES)}, '
+                             f'got {self.faces!r}')
         if self.detector_version is None:
             object.__setattr__(self, 'detector_version', detector_version(self.detector))
 
@@ -222,8 +233,9 @@ def convert_video(job: VideoJob, root: str, options: ConversionOptions,
             return _fail(job, f'mask/video size mismatch: {sorted(shapes)} between '
                          f'{job.source} and {job.mask_source}')
 
-    faces = track_faces([detector(frame) for frame in video.frames], FaceTracker())
-    if faces[0] is None:
+    people = track_people([detector(frame) for frame in video.frames], options.faces,
+                          FaceTracker())
+    if not people:
         return _fail(job, f'no face found: none in the {len(video.frames)} sampled frames '
                      f'of {job.source}')
 
@@ -233,33 +245,48 @@ def convert_video(job: VideoJob, root: str, options: ConversionOptions,
     if masks:
         os.makedirs(osp.join(partial, 'masks'))
     records = []
-    angles = (face_angles([face.landmarks for face in faces]) if options.align
-              else [0.0] * len(faces))
-    for k, (index, frame, face) in enumerate(zip(video.indices, video.frames, faces)):
-        box = square_box(face.center_x, face.center_y, face.size, margin=options.margin)
-        name = f'{index:04d}.png'
-        _write_png(osp.join(partial, 'images', name),
-                   crop_aligned(frame, box, angles[k], out_size=options.size))
-        if masks:
-            gray = masks[k] if masks[k].ndim == 2 else cv2.cvtColor(masks[k], cv2.COLOR_BGR2GRAY)
-            binary = np.where(gray > options.mask_threshold, 255, 0).astype(np.uint8)
-            _write_png(osp.join(partial, 'masks', name),
-                       crop_aligned(binary, box, angles[k], out_size=options.size,
-                                    is_mask=True))
-        landmarks = [list(point) for point in face.landmarks] if face.landmarks else None
-        records.append(dict(frame=index, file=name, box=list(box), detected=face.detected,
-                            landmarks=landmarks, angle=round(angles[k], 2)))
+    for person, faces in enumerate(people):
+        suffix = f'_p{person}' if options.faces == 'all' else ''
+        records += _write_crops(partial, video, masks, faces, options, person, suffix)
+    records.sort(key=lambda r: (r['frame'], r['person']))
     meta = dict(source=job.source, mask_source=job.mask_source, method=job.method,
                 video_id=job.video_id, label=job.label, total_frames=video.total,
                 has_masks=bool(masks), options=asdict(options), frames=records)
     with open(osp.join(partial, VIDEO_META), 'w') as f:
         json.dump(meta, f, indent=1)
     _replace_folder(partial, out_dir)
-    without_face = [r['frame'] for r in records if not r['detected']]
-    extra = dict(held_frames=len(without_face), frames_without_face=without_face)
+    without_face = sorted({r['frame'] for r in records if not r['detected']})
+    extra = dict(held_frames=sum(not r['detected'] for r in records),
+                 frames_without_face=without_face)
     if why != NOT_CONVERTED:
         extra['redone'] = why
     return VideoResult(job, 'done', frames=len(records), extra=extra)
+
+
+def _write_crops(folder: str, video: SampledFrames, masks: List[np.ndarray],
+                 faces: List[TrackedFace], options: ConversionOptions, person: int,
+                 suffix: str) -> List[dict]:
+    """Writes one person's crop (and mask crop) of every sampled frame into ``folder``;
+    returns their ``video.json`` frame records."""
+    records = []
+    angles = (face_angles([face.landmarks for face in faces]) if options.align
+              else [0.0] * len(faces))
+    for k, (index, frame, face) in enumerate(zip(video.indices, video.frames, faces)):
+        box = square_box(face.center_x, face.center_y, face.size, margin=options.margin)
+        name = f'{index:04d}{suffix}.png'
+        _write_png(osp.join(folder, 'images', name),
+                   crop_aligned(frame, box, angles[k], out_size=options.size))
+        if masks:
+            gray = masks[k] if masks[k].ndim == 2 else cv2.cvtColor(masks[k], cv2.COLOR_BGR2GRAY)
+            binary = np.where(gray > options.mask_threshold, 255, 0).astype(np.uint8)
+            _write_png(osp.join(folder, 'masks', name),
+                       crop_aligned(binary, box, angles[k], out_size=options.size,
+                                    is_mask=True))
+        landmarks = [list(point) for point in face.landmarks] if face.landmarks else None
+        records.append(dict(frame=index, file=name, person=person, box=list(box),
+                            detected=face.detected, landmarks=landmarks,
+                            angle=round(angles[k], 2)))
+    return records
 
 
 def _replace_folder(new: str, out_dir: str) -> None:
@@ -290,9 +317,9 @@ def read_video_meta(job: VideoJob, root: str) -> dict:
 
     Returns:
         dict: Its source, method, video id, label, frame count, ``has_masks``, the options
-        and ``frames`` (per written frame: number, file, box, ``detected`` and the five
-        ``landmarks`` [x, y] in frame pixels, null where the box was held or the detector
-        gives none).
+        and ``frames`` (per written frame: number, file, box, ``detected``, ``person``
+        (0 unless ``--faces all``) and the five ``landmarks`` [x, y] in frame pixels,
+        null where the box was held or the detector gives none).
     """
     with open(osp.join(job.output_dir(root), VIDEO_META)) as f:
         return json.load(f)

