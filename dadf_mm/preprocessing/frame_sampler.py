@@ -6,8 +6,9 @@ decode: the video is read sequentially to its end with ``grab()``, keeping only 
 wanted frames (``retrieve()``). If the header was wrong the indices are recomputed from
 the true count and, when needed, read in a second pass.
 
-A folder source (e.g. VidTIMIT, which ships JPEG frames without extensions) is its
-files in natural sort order.
+A folder source (e.g. VidTIMIT, which ships JPEG frames without extensions, or a
+WildDeepfake face sequence of PNGs) is its image files in natural sort order: files with
+an image extension or none; others (``Thumbs.db``, a ``.txt`` note) are not frames.
 """
 import os
 import os.path as osp
@@ -61,9 +62,14 @@ def _natural_key(name: str) -> list:
     return [int(t) if t.isdigit() else t for t in re.split(r'(\d+)', name)]
 
 
+#: the extensions of a frame folder's images (VidTIMIT's frames have none)
+FRAME_EXTENSIONS = ('', '.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp')
+
+
 def _frame_files(folder: str) -> List[str]:
     names = [n for n in os.listdir(folder)
-             if not n.startswith('.') and osp.isfile(osp.join(folder, n))]
+             if not n.startswith('.') and osp.isfile(osp.join(folder, n))
+             and osp.splitext(n)[1].lower() in FRAME_EXTENSIONS]
     return [osp.join(folder, n) for n in sorted(names, key=_natural_key)]
 
 

@@ -70,6 +70,18 @@ def test_frame_folder_in_natural_order(tmp_path):
     assert got.total == 12 and frame_numbers(got.frames) == [1, 4, 7, 10]
 
 
+def test_frame_folder_counts_only_images(tmp_path):
+    """Was: every file was a frame, so a note or Thumbs.db beside the PNGs of a sequence
+    shifted the sampled frames (or failed the sequence)."""
+    for k in range(12):
+        ok, data = cv2.imencode('.png', np.full((32, 32, 3), k * LEVEL, np.uint8))
+        (tmp_path / f'{k}.png').write_bytes(data.tobytes())
+    (tmp_path / 'Thumbs.db').write_bytes(os.urandom(100))
+    (tmp_path / 'readme.txt').write_text('frames of sequence 3')
+    got = sample_frames(str(tmp_path), 4)
+    assert got.total == 12 and frame_numbers(got.frames) == [1, 4, 7, 10]
+
+
 def test_unreadable_video_names_the_file(tmp_path):
     path = tmp_path / 'broken.mp4'
     path.write_bytes(os.urandom(2000))
