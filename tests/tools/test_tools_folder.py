@@ -10,8 +10,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+CONVERTERS = tuple(f'dataset_converters/{path.name}' for path in
+                   sorted((ROOT / 'tools' / 'dataset_converters').glob('*.py'))
+                   if not path.name.startswith('converter_'))  # not programs: their imports
 PROGRAMS = ('train.py', 'test.py', 'infer.py', 'web_demo.py', 'download_sam_checkpoints.py',
-            'dataset_converters/ffpp.py')
+            *CONVERTERS)
 
 
 @pytest.fixture(scope='module')
