@@ -17,7 +17,7 @@ UADFVDataset           uadfv_test                    uadfv.py
 WildDeepfakeDataset    wilddeepfake_<split>          wilddeepfake.py
 =====================  ============================  ==================================
 """
-from typing import Tuple
+from typing import Optional, Tuple
 
 from mmseg.registry import DATASETS
 
@@ -126,18 +126,34 @@ class DFDCPreviewDataset(ConvertedTestSet):
 class DeeperForensicsDataset(ConvertedTestSet):
     """DeeperForensics-1.0 crops made by ``deeperforensics.py``; detection only.
 
-    Fakes are the manipulated videos of the official split lists, reals their FF++
-    source videos.
+    Fakes are the manipulated videos of the official split lists, reals the FF++ videos
+    their faces were swapped onto.
 
     Args:
         split (str): ``'test'``, ``'train'`` or ``'val'``. Defaults to 'test'.
+        variant (str, optional): a perturbed variant's folder (e.g.
+            ``'end_to_end_level_3'``): reads ``deeperforensics_<variant>_<split>.jsonl``;
+            None or ``'end_to_end'``: the unperturbed swaps. Defaults to None.
         **kwargs: as :class:`ConvertedTestSet`.
     """
 
     SPLITS = ('test', 'train', 'val')
     LIST_PREFIX = 'deeperforensics'
     HOW_TO_MAKE = ('run python tools/dataset_converters/deeperforensics.py '
-                   '<DeeperForensics-1.0 download> <data_root>')
+                   '<DeeperForensics-1.0 download> <data_root> --ffpp-root <FaceForensics++>')
+
+    def __init__(self, *, split: str = 'test', variant: Optional[str] = None,
+                 **kwargs) -> None:
+        self.variant = None if variant == 'end_to_end' else variant
+        super().__init__(split=split, **kwargs)
+
+    def list_prefix(self) -> str:
+        """The list's name before ``_<split>.jsonl``.
+
+        Returns:
+            str: ``'deeperforensics'`` or ``'deeperforensics_<variant>'``.
+        """
+        return '_'.join(filter(None, (self.LIST_PREFIX, self.variant)))
 
 
 @DATASETS.register_module()

@@ -25,6 +25,8 @@ CASES = [
      'deeperforensics.py'),
     (dict(type='DeeperForensicsDataset', split='val'), 'deeperforensics_val.jsonl',
      'DeeperForensics', 'deeperforensics.py'),
+    (dict(type='DeeperForensicsDataset', variant='end_to_end_level_3'),
+     'deeperforensics_end_to_end_level_3_test.jsonl', 'DeeperForensics', 'deeperforensics.py'),
     (dict(type='UADFVDataset'), 'uadfv_test.jsonl', 'UADFV', 'uadfv.py'),
     (dict(type='WildDeepfakeDataset'), 'wilddeepfake_test.jsonl', 'WildDeepfake',
      'wilddeepfake.py'),

@@ -1,10 +1,12 @@
 """DeepfakeBench's rearranged JSON over its frame folders loads to the records a converter's
 list gives; a wrong label name, frame folder or split is one line naming the JSON key."""
 import json
+from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
+from mmengine.config import Config
 from mmseg.registry import DATASETS
 
 from dadf_mm.datasets import DeepfakeBenchDataset, ForgeryFolderDataset
@@ -174,3 +176,47 @@ def test_missing_json_and_broken_entries(tmp_path):
     with pytest.raises(AnnotationError, match=r"\['DFDC'\]\['DFDC_Real'\]\['val'\]\['label'\]: "
                        'is not a video entry'):
         DeepfakeBenchDataset(json_file=str(tmp_path / 'DFDC.json'), split='val')
+
+
+# the presets of deepfakebench_tests.py -> the JSON rearrange.py writes for them: its top
+# key, whether a compression level sits under each split, and its label names with the
+# (label, method) each must give
+PRESET_JSONS = {
+    'dfd': ('DeepFakeDetection', True, [('DFD_real', 0, 'original'),
+                                        ('DFD_fake', 1, 'DeepFakeDetection')]),
+    'celebdf_v1': ('Celeb-DF-v1', False, [('CelebDFv1_real', 0, 'original'),
+                                          ('CelebDFv1_fake', 1, 'Celeb-synthesis')]),
+    'celebdf_v2': ('Celeb-DF-v2', False, [('CelebDFv2_real', 0, 'original'),
+                                          ('CelebDFv2_fake', 1, 'Celeb-synthesis')]),
+    'dfdc': ('DFDC', False, [('DFDC_Real', 0, 'original'), ('DFDC_Fake', 1, 'DFDC')]),
+    'dfdcp': ('DFDCP', False, [('DFDCP_Real', 0, 'original'), ('DFDCP_FakeA', 1, 'method_A'),
+                               ('DFDCP_FakeB', 1, 'method_B')]),
+    'deeperforensics': ('DeeperForensics-1.0', False, [('DF_real', 0, 'original'),
+                                                       ('DF_fake', 1, 'DeeperForensics')]),
+    'faceshifter': ('FaceShifter', True, [('FF-FH', 1, 'FaceShifter'),
+                                          ('FF-real', 0, 'original')]),
+    'uadfv': ('UADFV', False, [('UADFV_Real', 0, 'original'), ('UADFV_Fake', 1, 'UADFV')]),
+}
+
+
+def test_every_deepfakebench_preset_reads_its_json(tmp_path):
+    root = Path(__file__).resolve().parents[2]
+    presets = Config.fromfile(str(root / 'configs/_base_/datasets/deepfakebench_tests.py'))
+    assert presets.cross_datasets == list(PRESET_JSONS)
+    for name, (key, compressed, labels) in PRESET_JSONS.items():
+        by_label = {}
+        for k, (label_name, _, _) in enumerate(labels):
+            video = f'{name}_{k}'
+            write_frames(tmp_path / 'rgb', f'{key}/frames/{video}', ['0.png'])
+            videos = {video: {'label': label_name, 'frames': [f'{key}/frames/{video}/0.png']}}
+            by_label[label_name] = {'train': {}, 'test': {'c23': videos} if compressed
+                                    else videos}
+        cfg = presets[f'{name}_test'].to_dict()
+        json_file = tmp_path / cfg['json_file']
+        json_file.parent.mkdir(exist_ok=True)
+        json_file.write_text(json.dumps({key: by_label}))
+        cfg.pop('_delete_')
+        dataset = DATASETS.build(dict(cfg, data_root=str(tmp_path)))
+        got = [(info['gt_label'], info['method']) for info in dataset.load_data_list()]
+        assert got == [(label, method) for _, label, method in labels], name
+        assert dataset[0]['inputs'].shape[1:] == (1024, 1024)
