@@ -1,11 +1,15 @@
 """The cross-dataset test sets read their converters' lists (names as the converters write
 them), detection only, through the test pipeline; a missing list names its converter."""
 import json
+from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
+from mmengine.config import Config
 from mmseg.registry import DATASETS
+
+ROOT = Path(__file__).resolve().parents[2]
 
 PIPELINE = [dict(type='LoadForgeryImage'), dict(type='LoadForgeryAnnotations'),
             dict(type='PackForgeryInputs')]
@@ -91,3 +95,38 @@ def test_missing_list_names_the_converter(tmp_path, cfg, list_name, method, conv
 def test_unknown_version_or_split_is_refused(tmp_path, cfg):
     with pytest.raises(ValueError, match=r"must be (one of \[|'v1' or 'v2').*got"):
         DATASETS.build(dict(cfg, data_root=str(tmp_path)))
+
+
+# the presets of cross_dataset_tests.py, in table order -> the list each reads, the method
+# of its fakes
+PRESET_LISTS = {
+    'dfd': ('dfd_c40_test.jsonl', 'DeepFakeDetection'),
+    'dftimit_hq': ('dftimit_hq_test.jsonl', 'DF-TIMIT'),
+    'dftimit_lq': ('dftimit_lq_test.jsonl', 'DF-TIMIT'),
+    'celebdf_v1': ('celebdf_v1_test.jsonl', 'Celeb-synthesis'),
+    'celebdf_v2': ('celebdf_v2_test.jsonl', 'Celeb-synthesis'),
+    'dfdc': ('dfdc_test.jsonl', 'DFDC'),
+    'dfdcp': ('dfdcp_test.jsonl', 'method_A'),
+    'deeperforensics': ('deeperforensics_test.jsonl', 'DeeperForensics'),
+    'faceshifter': ('ffpp_c23_test.jsonl', 'FaceShifter'),
+    'uadfv': ('uadfv_test.jsonl', 'UADFV'),
+    'wilddeepfake': ('wilddeepfake_test.jsonl', 'WildDeepfake'),
+}
+
+
+def test_every_preset_reads_its_converter_list(tmp_path):
+    presets = Config.fromfile(str(ROOT / 'configs/_base_/datasets/cross_dataset_tests.py'))
+    assert presets.cross_datasets == list(PRESET_LISTS)
+    for name, (list_name, method) in PRESET_LISTS.items():
+        root = tmp_path / name
+        write_converter_output(root, list_name, method)
+        cfg = presets[f'{name}_test'].to_dict()
+        cfg.pop('_delete_')
+        folder = 'ffpp' if name == 'faceshifter' else name.split('_')[0]
+        assert cfg.pop('data_root') == f'data/{folder}'  # the converter's default output
+        dataset = DATASETS.build(dict(cfg, data_root=str(root)))
+        infos = dataset.load_data_list()
+        assert [(i['method'], i['gt_label']) for i in infos] == [
+            ('original', 0)] * 2 + [(method, 1)] * 2, name
+        assert not any(i['has_mask'] for i in infos), name  # detection only, every one
+        assert dataset[0]['inputs'].shape[1:] == (1024, 1024)

@@ -1,6 +1,6 @@
 # Cross-dataset test sets: one `<name>_test` dataset dict per prepared test set and
 # `cross_datasets`, their names in table order (tools/analysis_tools/cross_dataset.py reads
-# this file). Detection only except FaceShifter (FF++ masks where the download has them).
+# this file). All detection only: none of them ships forgery masks (FaceShifter neither).
 # Each is made by its converter (docs/cross_dataset.md), e.g.
 #   python tools/dataset_converters/dfd.py /path/to/FaceForensics++ data/dfd --compression c40
 #   python tools/dataset_converters/dftimit.py /path/to/DeepfakeTIMIT data/dftimit
@@ -30,7 +30,7 @@ deeperforensics_test = dict(_delete_=True, type='DeeperForensicsDataset',
                             pipeline=cross_test_pipeline)
 faceshifter_test = dict(_delete_=True, type='FFPPDataset', data_root='data/ffpp',
                         methods=('FaceShifter', ), compression='c23', split='test',
-                        pipeline=cross_test_pipeline)
+                        with_masks=False, pipeline=cross_test_pipeline)
 uadfv_test = dict(_delete_=True, type='UADFVDataset', data_root='data/uadfv',
                   pipeline=cross_test_pipeline)
 wilddeepfake_test = dict(_delete_=True, type='WildDeepfakeDataset', data_root='data/wilddeepfake',
@@ -38,5 +38,3 @@ wilddeepfake_test = dict(_delete_=True, type='WildDeepfakeDataset', data_root='d
 cross_datasets = ['dfd', 'dftimit_hq', 'dftimit_lq', 'celebdf_v1', 'celebdf_v2', 'dfdc', 'dfdcp',
                   'deeperforensics', 'faceshifter', 'uadfv', 'wilddeepfake']
 cross_test_evaluator = dict(_delete_=True, type='ForgeryMetric', localization=False)
-# FaceShifter keeps FF++'s masks where the download has them: localisation is scored there
-cross_test_evaluator_with_masks = dict(_delete_=True, type='ForgeryMetric')
