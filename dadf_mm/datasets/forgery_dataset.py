@@ -64,6 +64,24 @@ class ForgeryFolderDataset(BaseSegDataset):
         kwargs.setdefault('seg_map_suffix', '.png')
         super().__init__(ann_file=ann_file, **kwargs)
 
+    def read_records(self) -> List[dict]:
+        """The annotation list's records, checked and normalised.
+
+        Returns:
+            list[dict]: records as :func:`.annotation_file.read_annotations` gives them
+            (``img_path``, ``mask_path``, ``label``, ``method``, ``video_id``,
+            ``video_id_source``), in list order.
+
+        Raises:
+            MissingDataFileError: The annotation list does not exist.
+            AnnotationError: The list is malformed.
+        """
+        if not osp.exists(self.ann_file):
+            raise MissingDataFileError(
+                f'{type(self).__name__}: annotation file {self.ann_file} does not exist; '
+                f'to make it: {self.HOW_TO_MAKE}')
+        return read_annotations(self.ann_file, self.video_id_from)
+
     def load_data_list(self) -> List[dict]:
         """Read and check the annotation list.
 
@@ -77,11 +95,7 @@ class ForgeryFolderDataset(BaseSegDataset):
             MissingDataFileError: The annotation list does not exist.
             ForgeryDataError: The list is malformed or keeps no sample.
         """
-        if not osp.exists(self.ann_file):
-            raise MissingDataFileError(
-                f'{type(self).__name__}: annotation file {self.ann_file} does not exist; '
-                f'to make it: {self.HOW_TO_MAKE}')
-        records = read_annotations(self.ann_file, self.video_id_from)
+        records = self.read_records()
         if self.methods is not None:
             records = [r for r in records if r['label'] == 0 or r['method'] in self.methods]
         if not records:

@@ -1,6 +1,7 @@
 """Forgery datasets on the FF++ converter's real output and on hand-written lists."""
 import importlib.util
 import json
+import sys
 from pathlib import Path
 
 import cv2
@@ -54,6 +55,8 @@ def ffpp_out(tmp_path_factory):
         write_face_video(base / f'c23/videos/{t}_{s}.mp4', forged=True)
         write_face_video(base / f'masks/videos/{t}_{s}.mp4', mask=True)
     out = tmp_path_factory.mktemp('ffpp_out')
+    if str(CONVERTER.parent) not in sys.path:  # as running the program: its folder first
+        sys.path.insert(0, str(CONVERTER.parent))
     spec = importlib.util.spec_from_file_location('ffpp_converter', CONVERTER)
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)

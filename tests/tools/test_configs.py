@@ -20,8 +20,10 @@ CONFIGS = sorted(p for p in glob.glob(osp.join(ROOT, 'configs', '**', '*.py'), r
                  if '_base_' not in p)
 ANNOTATIONS = [f'ffpp_{c}_{s}.jsonl' for c in ('c23', 'c40') for s in ('train', 'val', 'test')] + [
     f'fmld_{s}.jsonl' for s in ('train', 'val', 'test')] + [
-    'dfd_c40_test.jsonl', 'dftimit_hq_test.jsonl', 'dftimit_lq_test.jsonl']
-METHODS = ('Deepfakes', 'Face2Face', 'FaceSwap', 'NeuralTextures')
+    'dfd_c40_test.jsonl', 'dftimit_hq_test.jsonl', 'dftimit_lq_test.jsonl'] + [
+    f'{name}_test.jsonl' for name in ('celebdf_v1', 'celebdf_v2', 'dfdc', 'dfdcp',
+                                      'deeperforensics', 'uadfv', 'wilddeepfake')]
+METHODS = ('Deepfakes', 'Face2Face', 'FaceSwap', 'NeuralTextures', 'FaceShifter')
 
 
 @pytest.fixture(scope='module')
@@ -39,6 +41,13 @@ def stand_in_root(tmp_path_factory):
     for name in ANNOTATIONS:
         with open(root / 'annotations' / name, 'w') as f:
             f.writelines(json.dumps(r) + '\n' for r in records)
+    # DeepfakeBench's Celeb-DF-v2.json over its frame folders (rgb/)
+    os.makedirs(root / 'rgb' / 'frames' / 'v0')
+    cv2.imwrite(str(root / 'rgb' / 'frames' / 'v0' / '0.png'), np.full((40, 40, 3), 127, np.uint8))
+    os.makedirs(root / 'dataset_json')
+    video = {'v0': {'label': 'CelebDFv2_real', 'frames': ['frames/v0/0.png']}}
+    (root / 'dataset_json' / 'Celeb-DF-v2.json').write_text(
+        json.dumps({'Celeb-DF-v2': {'CelebDFv2_real': {'test': video}}}))
     return str(root)
 
 
