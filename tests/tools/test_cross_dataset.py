@@ -186,6 +186,26 @@ def test_nothing_prepared_is_one_line_with_what_makes_each(short_demo_run, tmp_p
                               f'file {empty}/annotations/dfd_c40_test.jsonl does not exist')
 
 
+def test_a_broken_list_or_a_missing_image_is_one_line_before_any_work(short_demo_run,
+                                                                     test_sets, tmp_path):
+    checkpoint = short_demo_run.work_dir / 'iter_5.pth'
+    work = tmp_path / 'cross'
+    listed = test_sets['data'] / 'masked' / 'annotations' / 'masked_test.jsonl'
+    lines = listed.read_text().splitlines(keepends=True)
+    listed.write_text(''.join(lines[:2] + ['{"img_path": \n'] + lines[3:]))
+    message = one_line(checkpoint, '--work-dir', work, '--presets', test_sets['presets'],
+                       '--datasets', 'masked')
+    assert message.startswith(f'cross_dataset.py: masked: {listed}, line 3: not JSON')
+    listed.write_text(''.join(lines))
+    (test_sets['data'] / 'masked' / 'crops' / '103' / '0001.png').unlink()
+    message = one_line(checkpoint, '--work-dir', work, '--presets', test_sets['presets'],
+                       '--datasets', 'masked')
+    assert message.startswith(f'cross_dataset.py: masked: 1 of 8 images listed in {listed} '
+                              'do not exist')
+    assert 'fix --data-root masked=FOLDER' in message
+    assert not work.exists()
+
+
 def test_the_table_formats_hand_computed_rows():
     metrics = {'AUC': 75.0, 'video_AUC': float('nan'), 'EER': 12.5, 'video_EER': 50.0,
                'ACC': 62.5, 'PBCA': 97.07641, 'baseline/empty/PBCA': 1.0}

@@ -177,16 +177,15 @@ def evaluator_config(evaluator: Any) -> Any:
 
 def read_test_set(dataset_cfg: dict, scope: str) -> Tuple[str, Any]:
     """``('ready', dataset)``, ``('missing', message)`` when its list is not there (the
-    dataset's message says what makes it) or ``('broken', None)``: the preflight's data
-    check then says what is wrong."""
+    dataset's message says what makes it) or ``('broken', message)``."""
     with DefaultScope.overwrite_default_scope(scope):
         try:
             dataset = DATASETS.build(dict(dataset_cfg, lazy_init=True))
             dataset.full_init()
         except MissingDataFileError as err:
             return 'missing', one_line(err)
-        except (ValueError, TypeError, KeyError, AssertionError, OSError):
-            return 'broken', None
+        except (ValueError, TypeError, KeyError, AssertionError, OSError) as err:
+            return 'broken', one_line(err)
     return 'ready', dataset
 
 
@@ -266,12 +265,16 @@ def check_inputs(cfg: Config, args: argparse.Namespace, names: List[str],
         state, found = read_test_set(configs[name], scope)
         if state == 'missing':
             missing.append(f'{name}: not prepared: {found}')
-        else:
-            problems += data_problems(Config({name: dict(dataset=configs[name]),
-                                              'default_scope': scope}), [name],
-                                      root_option=f'--data-root {name}=FOLDER')
-            if state == 'ready':
-                ready[name] = found
+            continue
+        # the preflight's reading: a broken list, or listed files that are not there
+        found_problems = data_problems(Config({name: dict(dataset=configs[name]),
+                                               'default_scope': scope}), [name],
+                                       root_option=f'--data-root {name}=FOLDER')
+        if state == 'broken' and not found_problems:  # a dataset that reads its own files
+            found_problems = [f'{name}: {found}']
+        problems += found_problems
+        if state == 'ready':
+            ready[name] = found
     if args.datasets:
         problems += missing
     elif not ready and not problems:
