@@ -33,22 +33,15 @@ from mmengine.config import Config  # noqa: E402
 from mmengine.dist import get_world_size, is_main_process  # noqa: E402
 from mmengine.hooks import Hook  # noqa: E402
 from mmengine.logging import print_log  # noqa: E402
-from mmengine.model import is_model_wrapper  # noqa: E402
-from mmengine.registry import LOOPS, RUNNERS, DefaultScope  # noqa: E402
+from mmengine.registry import LOOPS, DefaultScope  # noqa: E402
 from mmengine.runner import Runner, TestLoop  # noqa: E402
 from mmengine.utils import ProgressBar  # noqa: E402
 from mmseg.registry import DATASETS  # noqa: E402
 
 import dadf_mm  # noqa: F401,E402
 from dadf_mm.datasets.errors import MissingDataFileError  # noqa: E402
-from dadf_mm.engine import (  # noqa: E402
-    check_state_fits,
-    disc_from_checkpoint,
-    read_checkpoint,
-    set_constant_disc,
-)
+from dadf_mm.engine import disc_from_checkpoint, set_constant_disc  # noqa: E402
 from dadf_mm.engine.atomic_files import write_text_atomically  # noqa: E402
-from dadf_mm.engine.checkpoint_fit import checkpoint_state_dict  # noqa: E402
 from dadf_mm.evaluation import ForgeryMetric  # noqa: E402
 from dadf_mm.evaluation.cross_dataset_table import (  # noqa: E402
     COLUMNS,
@@ -67,7 +60,7 @@ from preflight_checks import (  # noqa: E402
 from tool_setup import (  # noqa: E402
     ToolError,
     add_config_arguments,
-    building,
+    build_test_runner,
     checkpoint_file,
     load_config,
     one_line,
@@ -294,15 +287,10 @@ def check_inputs(cfg: Config, args: argparse.Namespace, names: List[str],
 
 
 def build_runner(cfg: Config, args: argparse.Namespace, checkpoint: str):
-    """The runner with CONFIG's model, and the checkpoint's constant disc: the file is
-    checked to hold this model's weights (as tools/test.py checks it); mmengine loads it
-    once, before the first test set."""
-    runner = building(f'building the model of {args.config}', lambda: (
-        Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)))
-    model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-    state = read_checkpoint(checkpoint, check_finite=False)
-    check_state_fits(model, checkpoint_state_dict(state), checkpoint,
-                     allow_partial=args.allow_partial_checkpoint)
+    """The runner with CONFIG's model, built and checked as tools/test.py does (mmengine
+    loads the checkpoint once, before the first test set), and the checkpoint's constant
+    disc for the baselines (None where it has none)."""
+    runner, state = build_test_runner(cfg, args, checkpoint)
     disc = disc_from_checkpoint(state)
     runner.register_hook(TestProgress())
     return runner, disc
@@ -323,6 +311,7 @@ def run_test_set(runner: Runner, cfg: Config, name: str, dataset_cfg: dict,
 
 
 def finite(metrics: Dict[str, float]) -> Dict[str, Optional[float]]:
+    """The metrics for JSON: NaN (an AUC of a one-class set) as None."""
     return {k: (None if isinstance(v, float) and math.isnan(v) else float(v))
             for k, v in metrics.items()}
 
@@ -358,7 +347,6 @@ def main() -> None:
     if pending:
         cfg.test_dataloader.dataset = configs[pending[0][0]]
         cfg.test_evaluator = evaluator
-        cfg.load_from = checkpoint
         runner, disc = build_runner(cfg, args, checkpoint)
         for i, (name, path, fingerprint) in enumerate(pending, start=1):
             dataset = ready[name]
