@@ -39,7 +39,6 @@ from mmengine.utils import ProgressBar  # noqa: E402
 from mmseg.registry import DATASETS  # noqa: E402
 
 import dadf_mm  # noqa: F401,E402
-from dadf_mm.datasets.errors import MissingDataFileError  # noqa: E402
 from dadf_mm.engine import disc_from_checkpoint, set_constant_disc  # noqa: E402
 from dadf_mm.engine.atomic_files import write_text_atomically  # noqa: E402
 from dadf_mm.evaluation import ForgeryMetric  # noqa: E402
@@ -170,12 +169,13 @@ def evaluator_config(evaluator: Any) -> Any:
 
 def read_test_set(dataset_cfg: dict, scope: str) -> Tuple[str, Any]:
     """``('ready', dataset)``, ``('missing', message)`` when its list is not there (the
-    dataset's message says what makes it) or ``('broken', message)``."""
+    dataset's message says what makes it: ``MissingDataFileError``, a
+    ``FileNotFoundError``) or ``('broken', message)``."""
     with DefaultScope.overwrite_default_scope(scope):
         try:
             dataset = DATASETS.build(dict(dataset_cfg, lazy_init=True))
             dataset.full_init()
-        except MissingDataFileError as err:
+        except FileNotFoundError as err:  # MissingDataFileError is one
             return 'missing', one_line(err)
         except (ValueError, TypeError, KeyError, AssertionError, OSError) as err:
             return 'broken', one_line(err)
