@@ -63,9 +63,11 @@ def _spread(items: Sequence, limit: int) -> Sequence:
     return [items[round(i * step)] for i in range(limit)]
 
 
-def _missing_files(loader: str, dataset: Any, data_list: List[dict]) -> Iterator[str]:
+def _missing_files(loader: str, dataset: Any, data_list: List[dict],
+                   root_option: Optional[str] = None) -> Iterator[str]:
     """One line per kind of listed file (image, mask) of which some do not exist."""
     checked = _spread(data_list, MAX_FILES_CHECKED)
+    fix = root_option or f'--cfg-options {loader}.dataset.data_root=FOLDER'
     for field, what in (('img_path', 'images'), ('seg_map_path', 'masks')):
         paths = [info[field] for info in checked if info.get(field)]
         gone = [path for path in paths if not osp.isfile(path)]
@@ -77,11 +79,12 @@ def _missing_files(loader: str, dataset: Any, data_list: List[dict]) -> Iterator
         root = getattr(dataset, 'data_root', None) or '.'
         yield (f'{loader}: {len(gone)} of {len(paths)} {what} {listed} do not exist, e.g. '
                f'{gone[0]}; the paths are read relative to data_root {root!r} (and '
-               f'data_prefix): fix --cfg-options {loader}.dataset.data_root=FOLDER, or make '
+               f'data_prefix): fix {fix}, or make '
                f'them: {getattr(dataset, "HOW_TO_MAKE", "convert the data again")}')
 
 
-def data_problems(cfg: Config, loaders: Sequence[str]) -> List[str]:
+def data_problems(cfg: Config, loaders: Sequence[str],
+                  root_option: Optional[str] = None) -> List[str]:
     """Whether each dataset of ``loaders`` builds, and, for a dataset read from an
     annotation list, whether the list reads (the dataset's own reading, with its
     messages) and the images and masks it lists exist.
@@ -92,16 +95,20 @@ def data_problems(cfg: Config, loaders: Sequence[str]) -> List[str]:
     Args:
         cfg (Config): The config.
         loaders (Sequence[str]): E.g. ``('train_dataloader', 'val_dataloader')``.
+        root_option (str, optional): How the user sets the data root, for the message
+            (e.g. ``'--data-root dfd=FOLDER'``); None: ``--cfg-options
+            <loader>.dataset.data_root=FOLDER``. Defaults to None.
 
     Returns:
         list[str]: One line per problem, starting with the dataloader's name.
     """
     # the registry scope the runner builds in (the pipelines' transforms are mmseg's)
     with DefaultScope.overwrite_default_scope(cfg.get('default_scope') or 'mmseg'):
-        return [line for loader in loaders for line in _loader_problems(cfg, loader)]
+        return [line for loader in loaders
+                for line in _loader_problems(cfg, loader, root_option)]
 
 
-def _loader_problems(cfg: Config, loader: str) -> Iterator[str]:
+def _loader_problems(cfg: Config, loader: str, root_option: Optional[str]) -> Iterator[str]:
     from mmseg.registry import DATASETS
 
     from dadf_mm.datasets.errors import ForgeryDataError
@@ -129,7 +136,7 @@ def _loader_problems(cfg: Config, loader: str) -> Iterator[str]:
         except ForgeryDataError as err:
             yield f'{where}: {" ".join(str(err).split())}'
             continue
-        yield from _missing_files(where, dataset, data_list)
+        yield from _missing_files(where, dataset, data_list, root_option)
 
 
 def _sam_arch(cfg: Config, path: str) -> Optional[str]:

@@ -20,19 +20,10 @@ from typing import Any, Dict, List, Optional
 from mmengine.config import Config
 from mmengine.dist import is_main_process
 from mmengine.logging import print_log
-from mmengine.model import is_model_wrapper
-from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
 from mmseg.registry import DATASETS
 
 import dadf_mm  # noqa: F401
-from dadf_mm.engine import (
-    check_state_fits,
-    disc_from_checkpoint,
-    read_checkpoint,
-    set_constant_disc,
-)
-from dadf_mm.engine.checkpoint_fit import checkpoint_state_dict
+from dadf_mm.engine import disc_from_checkpoint, set_constant_disc
 from dadf_mm.engine.constant_disc_hook import fit_or_explain
 from dadf_mm.evaluation import (
     ConstantDisc,
@@ -47,7 +38,7 @@ from preflight_checks import folder_problems, output_folder_problems
 from tool_setup import (
     ToolError,
     add_runner_arguments,
-    building,
+    build_test_runner,
     checkpoint_file,
     load_config,
     preflight,
@@ -170,14 +161,8 @@ def main() -> None:
             else [cfg.test_evaluator]
         cfg.test_evaluator = [*evaluators, dict(
             type='ForgeryPredictionWriter', out_file=osp.join(args.out, 'predictions.jsonl'))]
-    runner = building(f'building the model of {args.config}', lambda: (
-        Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)))
-    model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-    # mmengine loads non-strictly: a file of another model would be tested at random init;
-    # the file is mapped, not read: its keys and shapes, and its meta's constant disc
-    checkpoint = read_checkpoint(args.checkpoint, check_finite=False)
-    check_state_fits(model, checkpoint_state_dict(checkpoint), args.checkpoint,
-                     allow_partial=args.allow_partial_checkpoint)
+    # the checkpoint checked to hold the model's weights; its meta's constant disc
+    runner, checkpoint = build_test_runner(cfg, args, args.checkpoint)
     set_constant_disc(runner.test_evaluator.metrics, constant_disc(cfg, checkpoint))
     del checkpoint
     metrics = runner.test()

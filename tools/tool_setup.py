@@ -239,6 +239,38 @@ def preflight(cfg: Config, args: argparse.Namespace, *, train: bool,
         raise PreflightError(found)
 
 
+def build_test_runner(cfg: Config, args: argparse.Namespace, checkpoint: str):
+    """The runner of a test of ``cfg`` with ``checkpoint``, which mmengine loads at the first
+    ``runner.test()``. mmengine loads non-strictly: a file of another model would be tested
+    at random init, so the file's keys and shapes are checked against the model first (the
+    file is mapped, not read).
+
+    Args:
+        cfg (Config): The config of :func:`load_config`; its ``load_from`` is set.
+        args (argparse.Namespace): The tool's arguments (``config``,
+            ``allow_partial_checkpoint``).
+        checkpoint (str): The checkpoint file.
+
+    Returns:
+        tuple: The runner and the checkpoint's content (its meta may carry the constant
+        disc).
+    """
+    from mmengine.model import is_model_wrapper
+    from mmengine.registry import RUNNERS
+    from mmengine.runner import Runner
+
+    from dadf_mm.engine import check_state_fits, read_checkpoint
+    from dadf_mm.engine.checkpoint_fit import checkpoint_state_dict
+    cfg.load_from = checkpoint
+    runner = building(f'building the model of {args.config}', lambda: (
+        Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)))
+    model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+    state = read_checkpoint(checkpoint, check_finite=False)
+    check_state_fits(model, checkpoint_state_dict(state), checkpoint,
+                     allow_partial=args.allow_partial_checkpoint)
+    return runner, state
+
+
 def add_image_limit_argument(parser: argparse.ArgumentParser) -> None:
     """``--max-megapixels``: images above it are refused from their header, undecoded."""
     from dadf_mm.apis.image_files import DEFAULT_MAX_MEGAPIXELS

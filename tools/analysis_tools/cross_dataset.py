@@ -1,0 +1,378 @@
+"""Test one checkpoint on every prepared cross-dataset test set and write one table.
+
+    python tools/analysis_tools/cross_dataset.py CONFIG CHECKPOINT
+    python tools/analysis_tools/cross_dataset.py CONFIG CHECKPOINT --datasets celebdf_v2 dfdc
+    python tools/analysis_tools/cross_dataset.py CONFIG CHECKPOINT --data-root dfdc=/data/dfdc
+
+The test sets are the ``<name>_test`` presets of
+configs/_base_/datasets/cross_dataset_tests.py, in the order of its ``cross_datasets`` list
+(else as the file defines them). Each runs with CONFIG's model, test pipeline (the model
+sees its own input size) and evaluator, localisation measured where the set has masks. By
+default every prepared set runs (its annotation list exists); the others are listed with
+the command that makes them.
+
+Each finished set's metrics go to ``<work dir>/<name>.json`` with the checkpoint (size and
+modification time) and the config (a hash) they came from; a rerun skips the sets done
+with the same checkpoint and config, so a crash loses only the set it was running. The
+table (frame and video AUC and EER, ACC, PBCA / IINC where masks exist) is printed and
+written as cross_dataset.md, .csv and .json in the work dir (default
+work_dirs/<config name>/cross_dataset).
+"""
+import argparse
+import copy
+import hashlib
+import json
+import math
+import os
+import os.path as osp
+import sys
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # tools/, for tool_setup
+from mmengine.config import Config  # noqa: E402
+from mmengine.dist import get_world_size, is_main_process  # noqa: E402
+from mmengine.hooks import Hook  # noqa: E402
+from mmengine.logging import print_log  # noqa: E402
+from mmengine.registry import LOOPS, DefaultScope  # noqa: E402
+from mmengine.runner import Runner, TestLoop  # noqa: E402
+from mmengine.utils import ProgressBar  # noqa: E402
+from mmseg.registry import DATASETS  # noqa: E402
+
+import dadf_mm  # noqa: F401,E402
+from dadf_mm.engine import disc_from_checkpoint, set_constant_disc  # noqa: E402
+from dadf_mm.engine.atomic_files import write_text_atomically  # noqa: E402
+from dadf_mm.evaluation import ForgeryMetric  # noqa: E402
+from dadf_mm.evaluation.cross_dataset_table import (  # noqa: E402
+    COLUMNS,
+    markdown_table,
+    table_row,
+    write_tables,
+)
+
+from config_values import config_value_problems  # noqa: E402
+from preflight_checks import (  # noqa: E402
+    PreflightError,
+    checkpoint_problems,
+    data_problems,
+    folder_problems,
+)
+from tool_setup import (  # noqa: E402
+    ToolError,
+    add_config_arguments,
+    build_test_runner,
+    checkpoint_file,
+    load_config,
+    one_line,
+    run_tool,
+)
+
+TOOL = 'cross_dataset.py'
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+PRESETS = osp.join(REPO, 'configs', '_base_', 'datasets', 'cross_dataset_tests.py')
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Test a checkpoint on every prepared '
+                                     'cross-dataset test set; one table of the results')
+    parser.add_argument('config', help="the model's config (its test pipeline and "
+                        'evaluator are used)')
+    parser.add_argument('checkpoint', help='a .pth file, or a training work dir')
+    parser.add_argument('--datasets', nargs='+', metavar='NAME',
+                        help='the test sets to run, in this order (default: every prepared '
+                        'one of --presets)')
+    parser.add_argument('--data-root', nargs='+', default=[], metavar='NAME=PATH',
+                        help="where a test set's converted data is, instead of its preset's "
+                        'data_root')
+    parser.add_argument('--presets', default=PRESETS, help='the file of <name>_test dataset '
+                        'presets (default: configs/_base_/datasets/cross_dataset_tests.py)')
+    parser.add_argument('--work-dir', help='where <name>.json per test set, the table and '
+                        'the logs go (default: work_dirs/<config name>/cross_dataset)')
+    add_config_arguments(parser, checkpoint=True)
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        default='none', help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    return parser.parse_args()
+
+
+def read_presets(path: str) -> Dict[str, dict]:
+    """The test sets of a presets file, by name (``dfd`` for ``dfd_test``), in table
+    order: its ``cross_datasets`` list, else the order of its ``<name>_test`` dicts."""
+    if not osp.isfile(path):
+        raise ToolError(f'presets file {path!r} not found; pass --presets FILE (e.g. '
+                        'configs/_base_/datasets/cross_dataset_tests.py)')
+    presets = Config.fromfile(path)
+    tests = {key[:-len('_test')]: value.to_dict() for key, value in presets.items()
+             if key.endswith('_test') and isinstance(value, dict) and 'type' in value}
+    order = presets.get('cross_datasets')
+    if order is None:
+        return tests
+    named = {}
+    for entry in order:
+        name = entry[:-len('_test')] if entry.endswith('_test') else entry
+        if name not in tests:
+            raise ToolError(f'{path}: cross_datasets names {entry!r} but the file has no '
+                            f'{name}_test dataset dict; add it or take the name out')
+        named[name] = tests[name]
+    return named
+
+
+def known_name(name: str, presets: Dict[str, dict], where: str, path: str) -> str:
+    """``name`` as :func:`read_presets` keys it; a :class:`ToolError` listing the known
+    names when there is no such test set."""
+    key = name[:-len('_test')] if name.endswith('_test') else name
+    if key not in presets:
+        raise ToolError(f'{where}: unknown test set {name!r}; known: '
+                        f'{", ".join(presets) or "none"} (the <name>_test presets of {path})')
+    return key
+
+
+def data_roots(items: Sequence[str], presets: Dict[str, dict], path: str) -> Dict[str, str]:
+    """``--data-root NAME=PATH`` items by test set name."""
+    roots = {}
+    for item in items:
+        name, sep, root = item.partition('=')
+        if not sep or not root:
+            raise ToolError(f'--data-root {item!r}: write NAME=PATH, e.g. dfdc=/data/dfdc')
+        roots[known_name(name, presets, '--data-root', path)] = root
+    return roots
+
+
+def test_pipeline(cfg: Config, config: str) -> List[Any]:
+    """CONFIG's test pipeline, which every test set runs through."""
+    dataset = (cfg.get('test_dataloader') or {}).get('dataset') or {}
+    pipeline = dataset.get('pipeline')
+    if not pipeline:
+        raise ToolError(f'{config}: test_dataloader.dataset has no pipeline; the test sets '
+                        "run through the config's test pipeline (give the dataset one)")
+    return copy.deepcopy(list(pipeline))
+
+
+def dataset_config(preset: dict, pipeline: List[Any], data_root: Optional[str]) -> dict:
+    """A test set's dataset config: its preset with CONFIG's test pipeline."""
+    dataset = {k: copy.deepcopy(v) for k, v in preset.items() if k != '_delete_'}
+    dataset['pipeline'] = copy.deepcopy(pipeline)
+    if data_root is not None:
+        dataset['data_root'] = data_root
+    return dataset
+
+
+def evaluator_config(evaluator: Any) -> Any:
+    """CONFIG's evaluator, each ``ForgeryMetric`` measuring localisation only on the
+    samples with masks (``localization=True`` would refuse a set without them)."""
+    evaluator = copy.deepcopy(evaluator)
+    for metric in evaluator if isinstance(evaluator, list) else [evaluator]:
+        if metric.get('type') in ('ForgeryMetric', ForgeryMetric) and \
+                metric.get('localization', 'auto') is True:
+            metric['localization'] = 'auto'
+    return evaluator
+
+
+def read_test_set(dataset_cfg: dict, scope: str) -> Tuple[str, Any]:
+    """``('ready', dataset)``, ``('missing', message)`` when its list is not there (the
+    dataset's message says what makes it: ``MissingDataFileError``, a
+    ``FileNotFoundError``) or ``('broken', message)``."""
+    with DefaultScope.overwrite_default_scope(scope):
+        try:
+            dataset = DATASETS.build(dict(dataset_cfg, lazy_init=True))
+            dataset.full_init()
+        except FileNotFoundError as err:  # MissingDataFileError is one
+            return 'missing', one_line(err)
+        except (ValueError, TypeError, KeyError, AssertionError, OSError) as err:
+            return 'broken', one_line(err)
+    return 'ready', dataset
+
+
+def config_hash(cfg: Config, dataset_cfg: dict, evaluator: Any) -> str:
+    """What a test set's numbers depend on besides the checkpoint, hashed."""
+    what = dict(model=cfg.get('model'), dataset=dataset_cfg, evaluator=evaluator,
+                test_cfg=cfg.get('test_cfg'))
+    text = json.dumps(what, sort_keys=True, default=repr)
+    return hashlib.sha256(text.encode('utf-8')).hexdigest()[:16]
+
+
+def checkpoint_identity(path: str) -> Dict[str, Any]:
+    """The checkpoint a result came from: its path, size and modification time."""
+    stat = os.stat(path)
+    return dict(path=osp.abspath(path), size=stat.st_size, mtime_ns=stat.st_mtime_ns)
+
+
+def done_before(path: str, checkpoint: Dict[str, Any], config: str) -> Optional[dict]:
+    """The record in ``path`` when it holds results of this checkpoint and config."""
+    try:
+        with open(path, encoding='utf-8') as f:
+            record = json.load(f)
+        same = {k: record['checkpoint'][k] for k in ('size', 'mtime_ns')} == \
+            {k: checkpoint[k] for k in ('size', 'mtime_ns')}
+        return record if same and record['config_hash'] == config and record['row'] else None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+class TestProgress(Hook):
+    """A progress bar over each test set's images (main process)."""
+
+    priority = 'VERY_LOW'
+
+    def __init__(self) -> None:
+        self.bar: Optional[ProgressBar] = None
+
+    def before_test_epoch(self, runner) -> None:
+        if is_main_process():
+            self.bar = ProgressBar(len(runner.test_dataloader.dataset))
+
+    def after_test_iter(self, runner, batch_idx: int, data_batch: Any = None,
+                        outputs: Optional[Sequence] = None) -> None:
+        if self.bar is not None:
+            self.bar.update(len(outputs or ()) * get_world_size())
+            if self.bar.completed >= self.bar.task_num:
+                sys.stdout.write('\n')
+                self.bar = None
+
+
+def test_loop(runner: Runner, cfg: Config, dataset_cfg: dict, evaluator: Any):
+    """The runner's test loop on one test set (built as mmengine's runner builds it)."""
+    loop_cfg = dict(cfg.get('test_cfg') or {})
+    dataloader = dict(cfg.test_dataloader, dataset=dataset_cfg)
+    if 'type' in loop_cfg:
+        return LOOPS.build(loop_cfg, default_args=dict(runner=runner, dataloader=dataloader,
+                                                       evaluator=evaluator))
+    return TestLoop(**loop_cfg, runner=runner, dataloader=dataloader, evaluator=evaluator)
+
+
+def metric_prefix(loop) -> str:
+    """The key prefix of the loop's ``ForgeryMetric`` (``''`` for none)."""
+    for metric in loop.evaluator.metrics:
+        if isinstance(metric, ForgeryMetric):
+            return f'{metric.prefix}/' if metric.prefix else ''
+    return ''
+
+
+def check_inputs(cfg: Config, args: argparse.Namespace, names: List[str],
+                 configs: Dict[str, dict], checkpoint: str) -> Dict[str, Any]:
+    """Every problem of the run in one :class:`PreflightError` before any work; the
+    prepared test sets' datasets by name (the others are logged, or, named with
+    --datasets, problems)."""
+    scope = cfg.get('default_scope') or 'mmseg'
+    ready, missing, problems = {}, [], []
+    for name in names:
+        state, found = read_test_set(configs[name], scope)
+        if state == 'missing':
+            missing.append(f'{name}: not prepared: {found}')
+            continue
+        # the preflight's reading: a broken list, or listed files that are not there
+        found_problems = data_problems(Config({name: dict(dataset=configs[name]),
+                                               'default_scope': scope}), [name],
+                                       root_option=f'--data-root {name}=FOLDER')
+        if state == 'broken' and not found_problems:  # a dataset that reads its own files
+            found_problems = [f'{name}: {found}']
+        problems += found_problems
+        if state == 'ready':
+            ready[name] = found
+    if args.datasets:
+        problems += missing
+    elif not ready and not problems:
+        problems.append(f'nothing to test: no test set of {args.presets} is prepared ('
+                        + '; '.join(missing) + '); convert one, or pass --data-root '
+                        'NAME=PATH where one is')
+    problems = config_value_problems(cfg, loaders=['test_dataloader'], train=False,
+                                     options=args.cfg_options,
+                                     defaults=args.config_defaults) + \
+        checkpoint_problems(checkpoint, 'checkpoint file') + problems + \
+        folder_problems(cfg.work_dir, 'work dir', 'give another with --work-dir PATH')
+    if problems:
+        raise PreflightError(problems)
+    for line in missing:
+        print_log(f'{line}; left out', logger='current')
+    return ready
+
+
+def build_runner(cfg: Config, args: argparse.Namespace, checkpoint: str):
+    """The runner with CONFIG's model, built and checked as tools/test.py does (mmengine
+    loads the checkpoint once, before the first test set), and the checkpoint's constant
+    disc for the baselines (None where it has none)."""
+    runner, state = build_test_runner(cfg, args, checkpoint)
+    disc = disc_from_checkpoint(state)
+    runner.register_hook(TestProgress())
+    return runner, disc
+
+
+def run_test_set(runner: Runner, cfg: Config, name: str, dataset_cfg: dict,
+                 evaluator: Any, disc: Any) -> Tuple[Dict[str, float], str]:
+    """The metrics of one test set and the key prefix of its ``ForgeryMetric``."""
+    loop = test_loop(runner, cfg, dataset_cfg, evaluator)
+    set_constant_disc(loop.evaluator.metrics, disc)
+    # the log line of a set without masks would repeat the previous set's PBCA and IINC
+    scalars = runner.message_hub.log_scalars
+    for key in [k for k in scalars if k.startswith('test/')]:
+        del scalars[key]
+    runner._test_loop = loop  # Runner.test() runs a built loop as it is
+    metrics = runner.test()
+    return metrics, metric_prefix(loop)
+
+
+def finite(metrics: Dict[str, float]) -> Dict[str, Optional[float]]:
+    """The metrics for JSON: NaN (an AUC of a one-class set) as None."""
+    return {k: (None if isinstance(v, float) and math.isnan(v) else float(v))
+            for k, v in metrics.items()}
+
+
+def main() -> None:
+    args = parse_args()
+    presets = read_presets(args.presets)
+    names = list(presets) if not args.datasets else list(dict.fromkeys(
+        known_name(name, presets, '--datasets', args.presets) for name in args.datasets))
+    roots = data_roots(args.data_root, presets, args.presets)
+    checkpoint = checkpoint_file(args.checkpoint)
+    if args.work_dir is None:
+        stem = osp.splitext(osp.basename(args.config))[0]
+        args.work_dir = osp.join('work_dirs', stem, 'cross_dataset')
+    cfg = load_config(args, TOOL)
+    pipeline = test_pipeline(cfg, args.config)
+    evaluator = evaluator_config(cfg.get('test_evaluator'))
+    configs = {name: dataset_config(presets[name], pipeline, roots.get(name))
+               for name in names}
+    ready = check_inputs(cfg, args, names, configs, checkpoint)
+
+    identity = checkpoint_identity(checkpoint)
+    records, pending = {}, []
+    for name in ready:
+        path = osp.join(cfg.work_dir, f'{name}.json')
+        fingerprint = config_hash(cfg, configs[name], evaluator)
+        records[name] = done_before(path, identity, fingerprint)
+        if records[name] is not None:
+            print_log(f'{name}: done earlier with this checkpoint and config ({path}); not '
+                      'run again', logger='current')
+        else:
+            pending.append((name, path, fingerprint))
+    if pending:
+        cfg.test_dataloader.dataset = configs[pending[0][0]]
+        cfg.test_evaluator = evaluator
+        runner, disc = build_runner(cfg, args, checkpoint)
+        for i, (name, path, fingerprint) in enumerate(pending, start=1):
+            dataset = ready[name]
+            listed = getattr(dataset, 'ann_file', '')
+            print_log(f'test set {i}/{len(pending)}: {name}, {len(dataset)} images'
+                      + (f' listed in {listed}' if listed else ''), logger='current')
+            metrics, prefix = run_test_set(runner, cfg, name, configs[name], evaluator, disc)
+            if not is_main_process():
+                continue
+            unprefixed = {k[len(prefix):]: v for k, v in metrics.items()
+                          if k.startswith(prefix)}
+            row = table_row(name, len(dataset), unprefixed)
+            records[name] = dict(dataset=name, row=row, metrics=finite(metrics),
+                                 checkpoint=identity, config=osp.abspath(args.config),
+                                 config_hash=fingerprint, data=configs[name].get('data_root'))
+            write_text_atomically(json.dumps(records[name], indent=2, default=repr) + '\n',
+                                  path)
+            print_log(f'{name}: ' + ', '.join(
+                f'{COLUMNS[k]} {row[k]:.2f}' for k in COLUMNS if row[k] is not None) +
+                f' (written to {path})', logger='current')
+    if is_main_process():
+        rows = [records[name]['row'] for name in ready]
+        files = write_tables(rows, cfg.work_dir)
+        print(markdown_table(rows), end='')
+        print(f'table written to {", ".join(files)}')
+
+
+if __name__ == '__main__':
+    run_tool(main, TOOL)
