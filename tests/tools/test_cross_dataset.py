@@ -101,7 +101,9 @@ def test_table_equals_test_py_and_a_crash_loses_only_its_set(short_demo_run, tes
                                                              tmp_path):
     checkpoint = short_demo_run.work_dir / 'iter_5.pth'
     work = tmp_path / 'cross'
-    roots = ['--data-root', f"dfd={test_sets['data'] / 'dfd'}"]
+    # two --data-root options: both count (was: the last replaced the first)
+    roots = ['--data-root', f"dfd={test_sets['data'] / 'dfd'}",
+             '--data-root', f"masked={test_sets['data'] / 'masked'}"]
     # the second set fails midway (an image that does not decode)
     broken = test_sets['data'] / 'dfd' / 'crops' / '203' / '0001.png'
     good = broken.read_bytes()
@@ -161,7 +163,9 @@ def one_line(*args) -> str:
 def test_unknown_name_and_missing_checkpoint_are_one_line_each(tmp_path):
     message = one_line(tmp_path / 'none.pth', '--datasets', 'dfd', 'celebdf_v9')
     assert message == ("cross_dataset.py: --datasets: unknown test set 'celebdf_v9'; known: "
-                       "dfd, dftimit_hq, dftimit_lq (the <name>_test presets of "
+                       "dfd, dftimit_hq, dftimit_lq, celebdf_v1, celebdf_v2, dfdc, dfdcp, "
+                       "deeperforensics, faceshifter, uadfv, wilddeepfake (the <name>_test "
+                       "presets of "
                        f"{ROOT}/configs/_base_/datasets/cross_dataset_tests.py)")
     message = one_line(tmp_path / 'none.pth')
     assert message.startswith(f"cross_dataset.py: checkpoint '{tmp_path / 'none.pth'}' not "

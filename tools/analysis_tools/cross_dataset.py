@@ -77,10 +77,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('config', help="the model's config (its test pipeline and "
                         'evaluator are used)')
     parser.add_argument('checkpoint', help='a .pth file, or a training work dir')
-    parser.add_argument('--datasets', nargs='+', metavar='NAME',
+    parser.add_argument('--datasets', nargs='+', action='extend', metavar='NAME',
                         help='the test sets to run, in this order (default: every prepared '
                         'one of --presets)')
-    parser.add_argument('--data-root', nargs='+', default=[], metavar='NAME=PATH',
+    parser.add_argument('--data-root', nargs='+', action='extend', default=[],
+                        metavar='NAME=PATH',
                         help="where a test set's converted data is, instead of its preset's "
                         'data_root')
     parser.add_argument('--presets', default=PRESETS, help='the file of <name>_test dataset '
