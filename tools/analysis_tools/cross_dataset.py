@@ -20,26 +20,27 @@ work_dirs/<config name>/cross_dataset).
 """
 import argparse
 import copy
-import hashlib
 import json
-import math
-import os
 import os.path as osp
 import sys
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # tools/, for tool_setup
 from mmengine.config import Config  # noqa: E402
-from mmengine.dist import get_world_size, is_main_process  # noqa: E402
-from mmengine.hooks import Hook  # noqa: E402
+from mmengine.dist import is_main_process  # noqa: E402
 from mmengine.logging import print_log  # noqa: E402
-from mmengine.registry import LOOPS, DefaultScope  # noqa: E402
-from mmengine.runner import Runner, TestLoop  # noqa: E402
-from mmengine.utils import ProgressBar  # noqa: E402
+from mmengine.registry import DefaultScope  # noqa: E402
 from mmseg.registry import DATASETS  # noqa: E402
+from test_set_runs import (  # noqa: E402
+    build_runner,
+    checkpoint_identity,
+    config_hash,
+    done_before,
+    finite,
+    run_test_set,
+)
 
 import dadf_mm  # noqa: F401,E402
-from dadf_mm.engine import disc_from_checkpoint, set_constant_disc  # noqa: E402
 from dadf_mm.engine.atomic_files import write_text_atomically  # noqa: E402
 from dadf_mm.evaluation import ForgeryMetric  # noqa: E402
 from dadf_mm.evaluation.cross_dataset_table import (  # noqa: E402
@@ -59,7 +60,6 @@ from preflight_checks import (  # noqa: E402
 from tool_setup import (  # noqa: E402
     ToolError,
     add_config_arguments,
-    build_test_runner,
     checkpoint_file,
     load_config,
     one_line,
@@ -183,71 +183,6 @@ def read_test_set(dataset_cfg: dict, scope: str) -> Tuple[str, Any]:
     return 'ready', dataset
 
 
-def config_hash(cfg: Config, dataset_cfg: dict, evaluator: Any) -> str:
-    """What a test set's numbers depend on besides the checkpoint, hashed."""
-    what = dict(model=cfg.get('model'), dataset=dataset_cfg, evaluator=evaluator,
-                test_cfg=cfg.get('test_cfg'))
-    text = json.dumps(what, sort_keys=True, default=repr)
-    return hashlib.sha256(text.encode('utf-8')).hexdigest()[:16]
-
-
-def checkpoint_identity(path: str) -> Dict[str, Any]:
-    """The checkpoint a result came from: its path, size and modification time."""
-    stat = os.stat(path)
-    return dict(path=osp.abspath(path), size=stat.st_size, mtime_ns=stat.st_mtime_ns)
-
-
-def done_before(path: str, checkpoint: Dict[str, Any], config: str) -> Optional[dict]:
-    """The record in ``path`` when it holds results of this checkpoint and config."""
-    try:
-        with open(path, encoding='utf-8') as f:
-            record = json.load(f)
-        same = {k: record['checkpoint'][k] for k in ('size', 'mtime_ns')} == \
-            {k: checkpoint[k] for k in ('size', 'mtime_ns')}
-        return record if same and record['config_hash'] == config and record['row'] else None
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
-class TestProgress(Hook):
-    """A progress bar over each test set's images (main process)."""
-
-    priority = 'VERY_LOW'
-
-    def __init__(self) -> None:
-        self.bar: Optional[ProgressBar] = None
-
-    def before_test_epoch(self, runner) -> None:
-        if is_main_process():
-            self.bar = ProgressBar(len(runner.test_dataloader.dataset))
-
-    def after_test_iter(self, runner, batch_idx: int, data_batch: Any = None,
-                        outputs: Optional[Sequence] = None) -> None:
-        if self.bar is not None:
-            self.bar.update(len(outputs or ()) * get_world_size())
-            if self.bar.completed >= self.bar.task_num:
-                sys.stdout.write('\n')
-                self.bar = None
-
-
-def test_loop(runner: Runner, cfg: Config, dataset_cfg: dict, evaluator: Any):
-    """The runner's test loop on one test set (built as mmengine's runner builds it)."""
-    loop_cfg = dict(cfg.get('test_cfg') or {})
-    dataloader = dict(cfg.test_dataloader, dataset=dataset_cfg)
-    if 'type' in loop_cfg:
-        return LOOPS.build(loop_cfg, default_args=dict(runner=runner, dataloader=dataloader,
-                                                       evaluator=evaluator))
-    return TestLoop(**loop_cfg, runner=runner, dataloader=dataloader, evaluator=evaluator)
-
-
-def metric_prefix(loop) -> str:
-    """The key prefix of the loop's ``ForgeryMetric`` (``''`` for none)."""
-    for metric in loop.evaluator.metrics:
-        if isinstance(metric, ForgeryMetric):
-            return f'{metric.prefix}/' if metric.prefix else ''
-    return ''
-
-
 def check_inputs(cfg: Config, args: argparse.Namespace, names: List[str],
                  configs: Dict[str, dict], checkpoint: str) -> Dict[str, Any]:
     """Every problem of the run in one :class:`PreflightError` before any work; the
@@ -285,36 +220,6 @@ def check_inputs(cfg: Config, args: argparse.Namespace, names: List[str],
     for line in missing:
         print_log(f'{line}; left out', logger='current')
     return ready
-
-
-def build_runner(cfg: Config, args: argparse.Namespace, checkpoint: str):
-    """The runner with CONFIG's model, built and checked as tools/test.py does (mmengine
-    loads the checkpoint once, before the first test set), and the checkpoint's constant
-    disc for the baselines (None where it has none)."""
-    runner, state = build_test_runner(cfg, args, checkpoint)
-    disc = disc_from_checkpoint(state)
-    runner.register_hook(TestProgress())
-    return runner, disc
-
-
-def run_test_set(runner: Runner, cfg: Config, name: str, dataset_cfg: dict,
-                 evaluator: Any, disc: Any) -> Tuple[Dict[str, float], str]:
-    """The metrics of one test set and the key prefix of its ``ForgeryMetric``."""
-    loop = test_loop(runner, cfg, dataset_cfg, evaluator)
-    set_constant_disc(loop.evaluator.metrics, disc)
-    # the log line of a set without masks would repeat the previous set's PBCA and IINC
-    scalars = runner.message_hub.log_scalars
-    for key in [k for k in scalars if k.startswith('test/')]:
-        del scalars[key]
-    runner._test_loop = loop  # Runner.test() runs a built loop as it is
-    metrics = runner.test()
-    return metrics, metric_prefix(loop)
-
-
-def finite(metrics: Dict[str, float]) -> Dict[str, Optional[float]]:
-    """The metrics for JSON: NaN (an AUC of a one-class set) as None."""
-    return {k: (None if isinstance(v, float) and math.isnan(v) else float(v))
-            for k, v in metrics.items()}
 
 
 def main() -> None:
