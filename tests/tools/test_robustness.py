@@ -97,3 +97,19 @@ def test_a_wrong_perturbation_or_level_is_one_line(tmp_path, args, message):
     out = tool_exit(TOOL, DEMO, tmp_path / 'none.pth', *args, '--work-dir', tmp_path / 'w')
     assert out == f'robustness.py: {message}'
     assert not (tmp_path / 'w').exists()
+
+
+def test_a_pipeline_that_loads_no_image_is_one_line(tmp_path):
+    """The perturbation goes after the image loading: without one, one line before work."""
+    config = tmp_path / 'no_loading.py'
+    config.write_text(f'_base_ = [{DEMO!r}]\n'
+                      "test_dataloader = dict(dataset=dict(pipeline=[\n"
+                      "    dict(type='LoadForgeryAnnotations'),\n"
+                      "    dict(type='PackForgeryInputs')]))\n")
+    checkpoint = tmp_path / 'model.pth'
+    checkpoint.write_bytes(b'x')
+    out = tool_exit(TOOL, config, checkpoint, '--work-dir', tmp_path / 'w')
+    assert out == (f'robustness.py: {config}: test_dataloader.dataset.pipeline loads no image '
+                   '(no LoadForgeryImage / LoadImageFromFile); the perturbation goes right '
+                   'after the image is loaded')
+    assert not (tmp_path / 'w').exists()
