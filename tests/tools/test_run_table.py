@@ -155,3 +155,28 @@ def test_table1_stands_beside_the_figures_the_paper_reports():
     lines = markdown(record).splitlines()
     assert lines[2] == '| Method | model | PBCA | PBCA (paper) | IINC | IINC (paper) |'
     assert lines[4] == '| SAM | sam_vit-h_ffpp-hq | - | 92.97 | - | 4.25 |'
+
+
+def test_an_unfinished_training_resumes_and_a_finished_one_is_only_tested(demo_table, tmp_path,
+                                                                           capsys):
+    """A copy of the demo table's work dir: the first row's training marked unfinished (as
+    a kill leaves it), the second's test record gone."""
+    import shutil
+    work = tmp_path / 'work'
+    shutil.copytree(demo_table[0], work)
+    state = work / 'dadf_sam-tiny_synthetic-demo' / 'training.json'
+    state.write_text(json.dumps(dict(json.loads(state.read_text()), finished=False)))
+    (work / 'dadf_sam-tiny_no-rga_synthetic-demo' / 'row.json').unlink()
+    assert tool_exit('analysis_tools/run_table.py', 'demo-ablation', '--work-dir', work,
+                     '--dry-run', '--cfg-options', *OPTIONS) == ''
+    lines = [line.split(' --cfg-options')[0] for line in capsys.readouterr().out.splitlines()]
+    first, second = (f'{work}/{name}' for name in ROWS)
+    assert lines == [
+        '[1/2] dadf_sam-tiny_synthetic-demo:',
+        f'  python tools/train.py {ROWS["dadf_sam-tiny_synthetic-demo"]} --work-dir {first} '
+        '--resume',
+        f'  python tools/test.py {ROWS["dadf_sam-tiny_synthetic-demo"]} {first} --work-dir '
+        f'{first}/test --out {first}/test --overwrite-out',
+        '[2/2] dadf_sam-tiny_no-rga_synthetic-demo:',
+        f'  python tools/test.py {ROWS["dadf_sam-tiny_no-rga_synthetic-demo"]} {second} '
+        f'--work-dir {second}/test --out {second}/test --overwrite-out']
