@@ -139,3 +139,24 @@ def load_model_config(name: str, *, root: Optional[str] = None
     weights = info.get('Weights')
     weights = weights[0] if isinstance(weights, list) else weights
     return Config.fromfile(info['Config']), weights
+
+
+def model_tables(*, root: Optional[str] = None) -> Dict[str, dict]:
+    """The tables of results that the metafiles declare (their ``Tables`` key names a file
+    of them, e.g. ``configs/dadf/tables.yaml``), by name.
+
+    Args:
+        root (str, optional): The index's folder. Defaults to :func:`model_index_root`.
+
+    Returns:
+        dict[str, dict]: Each table (``Name``, ``Caption``, ``Metrics``, ``Reference``,
+        ``Rows``: dicts with ``Model``, ``Label`` and optional ``Trained as``), in the
+        files' order.
+    """
+    root = root or model_index_root()
+    tables: Dict[str, dict] = {}
+    for metafile in load(osp.join(root, MODEL_INDEX))['Import']:
+        declared = load(osp.join(root, metafile)).get('Tables')
+        if declared:
+            tables.update((t['Name'], t) for t in load(osp.join(root, declared))['Tables'])
+    return tables

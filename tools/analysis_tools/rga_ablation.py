@@ -8,8 +8,9 @@ the mean and spread of the held-out metrics and of RGA's diagnostics as a table.
 
 Each (config, seed) trains with ``tools/train.py`` (``randomness.seed`` set) into
 ``WORK_DIR/<config>/seed<k>`` and tests its best checkpoint with ``tools/test.py --out``;
-a pair whose ``test/metrics.json`` exists is not run again, so an interrupted ablation
-resumes where it stopped. The diagnostics (``rga_alpha_std``, ``rga_alpha_entropy``,
+a pair whose ``test/metrics.json`` exists is not run again, and an interrupted training
+resumes from its last checkpoint (``--resume``), so an interrupted ablation goes on where
+it stopped. The diagnostics (``rga_alpha_std``, ``rga_alpha_entropy``,
 ``rga_s_rel``, ``rga_rec_grad_share``) are the last values the training logged; the runs
 switch ``RGADiagnosticsHook``'s ``grad_share`` on.
 """
@@ -19,13 +20,12 @@ import json
 import math
 import os
 import os.path as osp
-import subprocess
 import sys
 from typing import Dict, List, Optional, Sequence
 
-from dadf_mm.engine import resolve_checkpoint
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))  # for training_runs
+from training_runs import ROOT, run_logged, test_command, train_command  # noqa: E402
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEMO = 'configs/dadf/dadf_sam-tiny_synthetic-demo.py'
 ABLATIONS = 'configs/dadf/ablations/demo'
 DEFAULT_CONFIGS = (
@@ -69,29 +69,17 @@ def run_dir(work_dir: str, config: str, seed: int) -> str:
     return osp.join(work_dir, osp.splitext(osp.basename(config))[0], f'seed{seed}')
 
 
-def run_logged(cmd: List[str], log: str) -> None:
-    """Run ``cmd`` from the repository root with its output in ``log``; raise naming the
-    log if it fails."""
-    with open(log, 'w') as f:
-        if subprocess.run(cmd, cwd=ROOT, stdout=f, stderr=subprocess.STDOUT).returncode:
-            raise RuntimeError(f'{" ".join(cmd)} failed; see {log}')
-
-
 def run_one(config: str, seed: int, out: str, max_iters: Optional[int]) -> None:
     """Train and test one (config, seed): the best checkpoint, else the last one."""
-    py = sys.executable
     # RGADiagnosticsHook (the base runtime's first custom hook) also measures the share of
     # L_rec in the adapters' gradient, off in the shipped configs
     options = [f'randomness.seed={seed}', 'custom_hooks.0.grad_share=True']
     if max_iters:
         options.append(f'train_cfg.max_iters={max_iters}')
     os.makedirs(out, exist_ok=True)
-    run_logged([py, 'tools/train.py', config, '--work-dir', out, '--cfg-options', *options],
-               osp.join(out, 'train.log'))
-    ckpt = resolve_checkpoint(out)
-    test = osp.join(out, 'test')
-    run_logged([py, 'tools/test.py', config, ckpt, '--work-dir', test, '--out', test],
-               osp.join(out, 'test.log'))
+    run_logged(train_command(config, out, options), osp.join(out, 'train.log'))
+    # the work dir as the checkpoint: tools/test.py tests its best checkpoint, else the last
+    run_logged(test_command(config, out, osp.join(out, 'test')), osp.join(out, 'test.log'))
 
 
 def last_diagnostics(out: str) -> Dict[str, float]:
