@@ -195,13 +195,15 @@ def write_json(value: Any, path: str) -> None:
 
 
 def reference(model: str, source: str, metrics: Sequence[str]) -> Dict[str, Optional[float]]:
-    """The row's reference figures: the last metafile result of ``source`` ('paper':
-    reported by the paper, 'measured': measured with this code before)."""
+    """The row's reference figures: the metafile results of ``source`` ('paper':
+    reported by the paper, 'measured': measured with this code before), together (the
+    paper gives a model's localisation and detection figures in separate tables; a later
+    result of a metric replaces an earlier one)."""
     phrase = SOURCES[source][0]
     found: Dict[str, Any] = {}
     for result in model_info(model).get('Results') or []:
         if result.get('Source', '').startswith(phrase):
-            found = result['Metrics']
+            found.update(result['Metrics'])
     return {k: found.get(k) for k in metrics}
 
 
