@@ -28,7 +28,7 @@ inputs share a file. Runs on the GPU when there is one (``--device``).
 
 A face is judged fake when its probability is above the decision threshold: ``--threshold``,
 else the one calibrated on the validation set and stored in the checkpoint's meta, else 0.5;
-the first line printed says which.
+a line printed before the inputs says which.
 
 An image is read as the dataset reads one (a truncated JPEG is refused, not scored), and
 one larger than ``--max-megapixels`` is refused before it is decoded; either ends in one

@@ -30,7 +30,7 @@ from mmseg.registry import DATASETS
 import dadf_mm  # noqa: F401
 from dadf_mm.engine import (
     calibration_from_checkpoint,
-    decision_threshold,
+    decide_at_threshold,
     disc_from_checkpoint,
     set_calibrated_threshold,
     set_constant_disc,
@@ -173,8 +173,7 @@ def apply_decision_threshold(runner: Any, checkpoint: Any,
     given = args.threshold
     if given is None and 'model.test_cfg.score_threshold' in args.cfg_options:
         given = float(model.test_cfg['score_threshold'])
-    decision = decision_threshold(checkpoint, given)
-    model.test_cfg = dict(model.test_cfg or {}, score_threshold=decision.value)
+    decision = decide_at_threshold(model, checkpoint, given)
     print_log(f'test.py: {decision.description}', logger='current')
     calibration = calibration_from_checkpoint(checkpoint)
     calibrated = None if calibration is None else float(calibration['threshold'])

@@ -79,6 +79,25 @@ def decision_threshold(checkpoint: Any, given: Optional[float] = None) -> Decisi
         f'set{at}, stored in the checkpoint)'))
 
 
+def decide_at_threshold(model: Any, checkpoint: Any,
+                        given: Optional[float] = None) -> DecisionThreshold:
+    """:func:`decision_threshold`, set as the model's ``test_cfg.score_threshold`` (where
+    ``mask_from_fake_only`` gates its masks by the decision).
+
+    Args:
+        model (Any): The segmentor (not a wrapper).
+        checkpoint (Any): What the checkpoint file holds (None without a checkpoint).
+        given (float, optional): The user's threshold. Defaults to None.
+
+    Returns:
+        DecisionThreshold: The threshold, its source and a line describing it.
+    """
+    decision = decision_threshold(checkpoint, given)
+    model.test_cfg = dict(getattr(model, 'test_cfg', None) or {},
+                          score_threshold=decision.value)
+    return decision
+
+
 def set_calibrated_threshold(metrics: Iterable[Any], threshold: Optional[float]) -> int:
     """Give a calibrated threshold to every ForgeryMetric among ``metrics``, to report
     ``ACC@calibrated`` at.
