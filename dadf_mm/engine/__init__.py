@@ -20,6 +20,7 @@ from .cpu_distributed import CPUDistributedDataParallel, prepare_cpu_distributed
 from .decision_threshold import (
     DecisionThreshold,
     calibration_from_checkpoint,
+    calibration_problems,
     decide_at_threshold,
     decision_threshold,
     set_calibrated_threshold,
@@ -44,7 +45,6 @@ __all__ = [
     'find_resume_checkpoint', 'resolve_checkpoint',
     'MMENGINE_SAFE_GLOBALS', 'allow_mmengine_checkpoints', 'CPUDistributedDataParallel',
     'prepare_cpu_distributed', 'RGADiagnosticsHook', 'WarmupCosineLR', 'DecisionThreshold',
-    'DecisionThresholdHook', 'calibration_from_checkpoint', 'decide_at_threshold',
-    'decision_threshold',
-    'set_calibrated_threshold'
+    'DecisionThresholdHook', 'calibration_from_checkpoint', 'calibration_problems',
+    'decide_at_threshold', 'decision_threshold', 'set_calibrated_threshold'
 ]

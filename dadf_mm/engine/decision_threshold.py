@@ -7,7 +7,7 @@ calibrated on the validation set and stored in the checkpoint's ``meta``
 """
 import math
 from dataclasses import dataclass
-from typing import Any, Iterable, Optional
+from typing import Any, Iterable, List, Optional
 
 #: the key of a checkpoint's ``meta`` holding ``dict(threshold=, rule=, iteration=)``
 META_KEY = 'decision_threshold'
@@ -116,3 +116,26 @@ def set_calibrated_threshold(metrics: Iterable[Any], threshold: Optional[float])
             metric.calibrated_threshold = threshold
             count += 1
     return count
+
+
+def calibration_problems(cfg: Any) -> List[str]:
+    """Rules of calibration a config names that do not exist, found before a run starts
+    (``val_evaluator.calibration``, ``DecisionThresholdHook``'s ``rule``).
+
+    Args:
+        cfg (Any): The config (after ``--cfg-options``).
+
+    Returns:
+        list[str]: One line per unknown rule, naming its key and the rules there are.
+    """
+    rules = tuple(RULE_NAMES)
+    fix = ' or '.join(f"'{rule}' ({name})" for rule, name in RULE_NAMES.items())
+    evaluators = cfg.get('val_evaluator') or []
+    evaluators = evaluators if isinstance(evaluators, (list, tuple)) else [evaluators]
+    found = [(f'val_evaluator{f".{i}" if len(evaluators) > 1 else ""}.calibration',
+              e.get('calibration')) for i, e in enumerate(evaluators) if isinstance(e, dict)]
+    found += [(f'custom_hooks.{i}.rule', h.get('rule', 'eer'))
+              for i, h in enumerate(cfg.get('custom_hooks') or [])
+              if isinstance(h, dict) and h.get('type') == 'DecisionThresholdHook']
+    return [f'{key}: {value!r} is not a calibration rule; use {fix}'
+            for key, value in found if value is not None and value not in rules]

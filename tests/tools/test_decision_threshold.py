@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from dadf_mm.evaluation.functional import calibrated_threshold
-from tests.helpers.tool_runs import DEMO, FAST_DATA, run_process, train_short_run
+from tests.helpers.tool_runs import DEMO, FAST_DATA, run_process, tool_exit, train_short_run
 
 # the test set made the validation set of SHORT_RUN (split, seed and size)
 VAL_AS_TEST = ['test_dataloader.dataset.split=val', 'test_dataloader.dataset.seed=1',
@@ -75,3 +75,14 @@ def test_a_training_run_stores_the_threshold_test_py_uses_it(tmp_path, demo_run)
     if not top_record['is_fake']:  # the demo gates masks by the decision
         assert top_record['forged_area'] == 0
     assert 'ACC ' in proc.stdout and 'at the calibrated' in proc.stdout
+
+
+@pytest.mark.parametrize('option, key', [
+    ('val_evaluator.calibration=median', 'val_evaluator.calibration'),
+    ('custom_hooks.4.rule=median', 'custom_hooks.4.rule')])
+def test_an_unknown_rule_is_one_line_before_training(tmp_path, option, key):
+    work_dir = tmp_path / 'work'
+    message = tool_exit('train.py', DEMO, '--work-dir', work_dir, '--cfg-options', option)
+    assert message == (f"train.py: {key}: 'median' is not a calibration rule; use 'eer' "
+                       "(the EER point) or 'accuracy' (the best accuracy)")
+    assert not work_dir.exists()
