@@ -40,7 +40,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('checkpoint')
     parser.add_argument('--out', required=True, help='output directory')
     parser.add_argument('--per-class', type=int, default=4, help='images of each class')
-    parser.add_argument('--threshold', type=float, default=0.5)
+    parser.add_argument('--threshold', type=float, default=None,
+                        help="default: the checkpoint's calibrated threshold, else 0.5")
     parser.add_argument('--device', default=default_device())
     return parser.parse_args()
 
@@ -73,6 +74,7 @@ def main() -> None:
     cfg = Config.fromfile(args.config)
     inferencer = building(f'building the model of {args.config}', lambda: ForgeryInferencer(
         cfg, args.checkpoint, device=args.device, threshold=args.threshold))
+    print(f'demo_showcase.py: {inferencer.decision.description}')
     dataset = DATASETS.build(cfg.test_dataloader.dataset)
     os.makedirs(osp.join(args.out, 'inputs'), exist_ok=True)
     rows = {0: [], 1: []}
@@ -83,7 +85,7 @@ def main() -> None:
             packed = dataset[index]
             sample = inferencer.model.test_step(pseudo_collate([packed]))[0]
             truth = int(sample.metainfo['gt_label'])
-            verdict = Verdict(float(sample.pred_score), args.threshold, truth)
+            verdict = Verdict(float(sample.pred_score), inferencer.threshold, truth)
             path = sample.metainfo['img_path']
             name = f'{"fake" if truth else "real"}_{osp.basename(path)}'
             picture = inferencer.visualizer.draw_sample(
@@ -101,7 +103,8 @@ def main() -> None:
                         + '\n')
     mmcv.imwrite(mmcv.rgb2bgr(sheet([rows[0], rows[1]])), osp.join(args.out, 'showcase.png'))
     print(f'real images judged real: {right[0]} of {len(rows[0])}; fake images judged fake: '
-          f'{right[1]} of {len(rows[1])} (threshold {args.threshold}); pictures in {args.out}')
+          f'{right[1]} of {len(rows[1])} (threshold {inferencer.threshold:.4g}); pictures in '
+          f'{args.out}')
 
 
 if __name__ == '__main__':

@@ -26,6 +26,10 @@ per-frame curve (``frames``: frame index and score). ``<name>`` is the input's f
 with its extension (``face.jpg.png``), and ``clip.mp4.frame000012`` for a frame, so no two
 inputs share a file. Runs on the GPU when there is one (``--device``).
 
+A face is judged fake when its probability is above the decision threshold: ``--threshold``,
+else the one calibrated on the validation set and stored in the checkpoint's meta, else 0.5;
+a line printed before the inputs says which.
+
 An image is read as the dataset reads one (a truncated JPEG is refused, not scored), and
 one larger than ``--max-megapixels`` is refused before it is decoded; either ends in one
 line naming the file, and the other inputs go on. A fake probability that is not a finite
@@ -73,8 +77,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--out', required=True, help='output directory')
     parser.add_argument('--device', type=device, default=default_device(),
                         help="'cpu', 'cuda', 'cuda:1' ... (default: cuda when available)")
-    parser.add_argument('--threshold', type=probability, default=0.5,
-                        help='fake-probability threshold of the decision, 0 to 1')
+    parser.add_argument('--threshold', type=probability, default=None,
+                        help='fake-probability threshold of the decision, 0 to 1 (default: '
+                        "the one calibrated on the validation set in the checkpoint's meta, "
+                        'else 0.5)')
     parser.add_argument('--detect-faces', action='store_true',
                         help='crop the largest face of each image first (videos always do)')
     parser.add_argument('--detector', default=None,
@@ -108,9 +114,10 @@ def main() -> None:
         batch_size=args.batch_size, cfg_options=args.cfg_options,
         allow_partial_checkpoint=args.allow_partial_checkpoint,
         allow_new_keys=args.allow_new_keys, max_megapixels=args.max_megapixels))
+    print(f'infer.py: {inferencer.decision.description}')
     failed = 0
     # made only once the model loaded: a refused run leaves --out as it was
-    with PredictionFiles(args.out, threshold=args.threshold) as files:
+    with PredictionFiles(args.out, threshold=inferencer.threshold) as files:
         for path in tqdm(inputs, desc='infer', unit='file'):
             try:
                 if path.lower().endswith(VIDEO_SUFFIXES):

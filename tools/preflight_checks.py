@@ -15,6 +15,7 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
 from dadf_mm.engine.atomic_files import nearest_existing
+from dadf_mm.engine.decision_threshold import calibration_problems
 
 from checkpoint_download import SAM_CHECKPOINTS
 from config_values import config_value_problems
@@ -288,7 +289,7 @@ def preflight_problems(cfg: Config, *, loaders: Sequence[str], train: bool,
     values_in_range = not problems
     problems += data_problems(cfg, loaders)
     if train:
-        problems += sam_checkpoint_problems(cfg)
+        problems += sam_checkpoint_problems(cfg) + calibration_problems(cfg)
     for what, path in checkpoints:
         problems += checkpoint_problems(path, what)
     problems += folder_problems(cfg.work_dir, 'work dir', 'give another with --work-dir PATH')

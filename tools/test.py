@@ -9,6 +9,11 @@
 Each localisation figure is printed beside its baselines (the empty mask, the constant disc
 of the training masks on every image and where the model says fake; docs/evaluation.md):
 the disc comes from the checkpoint, or is fitted on the config's training set.
+
+The model decides (and, with ``mask_from_fake_only``, gates its masks) at ``--threshold``,
+else at the threshold calibrated on the validation set and stored in the checkpoint, else
+at 0.5; ``ACC`` is reported at 0.5 (``test_evaluator.score_threshold``, or ``--threshold``)
+and, when the checkpoint carries a calibrated threshold, ``ACC@calibrated`` at that one.
 """
 import argparse
 import json
@@ -23,7 +28,13 @@ from mmengine.logging import print_log
 from mmseg.registry import DATASETS
 
 import dadf_mm  # noqa: F401
-from dadf_mm.engine import disc_from_checkpoint, set_constant_disc
+from dadf_mm.engine import (
+    calibration_from_checkpoint,
+    decide_at_threshold,
+    disc_from_checkpoint,
+    set_calibrated_threshold,
+    set_constant_disc,
+)
 from dadf_mm.engine.constant_disc_hook import fit_or_explain
 from dadf_mm.evaluation import (
     ConstantDisc,
@@ -42,6 +53,7 @@ from tool_setup import (
     checkpoint_file,
     load_config,
     preflight,
+    probability,
     run_tool,
 )
 
@@ -63,6 +75,10 @@ def parse_args() -> argparse.Namespace:
                         '(vis_data/vis_image/test_<name>_0.png): truth and prediction side '
                         'by side, with the fake score, the decision and RIGHT / WRONG')
     parser.add_argument('--wait-time', type=float, default=2, help='--show interval (s)')
+    parser.add_argument('--threshold', type=probability, default=None,
+                        help='fake-probability threshold of the decision, 0 to 1 (default: '
+                        "the one calibrated on the validation set in the checkpoint's meta, "
+                        'else 0.5)')
     add_runner_arguments(parser, checkpoint=True)
     return parser.parse_args()
 
@@ -146,6 +162,43 @@ def print_baselines(metrics: Dict[str, float], evaluator_metrics: List) -> None:
                 print(table)
 
 
+def apply_decision_threshold(runner: Any, checkpoint: Any,
+                             args: argparse.Namespace) -> Optional[float]:
+    """The model decides at --threshold, else at model.test_cfg.score_threshold of
+    --cfg-options, else at the checkpoint's calibrated threshold, else at 0.5 (one log line
+    says which); ForgeryMetric reports ACC@calibrated at the checkpoint's threshold, and
+    ACC at --threshold where given. Returns the calibrated threshold (None: none)."""
+    from mmengine.model import is_model_wrapper
+    model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+    given = args.threshold
+    if given is None and 'model.test_cfg.score_threshold' in args.cfg_options:
+        given = float(model.test_cfg['score_threshold'])
+    decision = decide_at_threshold(model, checkpoint, given)
+    print_log(f'test.py: {decision.description}', logger='current')
+    calibration = calibration_from_checkpoint(checkpoint)
+    calibrated = None if calibration is None else float(calibration['threshold'])
+    set_calibrated_threshold(runner.test_evaluator.metrics, calibrated)
+    for metric in runner.test_evaluator.metrics:
+        if args.threshold is not None and hasattr(metric, 'score_threshold'):
+            metric.score_threshold = args.threshold
+        if isinstance(metric, ForgeryPredictionWriter):
+            metric.threshold = decision.value
+    return calibrated
+
+
+def print_accuracies(metrics: Dict[str, float], evaluator_metrics: List) -> None:
+    """ACC at the metric's threshold beside ACC@calibrated, frame and video."""
+    for metric in evaluator_metrics:
+        if not isinstance(metric, ForgeryMetric) or metric.calibrated_threshold is None:
+            continue
+        prefix = f'{metric.prefix}/' if metric.prefix else ''
+        parts = [f'{level}ACC {metrics.get(f"{prefix}{level}ACC", math.nan):.2f} at '
+                 f'{metric.score_threshold:g}, '
+                 f'{metrics.get(f"{prefix}{level}ACC@calibrated", math.nan):.2f} at the '
+                 f'calibrated {metric.calibrated_threshold:.4f}' for level in ('', 'video_')]
+        print('; '.join(parts))
+
+
 def main() -> None:
     args = parse_args()
     if osp.isdir(args.checkpoint):  # a work dir: its best checkpoint (else the latest)
@@ -164,10 +217,12 @@ def main() -> None:
     # the checkpoint checked to hold the model's weights; its meta's constant disc
     runner, checkpoint = build_test_runner(cfg, args, args.checkpoint)
     set_constant_disc(runner.test_evaluator.metrics, constant_disc(cfg, checkpoint))
+    apply_decision_threshold(runner, checkpoint, args)
     del checkpoint
     metrics = runner.test()
     if is_main_process():
         print_baselines(metrics, runner.test_evaluator.metrics)
+        print_accuracies(metrics, runner.test_evaluator.metrics)
     if args.out and is_main_process():
         writers = [m for m in runner.test_evaluator.metrics
                    if isinstance(m, ForgeryPredictionWriter)]

@@ -54,8 +54,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--port', type=port, default=7860, help='1 to 65535 (default 7860)')
     parser.add_argument('--device', type=device, default=None,
                         help="'cpu', 'cuda', 'cuda:1' ... (default: a GPU if there is one)")
-    parser.add_argument('--threshold', type=probability, default=0.5,
-                        help='fake-probability threshold of the decision, 0 to 1')
+    parser.add_argument('--threshold', type=probability, default=None,
+                        help='fake-probability threshold of the decision, 0 to 1 (default: '
+                        "the one calibrated on the validation set in the checkpoint's meta, "
+                        'else 0.5)')
     parser.add_argument('--num-frames', type=positive_int, default=16,
                         help='evenly spaced frames per video')
     parser.add_argument('--top-k', type=positive_int, default=4,
@@ -102,7 +104,8 @@ def main() -> None:
 
 def serve(args: argparse.Namespace, inferencer, checkpoint: str) -> None:
     """Build the page, serve it until Ctrl+C or a termination signal, and close it."""
-    page = build_page(inferencer, threshold=args.threshold, num_frames=args.num_frames,
+    print(f'{TOOL}: {inferencer.decision.description}', flush=True)
+    page = build_page(inferencer, threshold=inferencer.threshold, num_frames=args.num_frames,
                       top_k=args.top_k, detect_faces=args.detect_faces,
                       max_megapixels=args.max_megapixels)
     try:

@@ -26,7 +26,10 @@ log_processor = dict(type='SignificantLogProcessor', by_epoch=True)
 # constant disc of the training masks (a localisation baseline) is fitted before training,
 # scored beside every validation's masks and saved in every checkpoint's meta; images of a
 # size SAM's encoder cannot take stop with one line naming them and the Resize that fixes
-# it (other backbones are not checked)
+# it (other backbones are not checked); the decision threshold is chosen on every
+# validation (the EER point; val_evaluator.calibration='accuracy' for the best accuracy)
+# and saved in every later checkpoint's meta, where test.py, infer.py and the web page read it
 custom_hooks = [dict(type='RGADiagnosticsHook', interval=50, grad_share=False,
                      signal_check_interval=0), dict(type='NonFiniteLossHook'),
-                dict(type='ConstantDiscHook'), dict(type='InputSizeCheckHook')]
+                dict(type='ConstantDiscHook'), dict(type='InputSizeCheckHook'),
+                dict(type='DecisionThresholdHook', rule='eer')]

@@ -20,7 +20,7 @@ from mmengine.infer import BaseInferencer
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
-from ..engine import check_checkpoint_fits
+from ..engine import check_checkpoint_fits, decide_at_threshold
 from ..preprocessing import (
     FaceTracker,
     build_face_detector,
@@ -61,8 +61,8 @@ class ForgeryInferencer(BaseInferencer):
             config's own initial weights).
         device (str, optional): ``'cpu'``, ``'cuda'``, ``'cuda:1'`` ... Defaults to None
             (``'cuda'`` when a GPU is available, else ``'cpu'``).
-        threshold (float): a face is judged fake when its probability is above it.
-            Defaults to 0.5.
+        threshold (float, optional): a face is judged fake when its probability is above
+            it. Defaults to None: the checkpoint's calibrated one, else 0.5 (see :attr:`decision`).
         batch_size (int): images per forward pass in :meth:`predict`. Defaults to 4.
         cfg_options (dict, optional): ``--cfg-options``, checked as the tools check them.
             Defaults to None.
@@ -90,10 +90,10 @@ class ForgeryInferencer(BaseInferencer):
     postprocess_kwargs: set = set()
 
     def __init__(self, config: Union[str, Config], checkpoint: Optional[str] = None, *,
-                 device: Optional[str] = None, threshold: float = 0.5, batch_size: int = 4,
-                 cfg_options: Optional[dict] = None, allow_partial_checkpoint: bool = False,
-                 allow_new_keys: bool = False, mask_from_fake_only: bool = True,
-                 show_progress: bool = False,
+                 device: Optional[str] = None, threshold: Optional[float] = None,
+                 batch_size: int = 4, cfg_options: Optional[dict] = None,
+                 allow_partial_checkpoint: bool = False, allow_new_keys: bool = False,
+                 mask_from_fake_only: bool = True, show_progress: bool = False,
                  max_megapixels: float = DEFAULT_MAX_MEGAPIXELS) -> None:
         from mmseg.utils import register_all_modules
         register_all_modules(init_default_scope=True)
@@ -103,11 +103,10 @@ class ForgeryInferencer(BaseInferencer):
         apply_cfg_options(cfg, cfg_options or {}, allow_new_keys)
         cfg.model.sam_checkpoint = None  # the trained checkpoint holds SAM's weights
         cfg.model.train_cfg = None
-        if mask_from_fake_only:
-            cfg.model.test_cfg = dict(cfg.model.get('test_cfg') or {},
-                                      mask_from_fake_only=True, score_threshold=threshold)
+        if mask_from_fake_only:  # at self.threshold, set when the model is loaded
+            cfg.model.test_cfg = dict(cfg.model.get('test_cfg') or {}, mask_from_fake_only=True)
         self.config_name = config if isinstance(config, str) else (cfg.filename or 'config')
-        self.threshold = threshold
+        self.given_threshold = threshold
         self.batch_size = batch_size
         self.allow_partial_checkpoint = allow_partial_checkpoint
         self.device = checked_device(device) if device else default_device()
@@ -123,7 +122,7 @@ class ForgeryInferencer(BaseInferencer):
     def _init_model(self, cfg: ConfigDict, weights: Optional[str],
                     device: str = 'cpu') -> torch.nn.Module:
         from mmengine.runner import load_checkpoint
-        model = MODELS.build(cfg.model)
+        model, loaded = MODELS.build(cfg.model), None
         if weights is not None:
             # mmengine loads non-strictly: refuse a file of another model (a SAM checkpoint
             # ...) with what it is instead
@@ -132,6 +131,8 @@ class ForgeryInferencer(BaseInferencer):
             meta = loaded.get('meta', {}) if isinstance(loaded, dict) else {}
             if meta.get('dataset_meta'):
                 model.dataset_meta = meta['dataset_meta']
+        self.decision = decide_at_threshold(model, loaded, self.given_threshold)
+        self.threshold = self.decision.value
         model.cfg = cfg
         return model.to(device).eval()
 

@@ -2,7 +2,8 @@
 crash-safe checkpoint files, checks of checkpoint files and input sizes, resuming, one run
 per work dir, CPU multi-process, RGA's diagnostics over validation and test runs, a stop at
 the first non-finite loss, the constant disc of the localisation baselines in every
-checkpoint, a warm-up and cosine schedule measured in fractions of the run."""
+checkpoint, the decision threshold calibrated on the validation set in every checkpoint,
+a warm-up and cosine schedule measured in fractions of the run."""
 from .atomic_checkpoint_hook import AtomicCheckpointHook
 from .checkpoint_files import (
     CheckpointFileError,
@@ -16,6 +17,15 @@ from .checkpoint_fit_hook import CheckpointFitHook
 from .checkpoint_schemes import install_safe_checkpoint_schemes
 from .constant_disc_hook import ConstantDiscHook, disc_from_checkpoint, set_constant_disc
 from .cpu_distributed import CPUDistributedDataParallel, prepare_cpu_distributed
+from .decision_threshold import (
+    DecisionThreshold,
+    calibration_from_checkpoint,
+    calibration_problems,
+    decide_at_threshold,
+    decision_threshold,
+    set_calibrated_threshold,
+)
+from .decision_threshold_hook import DecisionThresholdHook
 from .input_size_check import InputSizeCheckHook, InputSizeError
 from .non_finite_loss_hook import NonFiniteLossError, NonFiniteLossHook
 from .resume import find_resume_checkpoint, resolve_checkpoint
@@ -34,5 +44,7 @@ __all__ = [
     'InputSizeCheckHook', 'InputSizeError', 'NonFiniteLossError', 'NonFiniteLossHook',
     'find_resume_checkpoint', 'resolve_checkpoint',
     'MMENGINE_SAFE_GLOBALS', 'allow_mmengine_checkpoints', 'CPUDistributedDataParallel',
-    'prepare_cpu_distributed', 'RGADiagnosticsHook', 'WarmupCosineLR'
+    'prepare_cpu_distributed', 'RGADiagnosticsHook', 'WarmupCosineLR', 'DecisionThreshold',
+    'DecisionThresholdHook', 'calibration_from_checkpoint', 'calibration_problems',
+    'decide_at_threshold', 'decision_threshold', 'set_calibrated_threshold'
 ]

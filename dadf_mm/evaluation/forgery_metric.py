@@ -10,6 +10,7 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 from mmseg.registry import METRICS
 
+from .calibrated_metrics import CALIBRATION_RULES, calibrated_values, choose_threshold
 from .constant_disc import ConstantDisc
 from .functional import MaskCounts, aggregate_videos, binary_accuracy, equal_error_rate, roc_auc
 from .metric_values import localisation_values, logged_metric, video_grouping
@@ -54,6 +55,12 @@ class ForgeryMetric(BaseMetric):
       (a list of still images without ``video_id``: video scores equal frame scores).
 
     AUC and EER are NaN (with a logged warning) when the set holds only one class.
+
+    A calibrated decision threshold adds ``calibrated_threshold`` (a probability, not a
+    %), ``ACC@calibrated`` and ``video_ACC@calibrated`` (the accuracies at it; ``ACC``
+    stays at ``score_threshold``). The threshold is chosen on the evaluated set itself
+    with ``calibration`` (a validation: :func:`~.functional.calibrated_threshold`), or
+    given as ``calibrated_threshold`` (``tools/test.py`` sets the checkpoint's).
 
     Baselines, on the same images and counted the same way, so that no localisation
     figure stands alone: ``baseline/<b>/PBCA``, ``baseline/<b>/IINC``,
@@ -104,6 +111,11 @@ class ForgeryMetric(BaseMetric):
         constant_disc (dict | ConstantDisc, optional): the constant disc of the disc
             baselines (:meth:`ConstantDisc.to_dict`); None reports the empty-mask baseline
             only. Defaults to None.
+        calibration (str, optional): choose a decision threshold on the evaluated set,
+            ``'eer'`` (the EER point) or ``'accuracy'`` (the best accuracy); None for
+            none. Defaults to None.
+        calibrated_threshold (float, optional): a threshold chosen elsewhere, reported
+            at when ``calibration`` is None. Defaults to None.
     """
 
     default_prefix: Optional[str] = ''
@@ -120,7 +132,9 @@ class ForgeryMetric(BaseMetric):
                  collect_device: str = 'cpu',
                  collect_dir: Optional[str] = None,
                  prefix: Optional[str] = None,
-                 constant_disc: Optional[Union[dict, ConstantDisc]] = None) -> None:
+                 constant_disc: Optional[Union[dict, ConstantDisc]] = None,
+                 calibration: Optional[str] = None,
+                 calibrated_threshold: Optional[float] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix,
                          collect_dir=collect_dir)
         if localization not in (True, False, 'auto'):
@@ -129,6 +143,11 @@ class ForgeryMetric(BaseMetric):
         self.localization = localization
         self.per_method = per_method
         self.score_threshold = score_threshold
+        if calibration not in (None, *CALIBRATION_RULES):
+            raise ValueError(f'calibration must be one of {CALIBRATION_RULES} or None, '
+                             f'got {calibration!r}')
+        self.calibration = calibration
+        self.calibrated_threshold = calibrated_threshold
         self.ignore_index = ignore_index
         self._expected_size: Optional[int] = None
         self._said_not_localized = False
@@ -198,6 +217,11 @@ class ForgeryMetric(BaseMetric):
         metrics = self._detection(scores, labels, '')
         _, video_scores, video_labels = aggregate_videos(scores, labels, video_keys)
         metrics.update(self._detection(video_scores, video_labels, 'video_'))
+        if self.calibration is not None:
+            self.calibrated_threshold = choose_threshold(scores, labels, self.calibration)
+        if self.calibrated_threshold is not None:
+            metrics.update(calibrated_values(self.calibrated_threshold, scores, labels,
+                                             video_scores, video_labels))
 
         localized = np.array([r['counts'] is not None for r in records])
         self.localised_images = int(localized.sum())

@@ -34,7 +34,7 @@ class PageResult:
         score (float): the fake probability of the image, or the mean of the video's
             sampled frames (as ``tools/infer.py`` scores a video).
         verdict (str): ``'FAKE'`` or ``'real'`` with the threshold, e.g.
-            ``'FAKE (0.7312 > 0.50)'``.
+            ``'FAKE (0.7312 > 0.5)'``.
         overlay (np.ndarray): RGB picture with the forged region in red (for a video, of
             its highest-scoring frame).
         heatmap (np.ndarray): RGB picture of the per-pixel fake probability.
@@ -72,11 +72,25 @@ def verdict(score: float, threshold: float) -> str:
         threshold (float): The threshold of the decision.
 
     Returns:
-        str: E.g. ``'FAKE (0.7312 > 0.50)'``.
+        str: E.g. ``'FAKE (0.7312 > 0.5)'``.
     """
     if score > threshold:
-        return f'FAKE ({score:.4f} > {threshold:.2f})'
-    return f'real ({score:.4f} <= {threshold:.2f})'
+        return f'FAKE ({score:.4f} > {threshold:.4g})'
+    return f'real ({score:.4f} <= {threshold:.4g})'
+
+
+def decision_threshold(inferencer: ForgeryInferencer, threshold: Optional[float]) -> float:
+    """The threshold the page decides at: the one given, else the inferencer's (the
+    checkpoint's calibrated threshold unless the inferencer was given one).
+
+    Args:
+        inferencer (ForgeryInferencer): the model.
+        threshold (float, optional): the page's own threshold; None for the inferencer's.
+
+    Returns:
+        float: the threshold.
+    """
+    return inferencer.threshold if threshold is None else threshold
 
 
 def _rgb(image_bgr: np.ndarray) -> np.ndarray:
@@ -84,7 +98,7 @@ def _rgb(image_bgr: np.ndarray) -> np.ndarray:
 
 
 def analyse_image(inferencer: ForgeryInferencer, image_bgr: np.ndarray, *, name: str,
-                  threshold: float, detect_faces: bool = False,
+                  threshold: Optional[float] = None, detect_faces: bool = False,
                   downloads: Optional[str] = None) -> PageResult:
     """One image (BGR uint8).
 
@@ -93,7 +107,8 @@ def analyse_image(inferencer: ForgeryInferencer, image_bgr: np.ndarray, *, name:
         image_bgr (np.ndarray): the picture, a face crop unless ``detect_faces``.
         name (str): its name; it seeds the noisy view, so the same name gives the score
             :meth:`ForgeryInferencer.predict_image` gives.
-        threshold (float): the fake-probability threshold of the decision.
+        threshold (float, optional): the fake-probability threshold of the decision;
+            None for the inferencer's (:func:`decision_threshold`). Defaults to None.
         detect_faces (bool): crop the largest face first. Defaults to False.
         downloads (str, optional): a folder for the zip of its prediction files
             (:func:`zip_predictions`); None for none. Defaults to None.
@@ -104,6 +119,7 @@ def analyse_image(inferencer: ForgeryInferencer, image_bgr: np.ndarray, *, name:
     Raises:
         ValueError: ``detect_faces`` is set and the picture shows no face.
     """
+    threshold = decision_threshold(inferencer, threshold)
     pred = inferencer.predict_image(image_bgr, name, detect_faces=detect_faces)
     overlay, heat = render(image_bgr, pred, threshold)
     details = (f'**{osp.basename(name)}**: fake probability {pred.fake_probability:.4f}, '
@@ -118,7 +134,8 @@ def analyse_image(inferencer: ForgeryInferencer, image_bgr: np.ndarray, *, name:
                       download=download)
 
 
-def analyse_video(inferencer: ForgeryInferencer, path: str, *, threshold: float,
+def analyse_video(inferencer: ForgeryInferencer, path: str, *,
+                  threshold: Optional[float] = None,
                   num_frames: int = 16, top_k: int = 4,
                   downloads: Optional[str] = None) -> PageResult:
     """A video: ``num_frames`` evenly spaced frames, each cropped to the tracked face.
@@ -126,7 +143,8 @@ def analyse_video(inferencer: ForgeryInferencer, path: str, *, threshold: float,
     Args:
         inferencer (ForgeryInferencer): the model.
         path (str): the video file.
-        threshold (float): the fake-probability threshold of the decision.
+        threshold (float, optional): the fake-probability threshold of the decision;
+            None for the inferencer's (:func:`decision_threshold`). Defaults to None.
         num_frames (int): frames sampled from the video. Defaults to 16.
         top_k (int): how many of the highest-scoring frames to show. Defaults to 4.
         downloads (str, optional): a folder for the zip of its prediction files
@@ -139,6 +157,7 @@ def analyse_video(inferencer: ForgeryInferencer, path: str, *, threshold: float,
     Raises:
         ValueError: no face in any sampled frame, or the video cannot be read.
     """
+    threshold = decision_threshold(inferencer, threshold)
     try:  # frames named by the file's name, not the upload's, as images are
         video = inferencer.predict_video_score(path, num_frames=num_frames,
                                                name=osp.basename(path))
@@ -154,7 +173,7 @@ def analyse_video(inferencer: ForgeryInferencer, path: str, *, threshold: float,
     fakes = sum(p.fake_probability > threshold for p in preds)
     details = (f'**{osp.basename(path)}**: {len(preds)} frames sampled, mean fake '
                f'probability {score:.4f} (the video\'s score), {fakes} of {len(preds)} '
-               f'frames above {threshold:.2f}; highest {best.fake_probability:.4f} at frame '
+               f'frames above {threshold:.4g}; highest {best.fake_probability:.4f} at frame '
                f'{best.info["frame"]} (shown above)')
     return PageResult(
         score=score, verdict=verdict(score, threshold), overlay=_rgb(best_overlay),
@@ -167,7 +186,8 @@ def analyse_video(inferencer: ForgeryInferencer, path: str, *, threshold: float,
             lambda files: files.add_video(osp.basename(path), preds)))
 
 
-def analyse_file(inferencer: ForgeryInferencer, path: str, *, threshold: float,
+def analyse_file(inferencer: ForgeryInferencer, path: str, *,
+                 threshold: Optional[float] = None,
                  detect_faces: bool = False, num_frames: int = 16, top_k: int = 4,
                  name: Optional[str] = None,
                  max_megapixels: float = DEFAULT_MAX_MEGAPIXELS,
@@ -177,7 +197,8 @@ def analyse_file(inferencer: ForgeryInferencer, path: str, *, threshold: float,
     Args:
         inferencer (ForgeryInferencer): the model.
         path (str): the file.
-        threshold (float): the fake-probability threshold of the decision.
+        threshold (float, optional): the fake-probability threshold of the decision;
+            None for the inferencer's (:func:`decision_threshold`). Defaults to None.
         detect_faces (bool): crop an image's largest face first (video frames always are).
             Defaults to False.
         num_frames (int): frames sampled from a video. Defaults to 16.
@@ -239,7 +260,8 @@ def delete_upload(path: str, folder: str) -> None:
 
 
 def analyse_upload(inferencer: ForgeryInferencer, path: str, *, upload_folder: str,
-                   threshold: float, detect_faces: bool = False, num_frames: int = 16,
+                   threshold: Optional[float] = None, detect_faces: bool = False,
+                   num_frames: int = 16,
                    top_k: int = 4, max_megapixels: float = DEFAULT_MAX_MEGAPIXELS,
                    downloads: Optional[str] = None) -> PageResult:
     """What the page runs on a dropped file: :func:`analyse_file`, then the upload deleted
@@ -249,7 +271,8 @@ def analyse_upload(inferencer: ForgeryInferencer, path: str, *, upload_folder: s
         inferencer (ForgeryInferencer): the model.
         path (str): the uploaded file.
         upload_folder (str): the folder the page stores uploads under.
-        threshold (float): the fake-probability threshold of the decision.
+        threshold (float, optional): the fake-probability threshold of the decision;
+            None for the inferencer's (:func:`decision_threshold`). Defaults to None.
         detect_faces (bool): crop an image's largest face first. Defaults to False.
         num_frames (int): frames sampled from a video. Defaults to 16.
         top_k (int): how many of a video's highest-scoring frames to show. Defaults to 4.

@@ -11,7 +11,7 @@ import numpy as np
 from dadf_mm.apis.image_files import DEFAULT_MAX_MEGAPIXELS
 from dadf_mm.apis.inference import ForgeryInferencer
 
-from .analysis import ACCEPTED_SUFFIXES, PageResult, analyse_upload
+from .analysis import ACCEPTED_SUFFIXES, PageResult, analyse_upload, decision_threshold
 
 
 def frame_curve(result: PageResult, threshold: float):
@@ -62,7 +62,7 @@ def for_display(image: np.ndarray, *, min_side: int = 384) -> np.ndarray:
                       interpolation=cv2.INTER_NEAREST)
 
 
-def build_page(inferencer: ForgeryInferencer, *, threshold: float = 0.5,
+def build_page(inferencer: ForgeryInferencer, *, threshold: Optional[float] = None,
                num_frames: int = 16, top_k: int = 4, detect_faces: bool = False,
                title: str = 'DADF forgery analysis',
                max_megapixels: float = DEFAULT_MAX_MEGAPIXELS):
@@ -70,8 +70,9 @@ def build_page(inferencer: ForgeryInferencer, *, threshold: float = 0.5,
 
     Args:
         inferencer (ForgeryInferencer): the model; the page runs one analysis at a time.
-        threshold (float): the fake-probability threshold of the decision.
-            Defaults to 0.5.
+        threshold (float, optional): the fake-probability threshold of the decision.
+            Defaults to None: the inferencer's (the checkpoint's calibrated threshold
+            unless the inferencer was given one).
         num_frames (int): frames sampled from a video. Defaults to 16.
         top_k (int): how many of a video's highest-scoring frames the gallery shows.
             Defaults to 4.
@@ -97,6 +98,7 @@ def build_page(inferencer: ForgeryInferencer, *, threshold: float = 0.5,
     from gradio.utils import get_upload_folder
     from PIL import Image
 
+    threshold = decision_threshold(inferencer, threshold)
     Image.MAX_IMAGE_PIXELS = int(max_megapixels * 1e6)  # Pillow refuses larger ones too
     folder = get_upload_folder()  # GRADIO_TEMP_DIR, else <temp>/gradio
     downloads = osp.join(folder, 'predictions')  # the last analysis's zip
@@ -135,7 +137,7 @@ def build_page(inferencer: ForgeryInferencer, *, threshold: float = 0.5,
                 button = gr.Button('Analyse', variant='primary', elem_id='analyse')
                 score = gr.Textbox(label='fake probability', interactive=False,
                                    elem_id='score')
-                decision = gr.Textbox(label=f'decision (threshold {threshold:.2f})',
+                decision = gr.Textbox(label=f'decision (threshold {threshold:.4g})',
                                       interactive=False, elem_id='verdict')
         with gr.Row():
             overlay = gr.Image(label='overlay', type='numpy', format='png',

@@ -1,4 +1,5 @@
 """Pure numpy forgery metrics, shared by ``ForgeryMetric``, benchmarks and inference."""
+from .calibration import CALIBRATION_RULES, calibrated_threshold
 from .detection import (
     UndefinedMetricWarning,
     aggregate_videos,
@@ -12,5 +13,5 @@ from .localization import MaskCounts, iinc, mask_counts, pbca, pixel_f1, pixel_i
 __all__ = [
     'MaskCounts', 'mask_counts', 'pbca', 'iinc', 'pixel_f1', 'pixel_iou',
     'UndefinedMetricWarning', 'binary_accuracy', 'roc_curve', 'roc_auc',
-    'equal_error_rate', 'aggregate_videos'
+    'equal_error_rate', 'aggregate_videos', 'CALIBRATION_RULES', 'calibrated_threshold'
 ]
