@@ -29,8 +29,6 @@ from mmseg.registry import DATASETS
 
 import dadf_mm  # noqa: F401
 from dadf_mm.engine import (
-    calibration_from_checkpoint,
-    decide_at_threshold,
     disc_from_checkpoint,
     set_calibrated_threshold,
     set_constant_disc,
@@ -51,6 +49,7 @@ from tool_setup import (
     add_runner_arguments,
     build_test_runner,
     checkpoint_file,
+    decide_for_test,
     load_config,
     preflight,
     probability,
@@ -168,21 +167,16 @@ def apply_decision_threshold(runner: Any, checkpoint: Any,
     --cfg-options, else at the checkpoint's calibrated threshold, else at 0.5 (one log line
     says which); ForgeryMetric reports ACC@calibrated at the checkpoint's threshold, and
     ACC at --threshold where given. Returns the calibrated threshold (None: none)."""
-    from mmengine.model import is_model_wrapper
-    model = runner.model.module if is_model_wrapper(runner.model) else runner.model
     given = args.threshold
     if given is None and 'model.test_cfg.score_threshold' in args.cfg_options:
-        given = float(model.test_cfg['score_threshold'])
-    decision = decide_at_threshold(model, checkpoint, given)
-    print_log(f'test.py: {decision.description}', logger='current')
-    calibration = calibration_from_checkpoint(checkpoint)
-    calibrated = None if calibration is None else float(calibration['threshold'])
+        given = float(args.cfg_options['model.test_cfg.score_threshold'])
+    decided, calibrated = decide_for_test(runner, checkpoint, given, 'test.py')
     set_calibrated_threshold(runner.test_evaluator.metrics, calibrated)
     for metric in runner.test_evaluator.metrics:
         if args.threshold is not None and hasattr(metric, 'score_threshold'):
             metric.score_threshold = args.threshold
         if isinstance(metric, ForgeryPredictionWriter):
-            metric.threshold = decision.value
+            metric.threshold = decided
     return calibrated
 
 

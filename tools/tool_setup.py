@@ -11,7 +11,7 @@ import os
 import os.path as osp
 import sys
 import traceback
-from typing import Callable, List, Sequence
+from typing import Any, Callable, List, Optional, Sequence, Tuple
 
 from mmengine.config import Config
 
@@ -269,6 +269,34 @@ def build_test_runner(cfg: Config, args: argparse.Namespace, checkpoint: str):
     check_state_fits(model, checkpoint_state_dict(state), checkpoint,
                      allow_partial=args.allow_partial_checkpoint)
     return runner, state
+
+
+def decide_for_test(runner: Any, state: Any, given: Optional[float], tool: str
+                    ) -> Tuple[float, Optional[float]]:
+    """The test's decision threshold, set on the model: ``given`` (the user's), else the
+    one calibrated on the validation set and stored in the checkpoint, else 0.5; one log
+    line says which. Every tool that tests a checkpoint decides through this, so their
+    predictions and masks agree with ``tools/test.py``'s.
+
+    Args:
+        runner (Any): The runner of :func:`build_test_runner`.
+        state (Any): The checkpoint's content.
+        given (float, optional): The user's threshold (None: none given).
+        tool (str): The tool's name in the log line.
+
+    Returns:
+        tuple: The threshold decided at, and the checkpoint's calibrated threshold for
+        ``ACC@calibrated`` (None where it has none).
+    """
+    from mmengine.logging import print_log
+    from mmengine.model import is_model_wrapper
+
+    from dadf_mm.engine import calibration_from_checkpoint, decide_at_threshold
+    model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+    decision = decide_at_threshold(model, state, given)
+    print_log(f'{tool}: {decision.description}', logger='current')
+    calibration = calibration_from_checkpoint(state)
+    return decision.value, (None if calibration is None else float(calibration['threshold']))
 
 
 def add_image_limit_argument(parser: argparse.ArgumentParser) -> None:

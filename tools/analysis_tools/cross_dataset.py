@@ -253,13 +253,13 @@ def main() -> None:
     if pending:
         cfg.test_dataloader.dataset = configs[pending[0][0]]
         cfg.test_evaluator = evaluator
-        runner, disc = build_runner(cfg, args, checkpoint)
+        runner, meta = build_runner(cfg, args, checkpoint, 'cross_dataset.py')
         for i, (name, path, fingerprint) in enumerate(pending, start=1):
             dataset = ready[name]
             listed = getattr(dataset, 'ann_file', '')
             print_log(f'test set {i}/{len(pending)}: {name}, {len(dataset)} images'
                       + (f' listed in {listed}' if listed else ''), logger='current')
-            metrics, prefix = run_test_set(runner, cfg, name, configs[name], evaluator, disc)
+            metrics, prefix = run_test_set(runner, cfg, name, configs[name], evaluator, meta)
             if not is_main_process():
                 continue
             unprefixed = {k[len(prefix):]: v for k, v in metrics.items()

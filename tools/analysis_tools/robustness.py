@@ -194,13 +194,13 @@ def main() -> None:
             pending.append((run, path, fingerprint))
     if pending:
         cfg.test_dataloader.dataset = run_dataset(dataset, index, pending[0][0])
-        runner, disc = build_runner(cfg, args, checkpoint)
+        runner, meta = build_runner(cfg, args, checkpoint, 'robustness.py')
         for i, (run, path, fingerprint) in enumerate(pending, start=1):
             kind, severity, _ = run
             name = 'unperturbed' if kind == 'none' else f'{kind} severity {severity}'
             print_log(f'run {i}/{len(pending)}: {name} ({level_text(run)})', logger='current')
             metrics, prefix = run_test_set(runner, cfg, name, run_dataset(dataset, index, run),
-                                           evaluator, disc)
+                                           evaluator, meta)
             if not is_main_process():
                 continue
             size = len(runner.test_loop.dataloader.dataset)

@@ -9,7 +9,7 @@ import math
 import os
 import os.path as osp
 import sys
-from typing import Any, Dict, Optional, Sequence, Tuple
+from typing import Any, Dict, NamedTuple, Optional, Sequence, Tuple
 
 from mmengine.config import Config
 from mmengine.dist import get_world_size, is_main_process
@@ -18,10 +18,10 @@ from mmengine.registry import LOOPS
 from mmengine.runner import Runner, TestLoop
 from mmengine.utils import ProgressBar
 
-from dadf_mm.engine import disc_from_checkpoint, set_constant_disc
+from dadf_mm.engine import disc_from_checkpoint, set_calibrated_threshold, set_constant_disc
 from dadf_mm.evaluation import ForgeryMetric
 
-from tool_setup import build_test_runner
+from tool_setup import build_test_runner, decide_for_test
 
 
 def config_hash(cfg: Config, dataset_cfg: dict, evaluator: Any) -> str:
@@ -89,21 +89,31 @@ def metric_prefix(loop) -> str:
     return ''
 
 
-def build_runner(cfg: Config, args: argparse.Namespace, checkpoint: str):
+class CheckpointMeta(NamedTuple):
+    """What the checkpoint's meta gives every test set's metric: the constant disc of the
+    baselines and the calibrated threshold of ``ACC@calibrated`` (None where absent)."""
+
+    disc: Any
+    calibrated_threshold: Optional[float]
+
+
+def build_runner(cfg: Config, args: argparse.Namespace, checkpoint: str, tool: str):
     """The runner with CONFIG's model, built and checked as tools/test.py does (mmengine
-    loads the checkpoint once, before the first test set), and the checkpoint's constant
-    disc for the baselines (None where it has none)."""
+    loads the checkpoint once, before the first test set), deciding at the threshold
+    test.py would (the checkpoint's calibrated one, else 0.5), and the checkpoint's
+    :class:`CheckpointMeta`."""
     runner, state = build_test_runner(cfg, args, checkpoint)
-    disc = disc_from_checkpoint(state)
+    _, calibrated = decide_for_test(runner, state, None, tool)
     runner.register_hook(TestProgress())
-    return runner, disc
+    return runner, CheckpointMeta(disc_from_checkpoint(state), calibrated)
 
 
 def run_test_set(runner: Runner, cfg: Config, name: str, dataset_cfg: dict,
-                 evaluator: Any, disc: Any) -> Tuple[Dict[str, float], str]:
+                 evaluator: Any, meta: CheckpointMeta) -> Tuple[Dict[str, float], str]:
     """The metrics of one test set and the key prefix of its ``ForgeryMetric``."""
     loop = test_loop(runner, cfg, dataset_cfg, evaluator)
-    set_constant_disc(loop.evaluator.metrics, disc)
+    set_constant_disc(loop.evaluator.metrics, meta.disc)
+    set_calibrated_threshold(loop.evaluator.metrics, meta.calibrated_threshold)
     # the log line of a set without masks would repeat the previous set's PBCA and IINC
     scalars = runner.message_hub.log_scalars
     for key in [k for k in scalars if k.startswith('test/')]:
