@@ -39,7 +39,8 @@ def make_data_sample(pred: Optional[np.ndarray],
     if pred is not None:
         pred = torch.tensor(pred, dtype=torch.long)[None]
         sample.pred_sem_seg = PixelData(data=pred)
-        sample.seg_logits = PixelData(data=pred.float() * 8 - 4)
+        # the forged probability per pixel, as the segmentor's predict() gives it
+        sample.seg_logits = PixelData(data=pred.float() * 0.8 + 0.1)
     sample.pred_score = torch.tensor(score)
     return sample
 
