@@ -65,15 +65,11 @@ class ForgeryMetric(BaseMetric):
 
     AUC and EER are NaN (with a logged warning) when the set holds only one class.
 
-    Ranking, in %, greater is better:
-
-    - ``AP``, ``video_AP``: average precision of the fake score (frame and video), the
-      step-wise sum of scikit-learn's ``average_precision_score``; NaN without fakes.
-    - ``pixel_AUC``: ROC AUC of the forged probability (``seg_logits``) against the
-      ground truth over the pixels of every localised image, real images included,
-      pooled over the set (not averaged per image); counted in ``pixel_auc_bins`` bins,
-      which moves it at most ``pixel_auc_error_bound`` (set after an evaluation, in
-      points) from the exact pooled AUC.
+    Ranking, in %, greater is better: ``AP`` and ``video_AP``, the average precision of
+    the fake score (scikit-learn's step-wise ``average_precision_score``; NaN without
+    fakes); ``pixel_AUC``, the ROC AUC of the forged probability (``seg_logits``) over the
+    pixels of the localised images pooled over the set (real images included), at most
+    ``pixel_auc_error_bound`` points (set by an evaluation) from the exact value.
 
     Baselines, on the same images and counted the same way, so that no localisation
     figure stands alone: ``baseline/<b>/PBCA``, ``baseline/<b>/IINC``,
@@ -298,13 +294,7 @@ class ForgeryMetric(BaseMetric):
                                                      f'{prefix}AP')}
 
     def _pixel_auc(self, results: List[dict], measured: List[dict]) -> Dict[str, float]:
-        """``pixel_AUC`` from the histograms every process attached to its first result
-        (this process's own when ``compute_metrics`` is called without ``evaluate``)."""
-        histograms = [r['pixel_histograms'] for r in results if 'pixel_histograms' in r]
-        if not histograms:
-            histograms = [self._pixels.collected(num_results=len(results), rank=0,
-                                                 world_size=1, size=len(results))]
-        value = pooled_pixel_auc(np.sum(histograms, axis=0), measured)
+        value = pooled_pixel_auc(results, measured, self._pixels)
         if value is None:
             return {}
         self.pixel_auc_error_bound = 100.0 * value.error_bound

@@ -109,15 +109,19 @@ class PixelHistograms:
         return total
 
 
-def pooled_pixel_auc(histograms: np.ndarray,
-                     measured: Sequence[dict]) -> Optional[HistogramAUC]:
-    """``pixel_AUC`` from the summed histograms of the localised samples, checked against
-    their pixel counts; what is not right is said in the log.
+def pooled_pixel_auc(results: Sequence[dict], measured: Sequence[dict],
+                     local: PixelHistograms) -> Optional[HistogramAUC]:
+    """``pixel_AUC`` from the histograms every process attached to its first result
+    (``pixel_histograms``), checked against the samples' pixel counts; what is not right
+    is said in the log.
 
     Args:
-        histograms (np.ndarray): (2, bins) counts summed over the processes.
+        results (Sequence[dict]): The collected results, repeated samples included. When
+            none carries histograms (``compute_metrics`` called without ``evaluate``),
+            ``local``'s, all of them, are used.
         measured (Sequence[dict]): The distinct localised records (``counts``,
             ``has_probabilities``).
+        local (PixelHistograms): This process's histograms.
 
     Returns:
         HistogramAUC | None: None when some sample has no probability map; NaN when the
@@ -129,6 +133,9 @@ def pooled_pixel_auc(histograms: np.ndarray,
                   f'{len(measured)} localised samples carry no probability map '
                   '(seg_logits)', logger='current', level=logging.WARNING)
         return None
+    attached = [r['pixel_histograms'] for r in results if 'pixel_histograms' in r]
+    histograms = np.sum(attached, axis=0) if attached else local.collected(
+        num_results=len(results), rank=0, world_size=1, size=len(results))
     expected = sum(int(r['counts'][0]) for r in measured)
     counted = int(histograms.sum())
     if counted != expected:

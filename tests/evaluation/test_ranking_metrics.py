@@ -199,10 +199,10 @@ def test_a_repeated_sample_and_a_sample_without_mask_add_no_pixels():
 
 def test_pixels_counted_twice_make_pixel_auc_nan(logged):
     record = dict(counts=(4, 0, 1, 0), has_probabilities=True)
-    histograms = np.array([[3, 3], [1, 1]])
+    results = [dict(record, pixel_histograms=np.array([[3, 3], [1, 1]]))]
     with warnings.catch_warnings():
         warnings.simplefilter('error')
-        value = pooled_pixel_auc(histograms, [record])
+        value = pooled_pixel_auc(results, [record], PixelHistograms(bins=2))
     assert math.isnan(value.auc)
     assert any('hold 8 pixels but the 1 distinct localised samples have 4' in line
                for line in logged)
