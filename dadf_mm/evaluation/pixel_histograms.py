@@ -141,7 +141,8 @@ def pooled_pixel_auc(results: Sequence[dict], measured: Sequence[dict],
     if counted != expected:
         print_log(f'ForgeryMetric: pixel_AUC is NaN: the histograms hold {counted} pixels '
                   f'but the {len(measured)} distinct localised samples have {expected} '
-                  '(a sample was evaluated twice by different processes)',
+                  '(a sample counted by two processes, or a result other than the '
+                  "padding left out by mmengine's collect)",
                   logger='current', level=logging.WARNING)
         return HistogramAUC(float('nan'), float('nan'))
     value = histogram_auc(histograms)
