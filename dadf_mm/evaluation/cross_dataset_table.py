@@ -20,6 +20,7 @@ COLUMNS = {
     'video_AUC': 'video AUC',
     'EER': 'frame EER',
     'video_EER': 'video EER',
+    'AP': 'frame AP',
     'ACC': 'ACC',
     'PBCA': 'PBCA',
     'IINC': 'IINC',

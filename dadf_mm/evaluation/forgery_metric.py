@@ -6,14 +6,24 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
+from mmengine.dist import get_dist_info
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 from mmseg.registry import METRICS
 
 from .calibrated_metrics import CALIBRATION_RULES, calibrated_values, choose_threshold
 from .constant_disc import ConstantDisc
-from .functional import MaskCounts, aggregate_videos, binary_accuracy, equal_error_rate, roc_auc
+from .functional import (
+    PIXEL_AUC_BINS,
+    MaskCounts,
+    aggregate_videos,
+    average_precision,
+    binary_accuracy,
+    equal_error_rate,
+    roc_auc,
+)
 from .metric_values import localisation_values, logged_metric, video_grouping
+from .pixel_histograms import PixelHistograms, pooled_pixel_auc
 from .sample_records import sample_record
 
 #: the baselines scored beside the model's masks: key part -> what the table calls it
@@ -62,6 +72,12 @@ class ForgeryMetric(BaseMetric):
     with ``calibration`` (a validation: :func:`~.functional.calibrated_threshold`), or
     given as ``calibrated_threshold`` (``tools/test.py`` sets the checkpoint's).
 
+    Ranking, in %, greater is better: ``AP`` and ``video_AP``, the average precision of
+    the fake score (scikit-learn's step-wise ``average_precision_score``; NaN without
+    fakes); ``pixel_AUC``, the ROC AUC of the forged probability (``seg_logits``) over the
+    pixels of the localised images pooled over the set (real images included), at most
+    ``pixel_auc_error_bound`` points (set by an evaluation) from the exact value.
+
     Baselines, on the same images and counted the same way, so that no localisation
     figure stands alone: ``baseline/<b>/PBCA``, ``baseline/<b>/IINC``,
     ``baseline/<b>/pixel_F1`` and ``baseline/<b>/pixel_IoU`` for
@@ -80,7 +96,7 @@ class ForgeryMetric(BaseMetric):
     With ``per_method=True`` each method ``m`` adds ``m/ACC`` (over that method's
     samples), ``m/PBCA``, ``m/IINC`` (when its localisation is measured),
     ``m/pixel_F1``, ``m/pixel_IoU`` (when its masks have forged pixels), and, for a
-    method that has fake samples, ``m/AUC`` and ``m/EER`` computed on that method's
+    method that has fake samples, ``m/AUC``, ``m/EER`` and ``m/AP`` computed on that method's
     fakes against every real sample of the set (the usual per-manipulation protocol
     of FF++).
 
@@ -116,12 +132,15 @@ class ForgeryMetric(BaseMetric):
             none. Defaults to None.
         calibrated_threshold (float, optional): a threshold chosen elsewhere, reported
             at when ``calibration`` is None. Defaults to None.
+        pixel_auc_bins (int): equal bins of [0, 1] the forged probabilities of
+            ``pixel_AUC`` are counted in. Defaults to 2**16.
     """
 
     default_prefix: Optional[str] = ''
     GREATER_IS_BETTER = ('PBCA', 'pixel_F1', 'pixel_IoU', 'ACC', 'AUC', 'video_ACC',
                          'video_AUC')
     LESS_IS_BETTER = ('IINC', 'EER', 'video_EER')
+    GREATER_IS_BETTER += ('AP', 'video_AP', 'pixel_AUC')
 
     def __init__(self,
                  *,
@@ -134,7 +153,8 @@ class ForgeryMetric(BaseMetric):
                  prefix: Optional[str] = None,
                  constant_disc: Optional[Union[dict, ConstantDisc]] = None,
                  calibration: Optional[str] = None,
-                 calibrated_threshold: Optional[float] = None) -> None:
+                 calibrated_threshold: Optional[float] = None,
+                 pixel_auc_bins: int = PIXEL_AUC_BINS) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix,
                          collect_dir=collect_dir)
         if localization not in (True, False, 'auto'):
@@ -158,6 +178,9 @@ class ForgeryMetric(BaseMetric):
         #: after an evaluation: how many images localisation covered, and how many of
         #: them have forged pixels (those F1 and IoU are over)
         self.localised_images = self.forged_images = 0
+        self._pixels = PixelHistograms(bins=pixel_auc_bins, ignore_index=ignore_index)
+        #: after an evaluation: how far (in points) pixel_AUC can be from the exact value
+        self.pixel_auc_error_bound = float('nan')
 
     @property
     def constant_disc(self) -> Optional[ConstantDisc]:
@@ -176,7 +199,11 @@ class ForgeryMetric(BaseMetric):
     def process(self, data_batch: Any, data_samples: Sequence[dict]) -> None:
         """Keep a few scalars per sample: label, score, method, video, pixel counts."""
         for sample in data_samples:
-            self.results.append(self._sample_record(sample))
+            record = self._sample_record(sample)
+            measured = sample if record['counts'] is not None else None
+            record['has_probabilities'] = self._pixels.add(record['identity'], measured,
+                                                           record['name'])
+            self.results.append(record)
 
     def _sample_record(self, sample: dict) -> dict:
         disc = self._disc_mask if self._disc is not None else None
@@ -201,7 +228,14 @@ class ForgeryMetric(BaseMetric):
             dict: The metrics, key -> value in % (see the class docstring).
         """
         self._expected_size = size
-        return super().evaluate(size)
+        if self.results:
+            rank, world_size = get_dist_info()
+            self.results[0] = dict(self.results[0], pixel_histograms=self._pixels.collected(
+                num_results=len(self.results), rank=rank, world_size=world_size, size=size))
+        try:
+            return super().evaluate(size)
+        finally:
+            self._pixels.reset()
 
     def compute_metrics(self, results: list) -> Dict[str, float]:
         if not results:
@@ -222,6 +256,8 @@ class ForgeryMetric(BaseMetric):
         if self.calibrated_threshold is not None:
             metrics.update(calibrated_values(self.calibrated_threshold, scores, labels,
                                              video_scores, video_labels))
+        metrics.update(self._average_precision(scores, labels, ''))
+        metrics.update(self._average_precision(video_scores, video_labels, 'video_'))
 
         localized = np.array([r['counts'] is not None for r in records])
         self.localised_images = int(localized.sum())
@@ -232,6 +268,7 @@ class ForgeryMetric(BaseMetric):
             self.forged_images = int((np.asarray(counts.gt) > 0).sum())
             metrics.update(self._localization(counts, ''))
             metrics.update(self._baselines(measured, counts))
+            metrics.update(self._pixel_auc(results, measured))
         if not localized.all():
             self._log_unlocalized(int((~localized).sum()), len(records))
 
@@ -273,6 +310,19 @@ class ForgeryMetric(BaseMetric):
             f'{prefix}EER': 100.0 * logged_metric(equal_error_rate, scores, labels,
                                             f'{prefix}EER'),
         }
+
+    @staticmethod
+    def _average_precision(scores: np.ndarray, labels: np.ndarray,
+                           prefix: str) -> Dict[str, float]:
+        return {f'{prefix}AP': 100.0 * logged_metric(average_precision, scores, labels,
+                                                     f'{prefix}AP')}
+
+    def _pixel_auc(self, results: List[dict], measured: List[dict]) -> Dict[str, float]:
+        value = pooled_pixel_auc(results, measured, self._pixels)
+        if value is None:
+            return {}
+        self.pixel_auc_error_bound = 100.0 * value.error_bound
+        return {'pixel_AUC': 100.0 * value.auc}
 
     def _localization(self, counts: MaskCounts, prefix: str) -> Dict[str, float]:
         """PBCA and IINC over all images; F1 and IoU over images with forged pixels
@@ -328,7 +378,8 @@ class ForgeryMetric(BaseMetric):
             fake_of_method = mine & (labels == 1)
             if fake_of_method.any():
                 pair = fake_of_method | real
-                for key, fn in (('AUC', roc_auc), ('EER', equal_error_rate)):
+                for key, fn in (('AUC', roc_auc), ('EER', equal_error_rate),
+                                ('AP', average_precision)):
                     metrics[f'{method}/{key}'] = 100.0 * logged_metric(
                         fn, scores[pair], labels[pair], f'{method}/{key}')
         return metrics

@@ -23,8 +23,12 @@ def make_data_sample(pred: Optional[np.ndarray],
                      method: str,
                      video_id: str,
                      img_path: str,
-                     has_mask: Optional[bool] = None) -> SegDataSample:
-    """A ``SegDataSample`` with a prediction and, unless ``gt`` is None, ground truth."""
+                     has_mask: Optional[bool] = None,
+                     probabilities: Optional[np.ndarray] = None) -> SegDataSample:
+    """A ``SegDataSample`` with a prediction and, unless ``gt`` is None, ground truth.
+
+    The forged probability map (``seg_logits``) is ``probabilities`` when given, else .9
+    where ``pred`` is 1 and .1 elsewhere."""
     sample = SegDataSample()
     metainfo = dict(img_path=img_path, seg_map_path=None, gt_label=label,
                     method=method, video_id=video_id)
@@ -39,7 +43,12 @@ def make_data_sample(pred: Optional[np.ndarray],
     if pred is not None:
         pred = torch.tensor(pred, dtype=torch.long)[None]
         sample.pred_sem_seg = PixelData(data=pred)
-        sample.seg_logits = PixelData(data=pred.float() * 8 - 4)
+        # the forged probability per pixel, as the segmentor's predict() gives it
+        if probabilities is None:
+            sample.seg_logits = PixelData(data=pred.float() * 0.8 + 0.1)
+        else:
+            sample.seg_logits = PixelData(
+                data=torch.tensor(probabilities, dtype=torch.float32)[None])
     sample.pred_score = torch.tensor(score)
     return sample
 

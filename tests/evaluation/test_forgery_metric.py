@@ -40,6 +40,14 @@ EXPECTED = {
     'video_ACC': 50.0,
     'video_AUC': 75.0,     # .8 beats both reals, .4 beats .2 only
     'video_EER': 50.0,     # t=.6: FPR 1/2, FNR 1/2
+    # ranked .9F .7F .6R .4F .2R: precision 1, 1 and 3/4 at the three fakes
+    'AP': 100 * (1 + 1 + 3 / 4) / 3,
+    # videos ranked .8F .6R .4F .2R: precision 1 and 2/3 at the two fake videos
+    'video_AP': 100 * (1 + 2 / 3) / 2,
+    # probability .9 where the mask says forged, .1 elsewhere; forged pixels: 6 at .9
+    # (2 of P6 on G4, 4 of G4), 6 at .1; pristine: 6 at .9 (4 of P6, 2 of P2), 62 at .1.
+    # Pairs forged > pristine 6 * 62, tied 6 * 6 + 6 * 62, of 12 * 68
+    'pixel_AUC': 100 * (6 * 62 + (6 * 6 + 6 * 62) / 2) / (12 * 68),
     # the all-zero mask: TN / N = 12/16 on the three fakes, 1 on the reals; IINC 1 / 2.75
     # where only the ground truth has pixels; F1 and IoU 0 on every forged image
     'baseline/empty/PBCA': 100 * (3 * 12 / 16 + 2) / 5,
@@ -88,6 +96,7 @@ def test_per_method_breakdown():
         'Deepfakes/pixel_IoU': 100 * (0.25 + 1) / 2,
         'Deepfakes/AUC': 100.0,   # .9 .7 against the reals .6 .2
         'Deepfakes/EER': 0.0,
+        'Deepfakes/AP': 100.0,
         'Face2Face/ACC': 0.0,
         'Face2Face/PBCA': 75.0,
         'Face2Face/IINC': 100 * IINC_3,
@@ -95,6 +104,7 @@ def test_per_method_breakdown():
         'Face2Face/pixel_IoU': 0.0,
         'Face2Face/AUC': 50.0,    # .4 against .6 and .2
         'Face2Face/EER': 50.0,    # t=.6: FPR 1/2, FNR 1 -> gap 1/2, first minimum
+        'Face2Face/AP': 50.0,     # ranked .6R .4F .2R: precision 1/2 at the fake
         'original/ACC': 50.0,
         'original/PBCA': 100 * (14 / 16 + 1) / 2,
         'original/IINC': 100 * IINC_4 / 2,
@@ -127,7 +137,8 @@ def test_detection_only_dataset_reports_detection_and_says_so_once(logged):
     metric = ForgeryMetric(localization='auto')
     for _ in range(2):
         result = evaluate(metric, samples(has_mask=False))
-        assert set(result) == {'ACC', 'AUC', 'EER', 'video_ACC', 'video_AUC', 'video_EER'}
+        assert set(result) == {'ACC', 'AUC', 'EER', 'AP', 'video_ACC', 'video_AUC',
+                               'video_EER', 'video_AP'}
         assert result == pytest.approx({k: EXPECTED[k] for k in result})
     said = [line for line in logged if 'localisation is not measured' in line]
     assert len(said) == 1

@@ -35,9 +35,13 @@ def dist_samples() -> list:
         if i % 2:
             pred[1:5, 2:6] = gt[1:5, 2:6]
         gt[7, :] = 255 if i == 4 else gt[7, :]
-        batch.append(make_sample(pred, gt, score=float(rng.random()), label=label,
+        probabilities = np.clip(0.6 * pred + 0.4 * rng.random((8, 8)), 0, 1)
+        # scores with a tie (AP and AUC take it at once)
+        score = 0.55 if i in (1, 3) else float(rng.random())
+        batch.append(make_sample(pred, gt, score=score, label=label,
                                  method=method, video_id=f'{i // 2:03d}',
-                                 img_path=f'{method}/{i:03d}.png'))
+                                 img_path=f'{method}/{i:03d}.png',
+                                 probabilities=probabilities))
     return batch
 
 
@@ -92,6 +96,7 @@ def test_two_processes_match_one(tmp_path):
     dataset = dist_samples()
     single = evaluate_shard(list(range(SET_SIZE)), dataset, collect_device='cpu')
     assert not any(np.isnan(v) for v in single.values())
+    assert {'AP', 'video_AP', 'pixel_AUC', 'Deepfakes/AP'} <= set(single)
     for rank in ranks:
         for device in ('cpu', 'gpu'):
             assert rank['results'][device] == pytest.approx(single, rel=1e-12)
@@ -103,5 +108,5 @@ def test_two_processes_match_one(tmp_path):
     twice = [dict(s) for s in (dataset[i] for i in served)]
     twice[-1]['img_path'] = 'a-second-copy.png'
     counted_twice = evaluate_shard(list(range(8)), twice, collect_device='cpu')
-    for key in ('PBCA', 'IINC', 'ACC', 'AUC'):
+    for key in ('PBCA', 'IINC', 'ACC', 'AUC', 'AP', 'pixel_AUC'):
         assert counted_twice[key] != pytest.approx(single[key])

@@ -113,6 +113,38 @@ def roc_auc(scores: Sequence[float], labels: Sequence[int]) -> float:
     return float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2.0))
 
 
+def average_precision(scores: Sequence[float], labels: Sequence[int]) -> float:
+    """Average precision of the fake class, step-wise as scikit-learn's
+    ``average_precision_score``: sum over the distinct scores t, in decreasing order, of
+    (R(t) - R(t_prev)) P(t), where P and R are the precision and recall of deciding fake
+    where ``score >= t``. A tie enters at once, so tied samples share one precision; no
+    interpolation.
+
+    Equals the mean, over the fake samples, of the precision at each one's score. NaN with
+    a warning when no sample is fake (1.0 when every sample is, as scikit-learn).
+
+    Args:
+        scores (Sequence[float]): Fake probabilities, one per sample.
+        labels (Sequence[int]): Labels, 1 fake and 0 real, one per sample.
+
+    Returns:
+        float: The AP in [0, 1], or NaN.
+    """
+    scores, labels = _scores_and_labels(scores, labels)
+    num_fake = int(labels.sum())
+    if num_fake == 0:
+        warnings.warn(f'AP is undefined: all {labels.size} samples are real; reporting '
+                      'NaN', UndefinedMetricWarning, stacklevel=2)
+        return float('nan')
+    order = np.argsort(-scores, kind='mergesort')
+    sorted_scores = scores[order]
+    last_of_tie = np.r_[np.flatnonzero(np.diff(sorted_scores)), scores.size - 1]
+    true_pos = np.cumsum(labels[order])[last_of_tie]
+    precision = true_pos / (last_of_tie + 1.0)
+    recall_gain = np.diff(np.r_[0, true_pos]) / num_fake
+    return float(np.sum(recall_gain * precision))
+
+
 def equal_error_rate(scores: Sequence[float], labels: Sequence[int]) -> float:
     """FPR at the ROC point where |FNR - FPR| is smallest.
 
