@@ -21,6 +21,10 @@ Writes, per image (or video frame), at the input's size
 - one JSON line in ``predictions.jsonl``: input, the four files, fake probability,
   decision, forged area, face box.
 
+The model is printed first and written to ``model.json``: config name, checkpoint file,
+what it was trained on (from the checkpoint's meta) and, for a model trained on synthetic
+data, a warning (also on stderr).
+
 A video adds a line with its score (the mean of its frames' scores), its decision and its
 per-frame curve (``frames``: frame index and score). ``<name>`` is the input's file name
 with its extension (``face.jpg.png``), and ``clip.mp4.frame000012`` for a frame, so no two
@@ -46,6 +50,7 @@ from dadf_mm.apis.inference import (
     list_inputs,
     read_image,
 )
+from dadf_mm.apis.model_card import ModelCard
 from dadf_mm.apis.prediction_files import PredictionFiles
 from dadf_mm.preprocessing import build_face_detector
 
@@ -90,6 +95,14 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
+def print_model_card(card: ModelCard) -> None:
+    """Which model runs, on stdout; the synthetic-data warning on stderr too."""
+    for line in card.lines():
+        print(line)
+    if card.warning:
+        print(f'infer.py: WARNING: {card.warning}', file=sys.stderr)
+
+
 def main() -> None:
     args = parse_args()
     checkpoint = config_and_checkpoint(args)
@@ -108,9 +121,11 @@ def main() -> None:
         batch_size=args.batch_size, cfg_options=args.cfg_options,
         allow_partial_checkpoint=args.allow_partial_checkpoint,
         allow_new_keys=args.allow_new_keys, max_megapixels=args.max_megapixels))
+    print_model_card(inferencer.model_card)
     failed = 0
     # made only once the model loaded: a refused run leaves --out as it was
-    with PredictionFiles(args.out, threshold=args.threshold) as files:
+    with PredictionFiles(args.out, threshold=args.threshold,
+                         model_card=inferencer.model_card.as_dict()) as files:
         for path in tqdm(inputs, desc='infer', unit='file'):
             try:
                 if path.lower().endswith(VIDEO_SUFFIXES):

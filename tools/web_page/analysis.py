@@ -108,7 +108,7 @@ def analyse_image(inferencer: ForgeryInferencer, image_bgr: np.ndarray, *, name:
     overlay, heat = render(image_bgr, pred, threshold)
     details = (f'**{osp.basename(name)}**: fake probability {pred.fake_probability:.4f}, '
                f'forged area {100 * pred.forged_area:.1f}% of the face'
-               + (f', face box (x, y, side) {tuple(pred.box)}' if pred.box else ''))
+               + (f', face box (x, y, side) {tuple(pred.face_box)}' if pred.face_box else ''))
     download = None if downloads is None else zip_predictions(
         downloads, osp.basename(name), threshold,
         lambda files: files.add_image(name, image_bgr, pred))
@@ -159,7 +159,7 @@ def analyse_video(inferencer: ForgeryInferencer, path: str, *, threshold: float,
     return PageResult(
         score=score, verdict=verdict(score, threshold), overlay=_rgb(best_overlay),
         heatmap=_rgb(best_heat), details=details,
-        frame_scores=list(zip(video.frame_indices, video.frame_scores)),
+        frame_scores=[tuple(point) for point in video.frame_scores],
         top_frames=[(_rgb(o), f'frame {p.info["frame"]}: {p.fake_probability:.4f}')
                     for o, _, p in top[:top_k]],
         download=None if downloads is None else zip_predictions(
