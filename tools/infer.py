@@ -23,7 +23,7 @@ Writes, per image (or video frame), at the input's size
 
 The model is printed first and written to ``model.json``: config name, checkpoint file,
 what it was trained on (from the checkpoint's meta) and, for a model trained on synthetic
-data, a warning (also on stderr).
+data, a warning.
 
 A video adds a line with its score (the mean of its frames' scores), its decision and its
 per-frame curve (``frames``: frame index and score). ``<name>`` is the input's file name
@@ -96,11 +96,9 @@ def parse_args() -> argparse.Namespace:
 
 
 def print_model_card(card: ModelCard) -> None:
-    """Which model runs, on stdout; the synthetic-data warning on stderr too."""
+    """Which model runs, on stdout (stderr keeps one line per refused input)."""
     for line in card.lines():
         print(line)
-    if card.warning:
-        print(f'infer.py: WARNING: {card.warning}', file=sys.stderr)
 
 
 def main() -> None:
