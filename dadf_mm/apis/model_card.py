@@ -30,7 +30,7 @@ class ModelCard:
         training_data_source (str): where ``training_data`` was read: the checkpoint's
             meta, or the config when the checkpoint does not record it.
         trained_iterations (int, optional): the training iteration the checkpoint was
-            saved at (its meta's ``iter``), when recorded.
+            saved at (its meta's ``iter``), when recorded. Defaults to None.
     """
 
     config: str

@@ -177,14 +177,15 @@ def _overlap(a: dict, b: dict) -> float:
 
 
 def _labels_over(page, selector: str) -> list:
-    r"""The texts of the visible labels of Gradio (block labels, ``<label>``\ s) whose
-    boxes overlap the element ``selector`` names."""
+    r"""The visible labels and buttons of Gradio (block labels, ``<label>``\ s, icon
+    buttons) whose boxes overlap the element ``selector`` names (not counting one that
+    holds it): their texts or names."""
     target = _box(page, selector)
     covering = []
-    for label in page.locator('[data-testid="block-label"], label').all():
+    for label in page.locator('[data-testid="block-label"], label, button').all():
         box = label.bounding_box() if label.is_visible() else None
-        if box and _overlap(box, target) > 0:
-            covering.append(label.inner_text())
+        if box and _overlap(box, target) > 0 and not label.locator(selector).count():
+            covering.append(label.inner_text() or label.get_attribute('aria-label'))
     return covering
 
 
@@ -223,8 +224,8 @@ def test_an_image_gets_the_inferencers_score_overlay_and_verdict(
                       (128, 128))
     path = tmp_path / 'face.png'
     cv2.imwrite(str(path), face)
-    # a laptop's half screen: the pictures fill their boxes (Gradio's labels covered them)
-    page = _analyse(browser, url, path, tmp_path / 'page_image.png', width=760)
+    # a phone's width: the pictures fill their boxes (Gradio's labels covered them)
+    page = _analyse(browser, url, path, tmp_path / 'page_image.png', width=480)
     expected = inferencer.predict_image(cv2.imread(str(path)), 'face.png')
     assert _score(page) == pytest.approx(expected.fake_probability, abs=1e-6)
     decision = page.input_value('#verdict textarea, #verdict input')

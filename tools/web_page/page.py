@@ -198,17 +198,20 @@ def build_page(inferencer: ForgeryInferencer, *, threshold: float = 0.5,
                                    elem_id='score')
                 decision = gr.Textbox(label=f'decision (threshold {threshold:.2f})',
                                       interactive=False, elem_id='verdict')
-        # titles above the pictures, not Gradio's labels (drawn over their top-left corner:
-        # the overlay's banner, the gallery's first frame)
+        # titles above the pictures, not Gradio's labels and buttons (drawn over their
+        # corners: the overlay's banner, the gallery's first frame); the pictures are in
+        # the download
         with gr.Row():
             with gr.Column():
                 gr.Markdown('**overlay**: the forged region in red', elem_id='overlay-title')
-                overlay = gr.Image(label='overlay', show_label=False, type='numpy',
-                                   format='png', interactive=False, elem_id='overlay')
+                overlay = gr.Image(label='overlay', show_label=False, buttons=[],
+                                   type='numpy', format='png', interactive=False,
+                                   elem_id='overlay')
             with gr.Column():
                 gr.Markdown('**heat map**', elem_id='heatmap-title')
-                heatmap = gr.Image(label='heat map', show_label=False, type='numpy',
-                                   format='png', interactive=False, elem_id='heatmap')
+                heatmap = gr.Image(label='heat map', show_label=False, buttons=[],
+                                   type='numpy', format='png', interactive=False,
+                                   elem_id='heatmap')
                 gr.HTML(heat_scale_html(), elem_id='heat-scale')
         curve = gr.LinePlot(x='frame', y='fake probability', color='series',
                             y_lim=[0, 1], label='fake probability per sampled frame',
@@ -216,8 +219,8 @@ def build_page(inferencer: ForgeryInferencer, *, threshold: float = 0.5,
         with gr.Column(visible=False) as top_frames:
             gr.Markdown(f'**the {top_k} highest-scoring frames**', elem_id='top-frames-title')
             gallery = gr.Gallery(label=f'the {top_k} highest-scoring frames',
-                                 show_label=False, columns=top_k, rows=1, height='auto',
-                                 format='png', elem_id='top-frames')
+                                 show_label=False, buttons=[], columns=top_k, rows=1,
+                                 height='auto', format='png', elem_id='top-frames')
         details = gr.Markdown(elem_id='details')
         download = gr.File(label='prediction files (as tools/infer.py writes them)',
                            interactive=False, elem_id='download')
