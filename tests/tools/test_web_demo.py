@@ -184,7 +184,8 @@ def _labels_over(page, selector: str) -> list:
     covering = []
     for label in page.locator('[data-testid="block-label"], label, button').all():
         box = label.bounding_box() if label.is_visible() else None
-        if box and _overlap(box, target) > 0 and not label.locator(selector).count():
+        holds = label.evaluate('(e, s) => e.contains(document.querySelector(s))', selector)
+        if box and _overlap(box, target) > 0 and not holds:
             covering.append(label.inner_text() or label.get_attribute('aria-label'))
     return covering
 
