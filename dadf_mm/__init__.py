@@ -4,7 +4,11 @@ Importing this package registers every DADF module in mmseg's registries, so a c
 with ``custom_imports = dict(imports=['dadf_mm'], allow_failed_imports=False)`` makes
 stock mmseg tools find them.
 """
-from .engine import allow_mmengine_checkpoints
+from .dependency_warnings import filter_dependency_warnings
+
+filter_dependency_warnings()  # before mmengine and mmseg can emit them
+
+from .engine import allow_mmengine_checkpoints  # noqa: E402
 
 allow_mmengine_checkpoints()
 

@@ -21,6 +21,10 @@ Writes, per image (or video frame), at the input's size
 - one JSON line in ``predictions.jsonl``: input, the four files, fake probability,
   decision, forged area, face box.
 
+The model is printed first and written to ``model.json``: config name, checkpoint file,
+what it was trained on (from the checkpoint's meta) and, for a model trained on synthetic
+data, a warning.
+
 A video adds a line with its score (the mean of its frames' scores), its decision and its
 per-frame curve (``frames``: frame index and score). ``<name>`` is the input's file name
 with its extension (``face.jpg.png``), and ``clip.mp4.frame000012`` for a frame, so no two
@@ -50,6 +54,7 @@ from dadf_mm.apis.inference import (
     list_inputs,
     read_image,
 )
+from dadf_mm.apis.model_card import ModelCard
 from dadf_mm.apis.prediction_files import PredictionFiles
 from dadf_mm.preprocessing import build_face_detector
 
@@ -96,6 +101,12 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
+def print_model_card(card: ModelCard) -> None:
+    """Which model runs, on stdout (stderr keeps one line per refused input)."""
+    for line in card.lines():
+        print(line)
+
+
 def main() -> None:
     args = parse_args()
     checkpoint = config_and_checkpoint(args)
@@ -114,10 +125,12 @@ def main() -> None:
         batch_size=args.batch_size, cfg_options=args.cfg_options,
         allow_partial_checkpoint=args.allow_partial_checkpoint,
         allow_new_keys=args.allow_new_keys, max_megapixels=args.max_megapixels))
+    print_model_card(inferencer.model_card)
     print(f'infer.py: {inferencer.decision.description}')
     failed = 0
     # made only once the model loaded: a refused run leaves --out as it was
-    with PredictionFiles(args.out, threshold=inferencer.threshold) as files:
+    with PredictionFiles(args.out, threshold=inferencer.threshold,
+                         model_card=inferencer.model_card.as_dict()) as files:
         for path in tqdm(inputs, desc='infer', unit='file'):
             try:
                 if path.lower().endswith(VIDEO_SUFFIXES):

@@ -36,17 +36,18 @@ def paste_into(frame_shape: tuple, pred: ForgeryPrediction) -> np.ndarray:
 
     Args:
         frame_shape (tuple): the frame's shape (H, W[, C]).
-        pred (ForgeryPrediction): the face's prediction (``box`` None: the whole frame).
+        pred (ForgeryPrediction): the prediction: at the frame's size (as the inferencer
+            gives it), or of a face crop (``face_box`` where it is; None: the whole frame).
 
     Returns:
         np.ndarray: H x W float32 probabilities.
     """
     full = np.zeros(frame_shape[:2], dtype=np.float32)
-    if pred.box is None:
-        if pred.probability_map.shape[:2] == tuple(frame_shape[:2]):
-            return pred.probability_map.astype(np.float32)
+    if pred.probability_map.shape[:2] == tuple(frame_shape[:2]):
+        return pred.probability_map.astype(np.float32)
+    if pred.face_box is None:
         return cv2.resize(pred.probability_map, (frame_shape[1], frame_shape[0]))
-    x1, y1, side = pred.box
+    x1, y1, side = pred.face_box
     face = cv2.resize(pred.probability_map, (side, side), interpolation=cv2.INTER_LINEAR)
     h, w = frame_shape[:2]
     sx1, sy1, sx2, sy2 = max(x1, 0), max(y1, 0), min(x1 + side, w), min(y1 + side, h)
@@ -98,8 +99,8 @@ def render(image: np.ndarray, pred: ForgeryPrediction, threshold: float = 0.5, *
     verdict = Verdict(pred.fake_probability, threshold, truth)
     mask = decided_mask(prob, verdict.is_fake)
     overlay = tint(np.ascontiguousarray(image[..., ::-1]), mask, alpha)  # RGB from here
-    if pred.box is not None:
-        x1, y1, side = pred.box
+    if pred.face_box is not None:
+        x1, y1, side = pred.face_box
         colour = (255, 0, 0) if verdict.is_fake else (0, 200, 0)
         cv2.rectangle(overlay, (x1, y1), (x1 + side, y1 + side), colour, 2)
     draw_banner(overlay, layout_banner(image.shape[1], verdict.parts()), verdict.colour())

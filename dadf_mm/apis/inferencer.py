@@ -21,24 +21,18 @@ from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
 from ..engine import check_checkpoint_fits, decide_at_threshold
-from ..preprocessing import (
-    FaceTracker,
-    build_face_detector,
-    crop_square,
-    sample_frames,
-    square_box,
-    track_faces,
-)
 from ..visualization import ForgeryVisualizer
 from .config_checks import apply_cfg_options
 from .devices import checked_device, default_device
+from .face_inference import FaceInference
 from .image_files import DEFAULT_MAX_MEGAPIXELS, read_image
-from .inferencer_results import ForgeryPrediction, NonFiniteOutputError, VideoPrediction
+from .inferencer_results import ForgeryPrediction, NonFiniteOutputError
 from .input_pipeline import IMAGE_SUFFIXES, InputPipeline, InputType
+from .model_card import ModelCard
 from .model_index import find_model
 
 
-class ForgeryInferencer(BaseInferencer):
+class ForgeryInferencer(FaceInference, BaseInferencer):
     """A DADF model from a config and checkpoint, for images, face crops and videos.
 
     ``inferencer(inputs)`` (paths, a folder, BGR arrays, or ``dict(img=, img_path=)``)
@@ -48,7 +42,8 @@ class ForgeryInferencer(BaseInferencer):
     ``return_datasamples=True`` gives the ``SegDataSample``\\ s instead, ``return_vis=True``
     the pictures (:class:`~dadf_mm.visualization.ForgeryVisualizer`, RGB), ``out_dir``
     writes them to ``<out_dir>/vis/``. :meth:`predict_image` and :meth:`predict_video` work
-    on faces in pictures and videos.
+    on faces in pictures and videos. :attr:`model_card` says which model runs
+    (:class:`~.model_card.ModelCard`: config, checkpoint, what it was trained on).
 
     The mask follows the decision (``mask_from_fake_only``): a face judged real has an
     empty mask, so the two never contradict; the probability map is the model's as is.
@@ -115,8 +110,11 @@ class ForgeryInferencer(BaseInferencer):
         self.face_detector = None  # None: CenterFace, built on first use
         size = cfg.model.data_preprocessor.get('size') or (1024, 1024)
         self.input_size = tuple(size)
+        self.checkpoint_meta: dict = {}  # the checkpoint's meta, set when it is loaded
         super().__init__(model=cfg, weights=checkpoint, device=self.device, scope='mmseg',
                          show_progress=show_progress)
+        self.model_card = ModelCard.describe(self.config_name, checkpoint,
+                                             self.checkpoint_meta, cfg)
 
     # BaseInferencer's building blocks -----------------------------------------------------
     def _init_model(self, cfg: ConfigDict, weights: Optional[str],
@@ -129,6 +127,7 @@ class ForgeryInferencer(BaseInferencer):
             check_checkpoint_fits(model, weights, allow_partial=self.allow_partial_checkpoint)
             loaded = load_checkpoint(model, weights, map_location='cpu')
             meta = loaded.get('meta', {}) if isinstance(loaded, dict) else {}
+            self.checkpoint_meta = meta if isinstance(meta, dict) else {}
             if meta.get('dataset_meta'):
                 model.dataset_meta = meta['dataset_meta']
         self.decision = decide_at_threshold(model, loaded, self.given_threshold)
@@ -298,102 +297,3 @@ class ForgeryInferencer(BaseInferencer):
         samples = self(items, return_datasamples=True, batch_size=self.batch_size)
         return [ForgeryPrediction.from_sample(s, name=name, threshold=self.threshold)
                 for s, name in zip(samples['predictions'], names)]
-
-    def default_detector(self):
-        """The face detector of calls that name none (CenterFace unless set).
-
-        Returns:
-            FaceDetector: :attr:`face_detector`, built on first use.
-        """
-        self.face_detector = self.face_detector or build_face_detector()
-        return self.face_detector
-
-    def predict_image(self, image: np.ndarray, name: str, *, detect_faces: bool = False,
-                      detector=None, margin: float = 1.3) -> ForgeryPrediction:
-        """One image.
-
-        Args:
-            image (np.ndarray): BGR uint8, any size.
-            name (str): its name (it seeds the noisy view).
-            detect_faces (bool): crop its largest face first (``box`` then says where).
-                Defaults to False.
-            detector (callable, optional): the face detector. Defaults to None (CenterFace).
-            margin (float): crop side as a multiple of the face. Defaults to 1.3.
-
-        Returns:
-            ForgeryPrediction: the image's (or its face's) prediction.
-
-        Raises:
-            ValueError: ``detect_faces`` and no face found.
-        """
-        if not detect_faces:
-            return self.predict([image], [name])[0]
-        detector = detector or self.default_detector()
-        faces = detector(image)
-        if not faces:
-            raise ValueError(f'no face found in {name}; pass it as a face crop '
-                             '(without --detect-faces) or use a stronger --detector')
-        face = max(faces, key=lambda d: d.area)
-        cx, cy = face.center
-        box = square_box(cx, cy, max(face.width, face.height), margin=margin)
-        pred = self.predict([crop_square(image, box)], [name])[0]
-        pred.box = box
-        return pred
-
-    def predict_video(self, path: str, *, num_frames: int = 32, detector=None,
-                      margin: float = 1.3, name: Optional[str] = None
-                      ) -> List[ForgeryPrediction]:
-        """Evenly spaced frames of a video, each cropped to the tracked face.
-
-        Args:
-            path (str): the video.
-            num_frames (int): frames to sample. Defaults to 32.
-            detector (callable, optional): the face detector. Defaults to None (CenterFace).
-            margin (float): crop side as a multiple of the face. Defaults to 1.3.
-            name (str, optional): the video's name; frame ``N`` is named
-                ``<name>#frame<N>`` (it seeds the frame's noisy view). Defaults to None
-                (``path``).
-
-        Returns:
-            list[ForgeryPrediction]: per frame; ``info`` holds ``frame`` (index) and
-            ``frame_image`` (the whole frame, BGR), ``box`` the face.
-
-        Raises:
-            ValueError: no face in any sampled frame (naming the video).
-        """
-        sampled = sample_frames(path, num_frames)
-        detector = detector or self.default_detector()
-        tracked = track_faces([detector(frame) for frame in sampled.frames], FaceTracker())
-        if all(face is None for face in tracked):
-            raise ValueError(f'no face found in any sampled frame of {path}')
-        crops, names, boxes = [], [], []
-        for index, frame, face in zip(sampled.indices, sampled.frames, tracked):
-            box = square_box(face.center_x, face.center_y, face.size, margin=margin)
-            crops.append(crop_square(frame, box))
-            names.append(f'{name or path}#frame{index:06d}')
-            boxes.append(box)
-        preds = self.predict(crops, names)
-        for pred, box, index, frame in zip(preds, boxes, sampled.indices, sampled.frames):
-            pred.box = box
-            pred.info = dict(frame=index, frame_image=frame)
-        return preds
-
-    def predict_video_score(self, path: str, *, num_frames: int = 32, detector=None,
-                            margin: float = 1.3, name: Optional[str] = None
-                            ) -> VideoPrediction:
-        """A video's score (the mean of its frames'), decision and per-frame curve.
-
-        Args:
-            path (str): the video.
-            num_frames (int): frames to sample. Defaults to 32.
-            detector (callable, optional): the face detector. Defaults to None (CenterFace).
-            margin (float): crop side as a multiple of the face. Defaults to 1.3.
-            name (str, optional): the video's name for its frames' noisy views. Defaults
-                to None (``path``).
-
-        Returns:
-            VideoPrediction: the video, its frames from :meth:`predict_video`.
-        """
-        frames = self.predict_video(path, num_frames=num_frames, detector=detector,
-                                    margin=margin, name=name)
-        return VideoPrediction.from_frames(path, frames, self.threshold)

@@ -1,7 +1,8 @@
 """What the forgery inferencer returns: one face (:class:`ForgeryPrediction`) and one video
 (:class:`VideoPrediction`)."""
-from dataclasses import dataclass, field
-from typing import List, Optional
+import warnings
+from dataclasses import dataclass, field, replace
+from typing import List, NamedTuple, Optional, Tuple
 
 import numpy as np
 from mmseg.structures import SegDataSample
@@ -37,13 +38,16 @@ class ForgeryPrediction(ScoreDecision):
     Attributes:
         name (str): the input's name (its path, or the name it was given).
         fake_probability (float): the probability that the face is fake.
-        mask (np.ndarray): H x W uint8, 1 where forged, at the input's size: the pixels
-            whose fake probability is above 0.5, on a face judged fake (a face judged real
-            has an empty mask, so mask and decision agree).
+        mask (np.ndarray): H x W uint8, 1 where forged, at the input's size (the whole
+            picture or frame, also when a face was cropped from it): the pixels whose fake
+            probability is above 0.5, on a face judged fake (a face judged real has an
+            empty mask, so mask and decision agree).
         probability_map (np.ndarray): H x W float32 in [0, 1], the per-pixel fake
-            probability at the input's size (not gated by the decision).
-        box (tuple, optional): where the face is in the original picture (x1, y1, side),
-            when it was cropped from it. Defaults to None.
+            probability at the input's size (not gated by the decision; 0 outside the
+            face box).
+        face_box (tuple, optional): where the face is in the input (x1, y1, side), when it
+            was cropped from it (``face_box`` in :meth:`as_dict` and the JSON lines too;
+            ``box`` is its deprecated old name). Defaults to None.
         info (dict): extras (a video frame's ``frame`` index and ``frame_image``).
             Defaults to an empty dict.
         threshold (float): the decision's threshold. Defaults to 0.5.
@@ -53,14 +57,44 @@ class ForgeryPrediction(ScoreDecision):
     fake_probability: float
     mask: np.ndarray
     probability_map: np.ndarray
-    box: Optional[tuple] = None
+    face_box: Optional[tuple] = None
     info: dict = field(default_factory=dict)
     threshold: float = 0.5
 
     @property
+    def box(self) -> Optional[tuple]:
+        """tuple | None: deprecated name of :attr:`face_box` (removed in the next
+        release)."""
+        warnings.warn('ForgeryPrediction.box is deprecated: use .face_box (the name of '
+                      'the JSON lines)', DeprecationWarning, stacklevel=2)
+        return self.face_box
+
+    @property
     def forged_area(self) -> float:
-        """float: the share of the face's pixels in the mask."""
-        return float(self.mask.mean()) if self.mask.size else 0.0
+        """float: the share of the face's pixels in the mask (of the face box's pixels
+        inside the input, when the face was cropped from it)."""
+        mask = self.mask
+        if self.face_box is not None:
+            x1, y1, side = self.face_box
+            mask = mask[max(y1, 0):max(y1 + side, 0), max(x1, 0):max(x1 + side, 0)]
+        return float(mask.mean()) if mask.size else 0.0
+
+    def placed_in(self, shape: Tuple[int, int], face_box: tuple) -> 'ForgeryPrediction':
+        """This prediction of a face crop placed in the picture it was cropped from: the
+        crop's mask and probability map pasted at ``face_box`` into zero maps of
+        ``shape`` (the parts outside the picture left out).
+
+        Args:
+            shape (tuple): the picture's (H, W).
+            face_box (tuple): ``(x1, y1, side)``, the crop's square in the picture; the
+                crop's maps are ``side`` x ``side``.
+
+        Returns:
+            ForgeryPrediction: a copy at the picture's size with ``face_box`` set.
+        """
+        return replace(self, mask=_pasted(self.mask, shape, face_box),
+                       probability_map=_pasted(self.probability_map, shape, face_box),
+                       face_box=tuple(int(v) for v in face_box))
 
     def as_dict(self) -> dict:
         """The JSON-able summary (no arrays).
@@ -72,7 +106,7 @@ class ForgeryPrediction(ScoreDecision):
         return dict(name=self.name, fake_probability=float(self.fake_probability),
                     is_fake=self.is_fake, decision=self.decision, threshold=self.threshold,
                     forged_area=self.forged_area,
-                    face_box=list(self.box) if self.box else None)
+                    face_box=list(self.face_box) if self.face_box else None)
 
     @classmethod
     def from_sample(cls, sample: SegDataSample, *, name: str,
@@ -92,6 +126,31 @@ class ForgeryPrediction(ScoreDecision):
                    mask=sample.pred_sem_seg.data[0].cpu().numpy().astype(np.uint8),
                    probability_map=sample.seg_logits.data[0].float().cpu().numpy(),
                    threshold=threshold)
+
+
+def _pasted(crop: np.ndarray, shape: Tuple[int, int], face_box: tuple) -> np.ndarray:
+    x1, y1, side = face_box
+    if crop.shape[:2] != (side, side):
+        raise ValueError(f'a {crop.shape[1]}x{crop.shape[0]} map cannot be placed in a '
+                         f'face box of side {side}')
+    full = np.zeros(tuple(shape[:2]), dtype=crop.dtype)
+    h, w = full.shape
+    sx1, sy1, sx2, sy2 = max(x1, 0), max(y1, 0), min(x1 + side, w), min(y1 + side, h)
+    if sx2 > sx1 and sy2 > sy1:
+        full[sy1:sy2, sx1:sx2] = crop[sy1 - y1:sy2 - y1, sx1 - x1:sx2 - x1]
+    return full
+
+
+class FrameScore(NamedTuple):
+    """One point of a video's curve.
+
+    Attributes:
+        frame (int): the sampled frame's index in the video.
+        fake_probability (float): its face's fake probability.
+    """
+
+    frame: int
+    fake_probability: float
 
 
 @dataclass
@@ -117,10 +176,11 @@ class VideoPrediction(ScoreDecision):
         return [int(p.info['frame']) for p in self.frames]
 
     @property
-    def frame_scores(self) -> List[float]:
-        """list[float]: the per-frame curve, each sampled frame's fake probability in
-        frame order."""
-        return [float(p.fake_probability) for p in self.frames]
+    def frame_scores(self) -> List[FrameScore]:
+        """list[FrameScore]: the per-frame curve in frame order, each sampled frame's
+        ``(frame, fake_probability)``, ``frame`` its index in the video."""
+        return [FrameScore(int(p.info['frame']), float(p.fake_probability))
+                for p in self.frames]
 
     @classmethod
     def from_frames(cls, name: str, frames: List[ForgeryPrediction],

@@ -6,13 +6,14 @@ offers them for download: per image or video frame, at the input's size,
 - ``masks/<name>.png``: the binary mask, 8-bit, 255 forged / 0 not;
 - ``probability_maps/<name>.png``: the fake probability, 16-bit grey, ``value / 65535``;
 
-and one strict JSON line per image, frame, video and refused input in
-``predictions.jsonl``. ``<name>`` is :func:`~.inference.output_name`'s.
+one strict JSON line per image, frame, video and refused input in ``predictions.jsonl``,
+and, when given, the model that made them in ``model.json``
+(:meth:`~.model_card.ModelCard.as_dict`). ``<name>`` is :func:`~.inference.output_name`'s.
 """
 import json
 import os
 import os.path as osp
-from typing import List
+from typing import List, Optional
 
 import numpy as np
 
@@ -32,6 +33,8 @@ PREDICTION_FOLDERS = dict(overlay='overlays', heatmap='heatmaps', mask='masks',
                           probability_map='probability_maps')
 #: the JSON-lines file of a run
 PREDICTIONS_FILE = 'predictions.jsonl'
+#: the model of a run (config, checkpoint, what it was trained on)
+MODEL_FILE = 'model.json'
 
 
 class PredictionFiles:
@@ -44,14 +47,24 @@ class PredictionFiles:
         out_dir (str): The output folder (made if missing).
         threshold (float): The decision's threshold, drawn on the overlays and used for a
             video's decision. Defaults to 0.5.
+        model_card (dict, optional): The model's card, written to ``model.json``.
+            Defaults to None (no ``model.json``).
     """
 
-    def __init__(self, out_dir: str, *, threshold: float = 0.5) -> None:
+    def __init__(self, out_dir: str, *, threshold: float = 0.5,
+                 model_card: Optional[dict] = None) -> None:
         self.out_dir = out_dir
         self.threshold = threshold
         for sub in PREDICTION_FOLDERS.values():
             os.makedirs(osp.join(out_dir, sub), exist_ok=True)
+        if model_card is not None:
+            self._write_model(model_card)
         self._lines = open(osp.join(out_dir, PREDICTIONS_FILE), 'w')
+
+    def _write_model(self, model_card: dict) -> None:
+        with open(osp.join(self.out_dir, MODEL_FILE), 'w') as f:
+            json.dump(model_card, f, indent=2, allow_nan=False)
+            f.write('\n')
 
     def __enter__(self) -> 'PredictionFiles':
         return self
@@ -100,8 +113,8 @@ class PredictionFiles:
         self._write(dict(input=path, video=True, frames=len(frames),
                          fake_probability=round(video.fake_probability, 6),
                          is_fake=video.is_fake,
-                         curve=[dict(frame=f, fake_probability=round(p, 6)) for f, p
-                                in zip(video.frame_indices, video.frame_scores)]))
+                         curve=[dict(frame=f, fake_probability=round(p, 6))
+                                for f, p in video.frame_scores]))
         return video
 
     def add_error(self, path: str, message: str) -> None:
@@ -123,7 +136,7 @@ class PredictionFiles:
         write_probability_map(osp.join(self.out_dir, files['probability_map']), prob)
         return dict(**files, fake_probability=round(pred.fake_probability, 6),
                     is_fake=pred.is_fake, forged_area=round(pred.forged_area, 6),
-                    face_box=list(pred.box) if pred.box else None)
+                    face_box=list(pred.face_box) if pred.face_box else None)
 
     def _write(self, record: dict) -> None:
         self._lines.write(json.dumps(record, allow_nan=False) + '\n')  # strict JSON

@@ -292,6 +292,8 @@ class SyntheticForgeryDataset(ForgeryFolderDataset):
     """
 
     HOW_TO_MAKE = 'increase num_samples'
+    #: generated, not real media: a model trained on it is flagged as such
+    synthetic = True
 
     def __init__(self,
                  *,

@@ -2,8 +2,9 @@
 crash-safe checkpoint files, checks of checkpoint files and input sizes, resuming, one run
 per work dir, CPU multi-process, RGA's diagnostics over validation and test runs, a stop at
 the first non-finite loss, the constant disc of the localisation baselines in every
-checkpoint, the decision threshold calibrated on the validation set in every checkpoint,
-a warm-up and cosine schedule measured in fractions of the run."""
+checkpoint, the decision threshold calibrated on the validation set and what a model was
+trained on in every checkpoint, a warm-up and cosine schedule measured in fractions of the
+run."""
 from .atomic_checkpoint_hook import AtomicCheckpointHook
 from .checkpoint_files import (
     CheckpointFileError,
@@ -31,6 +32,7 @@ from .non_finite_loss_hook import NonFiniteLossError, NonFiniteLossHook
 from .resume import find_resume_checkpoint, resolve_checkpoint
 from .rga_diagnostics_hook import RGADiagnosticsHook
 from .safe_checkpoint_loading import MMENGINE_SAFE_GLOBALS, allow_mmengine_checkpoints
+from .training_data_hook import TRAINING_DATA_KEY, TrainingDataHook, training_data_record
 from .training_start import prepare_training_start
 from .warmup_cosine_lr import WarmupCosineLR
 from .work_dir_lock import WorkDirError, check_fresh_work_dir, lock_work_dir
@@ -46,5 +48,6 @@ __all__ = [
     'MMENGINE_SAFE_GLOBALS', 'allow_mmengine_checkpoints', 'CPUDistributedDataParallel',
     'prepare_cpu_distributed', 'RGADiagnosticsHook', 'WarmupCosineLR', 'DecisionThreshold',
     'DecisionThresholdHook', 'calibration_from_checkpoint', 'calibration_problems',
-    'decide_at_threshold', 'decision_threshold', 'set_calibrated_threshold'
+    'decide_at_threshold', 'decision_threshold', 'set_calibrated_threshold',
+    'TRAINING_DATA_KEY', 'TrainingDataHook', 'training_data_record'
 ]

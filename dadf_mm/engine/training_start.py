@@ -5,12 +5,13 @@ removes the temporary files an interrupted save left (a disk that filled up duri
 save stays full until they go), chooses the checkpoint ``--resume`` continues from
 (:func:`.resume.find_resume_checkpoint`), refuses a new run where an earlier run's
 checkpoints would be overwritten and adds :class:`.checkpoint_fit_hook.CheckpointFitHook`,
-which checks what is loaded against the model. A ``--resume PATH`` or ``load_from`` file is
-read (one line for a bad file, before any work) by the tool's run checks
-(``tools/tool_setup.py``'s ``preflight``) before this, not again here; only the
-``load_from`` of a ``--resume`` that finds nothing to resume, which those checks cannot
-foresee, is read here. Whatever is loaded is read weights-only again when the runner loads
-it (:mod:`.checkpoint_schemes`).
+which checks what is loaded against the model, and
+:class:`.training_data_hook.TrainingDataHook`, which records what the run trains on. A
+``--resume PATH`` or ``load_from`` file is read (one line for a bad file, before any work)
+by the tool's run checks (``tools/tool_setup.py``'s ``preflight``) before this, not again
+here; only the ``load_from`` of a ``--resume`` that finds nothing to resume, which those
+checks cannot foresee, is read here. Whatever is loaded is read weights-only again when
+the runner loads it (:mod:`.checkpoint_schemes`).
 """
 import os
 import re
@@ -58,7 +59,8 @@ def prepare_training_start(cfg: Config, *, resume: Optional[str],
             release_work_dir(work_dir)
         raise
     cfg.custom_hooks = [*(cfg.get('custom_hooks') or []),
-                        dict(type='CheckpointFitHook', allow_partial=allow_partial)]
+                        dict(type='CheckpointFitHook', allow_partial=allow_partial),
+                        dict(type='TrainingDataHook')]  # what it trains on, in each save
 
 
 def _choose_start(cfg: Config, resume: Optional[str]) -> None:

@@ -55,9 +55,10 @@ def test_the_page_download_is_what_infer_writes(demo_checkpoint, tmp_path, monke
     pictures = [line for line in lines if 'mask' in line]
     assert len(pictures) == (3 if name.endswith('.mp4') else 1)
     assert sorted(written) == sorted(
-        ['predictions.jsonl'] + [line[key] for line in pictures for key in
+        ['predictions.jsonl', 'model.json'] + [line[key] for line in pictures for key in
                                  ('overlay', 'heatmap', 'mask', 'probability_map')])
-    assert {path.split('/')[0] for path in written} == {*FOLDERS, 'predictions.jsonl'}
+    assert {path.split('/')[0] for path in written} == {*FOLDERS, 'predictions.jsonl',
+                                                        'model.json'}
     assert offered == written
     # and what they hold is the page's prediction: the score it shows, the map it drew
     assert lines[-1]['fake_probability'] == pytest.approx(result.score, abs=1e-6)

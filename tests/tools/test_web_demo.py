@@ -29,6 +29,7 @@ import torch
 from dadf_mm.apis.inference import ForgeryInferencer, render
 from dadf_mm.datasets import LoadForgeryImage
 from dadf_mm.datasets.errors import ForgeryDataError
+from dadf_mm.engine import training_data_record
 from dadf_mm.models.segmentors.dadf import DADF
 from tests.helpers.image_files import drifting_face_video, huge_png, truncated_jpeg
 from tests.helpers.tool_runs import DEMO, ROOT, tool_exit
@@ -84,7 +85,8 @@ def demo_checkpoint(tmp_path_factory) -> str:
     model = init_model(cfg, None, device='cpu')
     model.init_weights()
     path = str(tmp_path_factory.mktemp('web_ckpt') / 'demo.pth')
-    torch.save({'meta': {}, 'state_dict': model.state_dict()}, path)
+    torch.save({'meta': {'training_data': training_data_record(cfg)},
+                'state_dict': model.state_dict()}, path)
     return path
 
 
@@ -139,9 +141,9 @@ def inferencer(demo_checkpoint) -> ForgeryInferencer:
     return ForgeryInferencer(DEMO, demo_checkpoint, device='cpu', threshold=0.5)
 
 
-def _analyse(browser, url: str, path, screenshot):
+def _analyse(browser, url: str, path, screenshot, width: int = 1280):
     """Open the page, drop ``path`` on it, wait for the score; the page, for reading."""
-    page = browser.new_page(viewport={'width': 1280, 'height': 1400})
+    page = browser.new_page(viewport={'width': width, 'height': 1400})
     page.goto(url, wait_until='networkidle')
     page.set_input_files('#file input[type=file]', str(path))
     page.wait_for_function(SCORE_JS, timeout=60000)
@@ -161,6 +163,60 @@ def _picture(page, selector: str) -> np.ndarray:
     return cv2.imdecode(np.frombuffer(body, np.uint8), cv2.IMREAD_COLOR)
 
 
+def _box(page, selector: str) -> dict:
+    box = page.locator(selector).first.bounding_box()
+    assert box is not None, f'{selector} is not on screen'
+    return box
+
+
+def _overlap(a: dict, b: dict) -> float:
+    """The area two bounding boxes share (px²)."""
+    w = min(a['x'] + a['width'], b['x'] + b['width']) - max(a['x'], b['x'])
+    h = min(a['y'] + a['height'], b['y'] + b['height']) - max(a['y'], b['y'])
+    return max(w, 0) * max(h, 0)
+
+
+def _labels_over(page, selector: str) -> list:
+    r"""The visible labels and buttons of Gradio (block labels, ``<label>``\ s, icon
+    buttons) whose boxes overlap the element ``selector`` names (not counting one that
+    holds it): their texts or names."""
+    target = _box(page, selector)
+    covering = []
+    for label in page.locator('[data-testid="block-label"], label, button').all():
+        box = label.bounding_box() if label.is_visible() else None
+        holds = label.evaluate('(e, s) => e.contains(document.querySelector(s))', selector)
+        if box and _overlap(box, target) > 0 and not holds:
+            covering.append(label.inner_text() or label.get_attribute('aria-label'))
+    return covering
+
+
+def _jet(value: float) -> tuple:
+    """The RGB of OpenCV's JET colour map (the heat map's) at ``value`` in [0, 1]."""
+    bgr = cv2.applyColorMap(np.array([[round(value * 255)]], np.uint8), cv2.COLORMAP_JET)
+    return tuple(int(c) for c in bgr[0, 0, ::-1])
+
+
+def test_the_page_says_which_model_it_runs_and_warns_of_synthetic_training(
+        browser, page_server, demo_checkpoint, tmp_path):
+    """Was: nothing on the page said which model ran or what it was trained on."""
+    url, _ = page_server
+    page = browser.new_page(viewport={'width': 1280, 'height': 1400})
+    page.goto(url, wait_until='networkidle')
+    card = page.locator('#model-card')
+    assert card.is_visible()
+    text = card.inner_text()
+    assert 'dadf_sam-tiny_synthetic-demo' in text
+    assert os.path.basename(demo_checkpoint) in text
+    assert 'SyntheticForgeryDataset (split train)' in text
+    warning = page.locator('#model-warning')
+    assert warning.is_visible()
+    assert ('this model was trained on synthetic data (SyntheticForgeryDataset): its scores '
+            'on real photographs and videos are not evidence of forgery') in warning.inner_text()
+    box = _box(page, '#model-warning')
+    assert box['y'] < 700 and box['height'] > 10  # near the top, not folded away
+    page.close()
+
+
 def test_an_image_gets_the_inferencers_score_overlay_and_verdict(
         browser, page_server, inferencer, tmp_path):
     from skimage import data
@@ -169,7 +225,8 @@ def test_an_image_gets_the_inferencers_score_overlay_and_verdict(
                       (128, 128))
     path = tmp_path / 'face.png'
     cv2.imwrite(str(path), face)
-    page = _analyse(browser, url, path, tmp_path / 'page_image.png')
+    # a phone's width: the pictures fill their boxes (Gradio's labels covered them)
+    page = _analyse(browser, url, path, tmp_path / 'page_image.png', width=480)
     expected = inferencer.predict_image(cv2.imread(str(path)), 'face.png')
     assert _score(page) == pytest.approx(expected.fake_probability, abs=1e-6)
     decision = page.input_value('#verdict textarea, #verdict input')
@@ -179,6 +236,22 @@ def test_an_image_gets_the_inferencers_score_overlay_and_verdict(
     assert shown.shape == for_display(overlay).shape  # 128 px shown at 384
     assert np.array_equal(shown, for_display(overlay))
     assert not page.locator('#frame-curve').is_visible()  # an image has no frame curve
+    # nothing covers the overlay (its banner) or the heat map (was: Gradio's labels)
+    assert _labels_over(page, '#overlay img') == []
+    assert _labels_over(page, '#heatmap img') == []
+    # the heat map's colour scale: JET from 0 to 1, under the heat map, with its ends
+    scale = page.locator('#heat-scale .heat-scale-bar')
+    assert scale.is_visible()
+    gradient = scale.evaluate('e => getComputedStyle(e).backgroundImage')
+    stops = [tuple(map(int, c)) for c in re.findall(r'rgb\((\d+), (\d+), (\d+)\)', gradient)]
+    assert stops == [_jet(v / 10) for v in range(11)]
+    assert stops[0] == (0, 0, 128) and stops[-1] == (128, 0, 0)  # dark blue to dark red
+    heat_box, scale_box = _box(page, '#heatmap img'), _box(page, '#heat-scale .heat-scale-bar')
+    assert scale_box['y'] >= heat_box['y'] + heat_box['height'] - 1
+    assert _overlap(dict(heat_box, y=scale_box['y'], height=scale_box['height']),
+                    scale_box) > 0.5 * scale_box['width'] * scale_box['height']
+    ticks = page.inner_text('#heat-scale')
+    assert re.search(r'0(\.0)?\b.*0\.5.*\b1(\.0)?', ticks, re.S), ticks
     assert 'face.png' in page.inner_text('#details')
     assert (tmp_path / 'page_image.png').stat().st_size > 10000
     # the prediction files to download, as tools/infer.py writes them for face.png
@@ -187,7 +260,7 @@ def test_an_image_gets_the_inferencers_score_overlay_and_verdict(
         files = {n for n in archive.namelist() if not n.endswith('/')}
         [line] = map(json.loads, archive.read('predictions.jsonl').splitlines())
         stored = archive.read('probability_maps/face.png.png')
-    assert files == {'predictions.jsonl', *(f'{sub}/face.png.png' for sub in (
+    assert files == {'predictions.jsonl', 'model.json', *(f'{sub}/face.png.png' for sub in (
         'overlays', 'heatmaps', 'masks', 'probability_maps'))}
     assert line['input'] == 'face.png'
     assert line['fake_probability'] == pytest.approx(expected.fake_probability, abs=1e-6)
@@ -223,6 +296,9 @@ def test_a_video_gets_its_mean_score_the_frame_curve_and_the_top_frames(
     assert [f for f, _ in shown] == [f for f, _ in top]
     assert [s for _, s in shown] == pytest.approx([s for _, s in top], abs=1e-4)
     assert f'{NUM_FRAMES} frames sampled' in page.inner_text('#details')
+    # nothing covers the first tile of the gallery (was: Gradio's label)
+    assert _labels_over(page, '#top-frames img') == []
+    assert 'highest-scoring frames' in page.inner_text('#top-frames-title')
     page.close()
 
 

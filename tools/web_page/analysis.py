@@ -124,10 +124,11 @@ def analyse_image(inferencer: ForgeryInferencer, image_bgr: np.ndarray, *, name:
     overlay, heat = render(image_bgr, pred, threshold)
     details = (f'**{osp.basename(name)}**: fake probability {pred.fake_probability:.4f}, '
                f'forged area {100 * pred.forged_area:.1f}% of the face'
-               + (f', face box (x, y, side) {tuple(pred.box)}' if pred.box else ''))
+               + (f', face box (x, y, side) {tuple(pred.face_box)}' if pred.face_box else ''))
     download = None if downloads is None else zip_predictions(
         downloads, osp.basename(name), threshold,
-        lambda files: files.add_image(name, image_bgr, pred))
+        lambda files: files.add_image(name, image_bgr, pred),
+        model_card=inferencer.model_card.as_dict())
     return PageResult(score=pred.fake_probability, verdict=verdict(pred.fake_probability,
                                                                    threshold),
                       overlay=_rgb(overlay), heatmap=_rgb(heat), details=details,
@@ -178,12 +179,13 @@ def analyse_video(inferencer: ForgeryInferencer, path: str, *,
     return PageResult(
         score=score, verdict=verdict(score, threshold), overlay=_rgb(best_overlay),
         heatmap=_rgb(best_heat), details=details,
-        frame_scores=list(zip(video.frame_indices, video.frame_scores)),
+        frame_scores=[tuple(point) for point in video.frame_scores],
         top_frames=[(_rgb(o), f'frame {p.info["frame"]}: {p.fake_probability:.4f}')
                     for o, _, p in top[:top_k]],
         download=None if downloads is None else zip_predictions(
             downloads, osp.basename(path), threshold,
-            lambda files: files.add_video(osp.basename(path), preds)))
+            lambda files: files.add_video(osp.basename(path), preds),
+            model_card=inferencer.model_card.as_dict()))
 
 
 def analyse_file(inferencer: ForgeryInferencer, path: str, *,
@@ -299,16 +301,19 @@ def analyse_upload(inferencer: ForgeryInferencer, path: str, *, upload_folder: s
 
 
 def zip_predictions(folder: str, name: str, threshold: float,
-                    write: Callable[[PredictionFiles], object]) -> str:
+                    write: Callable[[PredictionFiles], object], *,
+                    model_card: Optional[dict] = None) -> str:
     """One input's prediction files, written by ``write`` as ``tools/infer.py`` writes
-    them, in a zip ``<folder>/<name>.predictions.zip`` (the folders and
-    ``predictions.jsonl`` at its top).
+    them, in a zip ``<folder>/<name>.predictions.zip`` (the folders,
+    ``predictions.jsonl`` and ``model.json`` at its top).
 
     Args:
         folder (str): where the zip goes (made if missing).
         name (str): the input's file name.
         threshold (float): the decision's threshold.
         write (Callable[[PredictionFiles], object]): writes the input's predictions.
+        model_card (dict, optional): the model's card for ``model.json``. Defaults to
+            None (none written).
 
     Returns:
         str: the zip's path.
@@ -316,7 +321,7 @@ def zip_predictions(folder: str, name: str, threshold: float,
     os.makedirs(folder, exist_ok=True)
     work = tempfile.mkdtemp(prefix='.predictions-', dir=folder)
     try:
-        with PredictionFiles(work, threshold=threshold) as files:
+        with PredictionFiles(work, threshold=threshold, model_card=model_card) as files:
             write(files)
         return shutil.make_archive(osp.join(folder, f'{name}.predictions'), 'zip', work)
     finally:
