@@ -22,6 +22,7 @@ COLUMNS = {
     'video_EER': 'video EER',
     'AP': 'frame AP',
     'ACC': 'ACC',
+    'ACC@calibrated': 'ACC (calibrated)',
     'PBCA': 'PBCA',
     'IINC': 'IINC',
 }

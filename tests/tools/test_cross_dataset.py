@@ -212,16 +212,17 @@ def test_a_broken_list_or_a_missing_image_is_one_line_before_any_work(short_demo
 
 def test_the_table_formats_hand_computed_rows():
     metrics = {'AUC': 75.0, 'video_AUC': float('nan'), 'EER': 12.5, 'video_EER': 50.0,
-               'AP': 80.5, 'ACC': 62.5, 'PBCA': 97.07641, 'baseline/empty/PBCA': 1.0}
+               'AP': 80.5, 'ACC': 62.5, 'ACC@calibrated': 87.5, 'PBCA': 97.07641,
+               'baseline/empty/PBCA': 1.0}
     row = table_row('celebdf_v2', 8, metrics)
     assert row == {'dataset': 'celebdf_v2', 'images': 8, 'AUC': 75.0, 'video_AUC': None,
-                   'EER': 12.5, 'video_EER': 50.0, 'AP': 80.5, 'ACC': 62.5, 'PBCA': 97.07641,
-                   'IINC': None}
+                   'EER': 12.5, 'video_EER': 50.0, 'AP': 80.5, 'ACC': 62.5,
+                   'ACC@calibrated': 87.5, 'PBCA': 97.07641, 'IINC': None}
     assert markdown_table([row]).splitlines()[2] == \
-        '| celebdf_v2 | 8 | 75.00 |  | 12.50 | 50.00 | 80.50 | 62.50 | 97.08 |  |'
+        '| celebdf_v2 | 8 | 75.00 |  | 12.50 | 50.00 | 80.50 | 62.50 | 87.50 | 97.08 |  |'
     assert csv_table([row]).splitlines() == [
-        'dataset,images,AUC,video_AUC,EER,video_EER,AP,ACC,PBCA,IINC',
-        'celebdf_v2,8,75.0,,12.5,50.0,80.5,62.5,97.07641,']
+        'dataset,images,AUC,video_AUC,EER,video_EER,AP,ACC,ACC@calibrated,PBCA,IINC',
+        'celebdf_v2,8,75.0,,12.5,50.0,80.5,62.5,87.5,97.07641,']
 
 
 def test_a_copy_of_tools_answers_help(tmp_path):
