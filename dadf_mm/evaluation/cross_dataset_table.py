@@ -93,6 +93,26 @@ def csv_table(rows: Sequence[Mapping]) -> str:
     return out.getvalue()
 
 
+def write_table_files(texts: Mapping[str, str], folder: str,
+                      file_names: Mapping[str, str]) -> List[str]:
+    """Write one table's texts, each format to its file in ``folder``, atomically.
+
+    Args:
+        texts (Mapping[str, str]): Format (``'markdown'``, ``'csv'``, ``'json'``) -> text.
+        folder (str): Where the files go (made if needed).
+        file_names (Mapping[str, str]): Format -> file name.
+
+    Returns:
+        list[str]: The files written.
+    """
+    paths = []
+    for kind, name in file_names.items():
+        path = osp.join(folder, name)
+        write_text_atomically(texts[kind], path)
+        paths.append(path)
+    return paths
+
+
 def write_tables(rows: Sequence[Mapping], folder: str) -> List[str]:
     """Write the table in every format of :data:`TABLE_FILES` to ``folder``, each file
     atomically.
@@ -106,9 +126,4 @@ def write_tables(rows: Sequence[Mapping], folder: str) -> List[str]:
     """
     texts = {'markdown': markdown_table(rows), 'csv': csv_table(rows),
              'json': json.dumps([dict(row) for row in rows], indent=2) + '\n'}
-    paths = []
-    for kind, name in TABLE_FILES.items():
-        path = osp.join(folder, name)
-        write_text_atomically(texts[kind], path)
-        paths.append(path)
-    return paths
+    return write_table_files(texts, folder, TABLE_FILES)

@@ -6,8 +6,7 @@ import json
 import os.path as osp
 from typing import Dict, List, Mapping, Optional, Sequence
 
-from dadf_mm.engine.atomic_files import write_text_atomically
-from dadf_mm.evaluation.cross_dataset_table import COLUMNS
+from dadf_mm.evaluation.cross_dataset_table import COLUMNS, write_table_files
 
 #: the files :func:`write_tables` writes, by format
 TABLE_FILES = {'markdown': 'robustness.md', 'csv': 'robustness.csv', 'json': 'robustness.json'}
@@ -43,12 +42,7 @@ def write_tables(rows: Sequence[Mapping], folder: str) -> List[str]:
     """The table as robustness.md, .csv and .json in ``folder``; the files written."""
     texts = {'markdown': markdown_table(rows), 'csv': csv_table(rows),
              'json': json.dumps([dict(row) for row in rows], indent=2) + '\n'}
-    paths = []
-    for kind, name in TABLE_FILES.items():
-        path = osp.join(folder, name)
-        write_text_atomically(texts[kind], path)
-        paths.append(path)
-    return paths
+    return write_table_files(texts, folder, TABLE_FILES)
 
 
 def curves(rows: Sequence[Mapping], key: str) -> Dict[str, List[tuple]]:
