@@ -29,7 +29,8 @@ def documented_options(text: str) -> dict:
 
 #: the docs whose commands use the paper configs; the other pages' use the demo config
 #: (the performance page's commands run benchmark_speed.py on it)
-PAPER_DOCS = ('docs/training_testing.md', 'docs/inference.md', 'docs/faq.md')
+PAPER_DOCS = ('docs/training_testing.md', 'docs/inference.md', 'docs/faq.md',
+              'docs/cross_dataset.md')
 
 
 def docs_with_configs():
