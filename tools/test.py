@@ -177,6 +177,8 @@ def apply_decision_threshold(runner: Any, checkpoint: Any,
             metric.score_threshold = args.threshold
         if isinstance(metric, ForgeryPredictionWriter):
             metric.threshold = decided
+        if isinstance(metric, ForgeryMetric):  # the disc where the model says fake
+            metric.decision_threshold = decided
     return calibrated
 
 

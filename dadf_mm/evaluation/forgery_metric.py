@@ -66,11 +66,10 @@ class ForgeryMetric(BaseMetric):
 
     AUC and EER are NaN (with a logged warning) when the set holds only one class.
 
-    A calibrated decision threshold adds ``calibrated_threshold`` (a probability, not a
-    %), ``ACC@calibrated`` and ``video_ACC@calibrated`` (the accuracies at it; ``ACC``
-    stays at ``score_threshold``). The threshold is chosen on the evaluated set itself
-    with ``calibration`` (a validation: :func:`~.functional.calibrated_threshold`), or
-    given as ``calibrated_threshold`` (``tools/test.py`` sets the checkpoint's).
+    A calibrated threshold adds ``calibrated_threshold`` (a probability, not a %),
+    ``ACC@calibrated`` and ``video_ACC@calibrated`` (``ACC`` stays at ``score_threshold``),
+    chosen on the evaluated set with ``calibration`` (a validation) or given (``tools/test.py``
+    sets the checkpoint's and ``decision_threshold``, the model's, which gates its masks).
 
     Ranking, in %, greater is better: ``AP`` and ``video_AP``, the average precision of
     the fake score (scikit-learn's step-wise ``average_precision_score``; NaN without
@@ -86,8 +85,8 @@ class ForgeryMetric(BaseMetric):
     - ``disc``: the constant disc (:class:`~.constant_disc.ConstantDisc`, fitted on the
       training masks) on every image;
     - ``disc_where_fake``: the constant disc on the images the model calls fake
-      (``pred_score > score_threshold``), the empty mask elsewhere: a constant mask
-      behind the model's own classifier.
+      (``pred_score > decision_threshold``, else ``score_threshold``), the empty mask
+      elsewhere: a constant mask behind the model's own classifier.
 
     The disc baselines need ``constant_disc`` (given, or set on the metric by
     ``ConstantDiscHook`` and ``tools/test.py``); without it only ``empty`` is reported
@@ -132,6 +131,8 @@ class ForgeryMetric(BaseMetric):
             none. Defaults to None.
         calibrated_threshold (float, optional): a threshold chosen elsewhere, reported
             at when ``calibration`` is None. Defaults to None.
+        decision_threshold (float, optional): the model's decision, where the disc of
+            ``disc_where_fake`` is drawn; None: ``score_threshold``. Defaults to None.
         pixel_auc_bins (int): equal bins of [0, 1] the forged probabilities of
             ``pixel_AUC`` are counted in. Defaults to 2**16.
     """
@@ -154,29 +155,27 @@ class ForgeryMetric(BaseMetric):
                  constant_disc: Optional[Union[dict, ConstantDisc]] = None,
                  calibration: Optional[str] = None,
                  calibrated_threshold: Optional[float] = None,
+                 decision_threshold: Optional[float] = None,
                  pixel_auc_bins: int = PIXEL_AUC_BINS) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix,
                          collect_dir=collect_dir)
         if localization not in (True, False, 'auto'):
-            raise ValueError(f"localization must be True, False or 'auto', "
-                             f'got {localization!r}')
-        self.localization = localization
-        self.per_method = per_method
+            raise ValueError(f"localization must be True, False or 'auto', got {localization!r}")
+        self.localization, self.per_method = localization, per_method
         self.score_threshold = score_threshold
         if calibration not in (None, *CALIBRATION_RULES):
             raise ValueError(f'calibration must be one of {CALIBRATION_RULES} or None, '
                              f'got {calibration!r}')
         self.calibration = calibration
         self.calibrated_threshold = calibrated_threshold
+        self.decision_threshold = decision_threshold
         self.ignore_index = ignore_index
         self._expected_size: Optional[int] = None
-        self._said_not_localized = False
-        self._said_no_disc = False
+        self._said_not_localized = self._said_no_disc = False
         self._disc: Optional[ConstantDisc] = None
         self._drawn: Dict[Tuple[int, int, str], torch.Tensor] = {}
         self.constant_disc = constant_disc
-        #: after an evaluation: how many images localisation covered, and how many of
-        #: them have forged pixels (those F1 and IoU are over)
+        #: after an evaluation: the images localised, and those with forged pixels (F1's)
         self.localised_images = self.forged_images = 0
         self._pixels = PixelHistograms(bins=pixel_auc_bins, ignore_index=ignore_index)
         #: after an evaluation: how far (in points) pixel_AUC can be from the exact value
@@ -344,7 +343,9 @@ class ForgeryMetric(BaseMetric):
         if self._disc is not None and all(r['disc_counts'] is not None for r in records):
             disc_pred, disc_inter = (np.array(c, dtype=np.int64) for c in zip(
                 *(r['disc_counts'] for r in records)))
-            called_fake = np.array([r['score'] > self.score_threshold for r in records])
+            decision = (self.score_threshold if self.decision_threshold is None
+                        else self.decision_threshold)
+            called_fake = np.array([r['score'] > decision for r in records])
             masks['disc'] = MaskCounts(valid, disc_pred, gt, disc_inter)
             masks['disc_where_fake'] = MaskCounts(valid, np.where(called_fake, disc_pred, 0),
                                                   gt, np.where(called_fake, disc_inter, 0))

@@ -136,3 +136,18 @@ def test_real_only_set_baselines_have_nan_f1():
     assert result['baseline/empty/PBCA'] == 100.0
     assert math.isnan(result['baseline/disc/pixel_F1'])
     assert result['baseline/disc/PBCA'] == pytest.approx(reference(rows, BASELINES['disc'])['PBCA'])
+
+
+def test_disc_where_fake_follows_the_models_decision_threshold():
+    """Was: drawn where the score exceeded 0.5 (the threshold ACC is reported at) while the
+    model gated its masks and called images fake at the calibrated threshold, so the
+    baseline and predictions.jsonl's is_fake disagreed."""
+    rows, decision = image_set(), 0.65  # calls 0.7 and 0.9 fake, not 0.55 and 0.6
+    result = evaluate(ForgeryMetric(constant_disc=DISC, score_threshold=THRESHOLD,
+                                    decision_threshold=decision), rows)
+    expected = reference(rows, lambda pred, gt, score: drawn_disc(*gt.shape) & (score > decision))
+    for key, value in expected.items():
+        assert result[f'baseline/disc_where_fake/{key}'] == pytest.approx(value), key
+    at_half = reference(rows, BASELINES['disc_where_fake'])
+    assert expected['PBCA'] != pytest.approx(at_half['PBCA'])  # the threshold matters here
+    assert result['ACC'] == pytest.approx(100 * 5 / 8)  # ACC stays at score_threshold (0.5)

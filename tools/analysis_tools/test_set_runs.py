@@ -90,11 +90,13 @@ def metric_prefix(loop) -> str:
 
 
 class CheckpointMeta(NamedTuple):
-    """What the checkpoint's meta gives every test set's metric: the constant disc of the
-    baselines and the calibrated threshold of ``ACC@calibrated`` (None where absent)."""
+    """What the checkpoint gives every test set's metric: the constant disc of the
+    baselines, the calibrated threshold of ``ACC@calibrated`` (None where absent) and the
+    threshold the model decides at."""
 
     disc: Any
     calibrated_threshold: Optional[float]
+    decision_threshold: float
 
 
 def build_runner(cfg: Config, args: argparse.Namespace, checkpoint: str, tool: str):
@@ -103,9 +105,9 @@ def build_runner(cfg: Config, args: argparse.Namespace, checkpoint: str, tool: s
     test.py would (the checkpoint's calibrated one, else 0.5), and the checkpoint's
     :class:`CheckpointMeta`."""
     runner, state = build_test_runner(cfg, args, checkpoint)
-    _, calibrated = decide_for_test(runner, state, None, tool)
+    decided, calibrated = decide_for_test(runner, state, None, tool)
     runner.register_hook(TestProgress())
-    return runner, CheckpointMeta(disc_from_checkpoint(state), calibrated)
+    return runner, CheckpointMeta(disc_from_checkpoint(state), calibrated, decided)
 
 
 def run_test_set(runner: Runner, cfg: Config, name: str, dataset_cfg: dict,
@@ -114,6 +116,9 @@ def run_test_set(runner: Runner, cfg: Config, name: str, dataset_cfg: dict,
     loop = test_loop(runner, cfg, dataset_cfg, evaluator)
     set_constant_disc(loop.evaluator.metrics, meta.disc)
     set_calibrated_threshold(loop.evaluator.metrics, meta.calibrated_threshold)
+    for metric in loop.evaluator.metrics:
+        if isinstance(metric, ForgeryMetric):  # the disc where the model says fake
+            metric.decision_threshold = meta.decision_threshold
     # the log line of a set without masks would repeat the previous set's PBCA and IINC
     scalars = runner.message_hub.log_scalars
     for key in [k for k in scalars if k.startswith('test/')]:
