@@ -97,7 +97,13 @@ def test_two_process_training_and_testing_on_cpu(tmp_path):
     double = test_metrics(odd, ckpt, tmp_path / 'two', launcher=2)
     assert single.keys() == double.keys() and 'PBCA' in single
     for key in single:
-        assert single[key] == pytest.approx(double[key], abs=1e-9, nan_ok=True), key
+        # pixel_AUC counts probabilities in 2**16 bins: two processes batch the images
+        # otherwise, their float32 probabilities differ in the last bits, and a pixel on a
+        # bin edge moves (measured: 7e-6 points; the tolerance is 140 times that). The exact
+        # equality across processes is tests/evaluation/test_forgery_metric_dist.py's, on
+        # identical inputs.
+        tolerance = 1e-3 if key.endswith('pixel_AUC') else 1e-9
+        assert single[key] == pytest.approx(double[key], abs=tolerance, nan_ok=True), key
     one = open(tmp_path / 'one' / 'predictions.jsonl').read().splitlines()
     two = open(tmp_path / 'two' / 'predictions.jsonl').read().splitlines()
     assert len(one) == len(two) == 25
