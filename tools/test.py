@@ -41,6 +41,7 @@ from dadf_mm.evaluation import (
     format_baseline_table,
 )
 from dadf_mm.evaluation.constant_disc import dataset_name
+from dadf_mm.evaluation.metric_settings import set_on_forgery_metrics
 from dadf_mm.evaluation.result_files import write_result_file
 
 from preflight_checks import folder_problems, output_folder_problems
@@ -172,13 +173,13 @@ def apply_decision_threshold(runner: Any, checkpoint: Any,
         given = float(args.cfg_options['model.test_cfg.score_threshold'])
     decided, calibrated = decide_for_test(runner, checkpoint, given, 'test.py')
     set_calibrated_threshold(runner.test_evaluator.metrics, calibrated)
+    # the disc where the model says fake, drawn where it decides
+    set_on_forgery_metrics(runner.test_evaluator.metrics, decision_threshold=decided)
     for metric in runner.test_evaluator.metrics:
         if args.threshold is not None and hasattr(metric, 'score_threshold'):
             metric.score_threshold = args.threshold
         if isinstance(metric, ForgeryPredictionWriter):
             metric.threshold = decided
-        if isinstance(metric, ForgeryMetric):  # the disc where the model says fake
-            metric.decision_threshold = decided
     return calibrated
 
 

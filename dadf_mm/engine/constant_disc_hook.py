@@ -20,7 +20,7 @@ from ..evaluation.constant_disc import (
     dataset_name,
     fit_constant_disc,
 )
-from ..evaluation.forgery_metric import ForgeryMetric
+from ..evaluation.metric_settings import set_on_forgery_metrics
 
 #: the key of a checkpoint's ``meta`` that holds the disc (:meth:`ConstantDisc.to_dict`)
 META_KEY = 'constant_disc'
@@ -58,12 +58,7 @@ def set_constant_disc(metrics: Iterable[Any], disc: Optional[ConstantDisc]) -> i
     Returns:
         int: How many metrics received it.
     """
-    count = 0
-    for metric in metrics:
-        if isinstance(metric, ForgeryMetric):
-            metric.constant_disc = disc
-            count += 1
-    return count
+    return set_on_forgery_metrics(metrics, constant_disc=disc)
 
 
 def fit_or_explain(dataset: Any, **kwargs) -> Optional[ConstantDisc]:

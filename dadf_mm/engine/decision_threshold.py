@@ -109,13 +109,8 @@ def set_calibrated_threshold(metrics: Iterable[Any], threshold: Optional[float])
     Returns:
         int: How many metrics received it.
     """
-    from ..evaluation.forgery_metric import ForgeryMetric
-    count = 0
-    for metric in metrics:
-        if isinstance(metric, ForgeryMetric):
-            metric.calibrated_threshold = threshold
-            count += 1
-    return count
+    from ..evaluation.metric_settings import set_on_forgery_metrics
+    return set_on_forgery_metrics(metrics, calibrated_threshold=threshold)
 
 
 def calibration_problems(cfg: Any) -> List[str]:

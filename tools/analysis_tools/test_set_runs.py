@@ -20,6 +20,7 @@ from mmengine.utils import ProgressBar
 
 from dadf_mm.engine import disc_from_checkpoint, set_calibrated_threshold, set_constant_disc
 from dadf_mm.evaluation import ForgeryMetric
+from dadf_mm.evaluation.metric_settings import set_on_forgery_metrics
 
 from tool_setup import build_test_runner, decide_for_test
 
@@ -116,9 +117,8 @@ def run_test_set(runner: Runner, cfg: Config, name: str, dataset_cfg: dict,
     loop = test_loop(runner, cfg, dataset_cfg, evaluator)
     set_constant_disc(loop.evaluator.metrics, meta.disc)
     set_calibrated_threshold(loop.evaluator.metrics, meta.calibrated_threshold)
-    for metric in loop.evaluator.metrics:
-        if isinstance(metric, ForgeryMetric):  # the disc where the model says fake
-            metric.decision_threshold = meta.decision_threshold
+    # the disc where the model says fake, drawn where it decides
+    set_on_forgery_metrics(loop.evaluator.metrics, decision_threshold=meta.decision_threshold)
     # the log line of a set without masks would repeat the previous set's PBCA and IINC
     scalars = runner.message_hub.log_scalars
     for key in [k for k in scalars if k.startswith('test/')]:
