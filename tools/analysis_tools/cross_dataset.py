@@ -20,7 +20,6 @@ work_dirs/<config name>/cross_dataset).
 """
 import argparse
 import copy
-import json
 import os.path as osp
 import sys
 from typing import Any, Dict, List, Optional, Sequence, Tuple
@@ -35,16 +34,15 @@ from test_set_runs import (  # noqa: E402
     build_runner,
     checkpoint_identity,
     config_hash,
-    done_before,
     finite,
     run_test_set,
+    save_run,
+    split_done,
 )
 
 import dadf_mm  # noqa: F401,E402
-from dadf_mm.engine.atomic_files import write_text_atomically  # noqa: E402
 from dadf_mm.evaluation import ForgeryMetric  # noqa: E402
 from dadf_mm.evaluation.cross_dataset_table import (  # noqa: E402
-    COLUMNS,
     markdown_table,
     table_row,
     write_tables,
@@ -240,16 +238,9 @@ def main() -> None:
     ready = check_inputs(cfg, args, names, configs, checkpoint)
 
     identity = checkpoint_identity(checkpoint)
-    records, pending = {}, []
-    for name in ready:
-        path = osp.join(cfg.work_dir, f'{name}.json')
-        fingerprint = config_hash(cfg, configs[name], evaluator)
-        records[name] = done_before(path, identity, fingerprint)
-        if records[name] is not None:
-            print_log(f'{name}: done earlier with this checkpoint and config ({path}); not '
-                      'run again', logger='current')
-        else:
-            pending.append((name, path, fingerprint))
+    records, pending = split_done(
+        [(name, name, osp.join(cfg.work_dir, f'{name}.json'),
+          config_hash(cfg, configs[name], evaluator)) for name in ready], identity)
     if pending:
         cfg.test_dataloader.dataset = configs[pending[0][0]]
         cfg.test_evaluator = evaluator
@@ -268,11 +259,7 @@ def main() -> None:
             records[name] = dict(dataset=name, row=row, metrics=finite(metrics),
                                  checkpoint=identity, config=osp.abspath(args.config),
                                  config_hash=fingerprint, data=configs[name].get('data_root'))
-            write_text_atomically(json.dumps(records[name], indent=2, default=repr) + '\n',
-                                  path)
-            print_log(f'{name}: ' + ', '.join(
-                f'{COLUMNS[k]} {row[k]:.2f}' for k in COLUMNS if row[k] is not None) +
-                f' (written to {path})', logger='current')
+            save_run(path, records[name], name)
     if is_main_process():
         rows = [records[name]['row'] for name in ready]
         files = write_tables(rows, cfg.work_dir)

@@ -26,7 +26,6 @@ robustness_<metric>.png, in the work dir (default work_dirs/<config name>/robust
 """
 import argparse
 import copy
-import json
 import os.path as osp
 import sys
 from typing import Any, Dict, List, Optional, Tuple
@@ -39,9 +38,10 @@ from test_set_runs import (  # noqa: E402
     build_runner,
     checkpoint_identity,
     config_hash,
-    done_before,
     finite,
     run_test_set,
+    save_run,
+    split_done,
 )
 
 import dadf_mm  # noqa: F401,E402
@@ -50,7 +50,6 @@ from dadf_mm.datasets.transforms.perturbation import (  # noqa: E402
     PERTURBATION_LEVELS,
     level_problem,
 )
-from dadf_mm.engine.atomic_files import write_text_atomically  # noqa: E402
 from dadf_mm.evaluation.cross_dataset_table import COLUMNS  # noqa: E402
 
 from preflight_checks import folder_problems  # noqa: E402
@@ -182,16 +181,10 @@ def main() -> None:
     evaluator = cfg.get('test_evaluator')
 
     identity = checkpoint_identity(checkpoint)
-    records, pending = {}, []
-    for run in runs:
-        path = osp.join(cfg.work_dir, f'{run[0]}_{run[1]}.json')
-        fingerprint = config_hash(cfg, run_dataset(dataset, index, run), evaluator)
-        records[run] = done_before(path, identity, fingerprint)
-        if records[run] is not None:
-            print_log(f'{run[0]} severity {run[1]}: done earlier with this checkpoint and '
-                      f'config ({path}); not run again', logger='current')
-        else:
-            pending.append((run, path, fingerprint))
+    records, pending = split_done(
+        [(run, f'{run[0]} severity {run[1]}', osp.join(cfg.work_dir, f'{run[0]}_{run[1]}.json'),
+          config_hash(cfg, run_dataset(dataset, index, run), evaluator)) for run in runs],
+        identity)
     if pending:
         cfg.test_dataloader.dataset = run_dataset(dataset, index, pending[0][0])
         runner, meta = build_runner(cfg, args, checkpoint, 'robustness.py')
@@ -209,10 +202,7 @@ def main() -> None:
             records[run] = dict(run=list(run), row=row, metrics=finite(metrics),
                                 checkpoint=identity, config=osp.abspath(args.config),
                                 config_hash=fingerprint)
-            write_text_atomically(json.dumps(records[run], indent=2, default=repr) + '\n', path)
-            print_log(f'{name}: ' + ', '.join(
-                f'{COLUMNS[k]} {row[k]:.2f}' for k in COLUMNS if row[k] is not None) +
-                f' (written to {path})', logger='current')
+            save_run(path, records[run], name)
     if is_main_process():
         rows = [records[run]['row'] for run in runs]
         files = write_tables(rows, cfg.work_dir) + write_plots(rows, cfg.work_dir, legend(runs))

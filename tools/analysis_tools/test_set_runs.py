@@ -14,12 +14,15 @@ from typing import Any, Dict, NamedTuple, Optional, Sequence, Tuple
 from mmengine.config import Config
 from mmengine.dist import get_world_size, is_main_process
 from mmengine.hooks import Hook
+from mmengine.logging import print_log
 from mmengine.registry import LOOPS
 from mmengine.runner import Runner, TestLoop
 from mmengine.utils import ProgressBar
 
 from dadf_mm.engine import disc_from_checkpoint, set_calibrated_threshold, set_constant_disc
+from dadf_mm.engine.atomic_files import write_text_atomically
 from dadf_mm.evaluation import ForgeryMetric
+from dadf_mm.evaluation.cross_dataset_table import COLUMNS
 from dadf_mm.evaluation.metric_settings import set_on_forgery_metrics
 
 from tool_setup import build_test_runner, decide_for_test
@@ -49,6 +52,32 @@ def done_before(path: str, checkpoint: Dict[str, Any], config: str) -> Optional[
         return record if same and record['config_hash'] == config and record['row'] else None
     except (OSError, ValueError, KeyError, TypeError):
         return None
+
+
+def split_done(runs: Sequence[Tuple[Any, str, str, str]], checkpoint: Dict[str, Any]
+               ) -> Tuple[Dict[Any, Optional[dict]], list]:
+    """The runs a rerun skips and the rest: ``runs`` are ``(key, label, path,
+    fingerprint)``; returns the record of each key (None where it must run, with a log
+    line for each one done before) and ``(key, path, fingerprint)`` of those to run."""
+    records: Dict[Any, Optional[dict]] = {}
+    pending = []
+    for key, label, path, fingerprint in runs:
+        records[key] = done_before(path, checkpoint, fingerprint)
+        if records[key] is not None:
+            print_log(f'{label}: done earlier with this checkpoint and config ({path}); not '
+                      'run again', logger='current')
+        else:
+            pending.append((key, path, fingerprint))
+    return records, pending
+
+
+def save_run(path: str, record: dict, label: str) -> None:
+    """Write a finished run's record (whole or not at all) and log its row's figures."""
+    write_text_atomically(json.dumps(record, indent=2, default=repr) + '\n', path)
+    row = record['row']
+    print_log(f'{label}: ' + ', '.join(
+        f'{COLUMNS[k]} {row[k]:.2f}' for k in COLUMNS if row[k] is not None) +
+        f' (written to {path})', logger='current')
 
 
 class TestProgress(Hook):
