@@ -22,9 +22,10 @@ from ..models.utils.sam_checkpoint import SAM_ARCHS
 from .memory_config import dadf_model_config
 
 #: the backbone's fast keys, in the order :func:`describe_fast` names them
-FAST_BACKBONE_KEYS = ('attn_impl', 'compute_dtype', 'grad_checkpointing', 'compile')
+FAST_BACKBONE_KEYS = ('attn_impl', 'compute_dtype', 'tangent_dtype', 'grad_checkpointing',
+                      'compile')
 #: the backbone's defaults of those keys
-FAST_BACKBONE_DEFAULTS = dict(attn_impl='sdpa', compute_dtype='float32',
+FAST_BACKBONE_DEFAULTS = dict(attn_impl='sdpa', compute_dtype='float32', tangent_dtype=None,
                               grad_checkpointing=False, compile=False)
 #: parameter names (parts) that start at zero: adapter outputs, RGA enhancer, SAM's
 #: position tables

@@ -8,7 +8,8 @@ neck are frozen; adapters and ``T`` train.
 Fast paths (each a key, each off by default; docs/performance.md has the numbers):
 ``attn_impl='sdpa_folded'``, ``compute_dtype='bfloat16'`` (autocast inside the encoder
 only, float32 output), ``grad_checkpointing`` (the recomputation leaves BatchNorm's running
-statistics alone: one update per step), ``compile`` (each block and adapter compiled
+statistics alone: one update per step), ``tangent_dtype`` (a float32 pass whose
+forward-mode tangent runs in bfloat16), ``compile`` (each block and adapter compiled
 on its own). Given an input direction, :meth:`SAMViT.forward` also returns the features'
 derivative along it, from the same traversal (DADF's ``noise=dict(mode='jvp')``).
 
@@ -79,6 +80,10 @@ class SAMViT(BaseModule):
             mmengine's ``AmpOptimWrapper``), ``'bfloat16'`` or ``'float16'``: the encoder
             runs under ``torch.autocast`` of that dtype. The output is always float32.
             Defaults to 'float32'.
+        tangent_dtype (str, optional): dtype of the forward-mode tangent (DADF's
+            ``noise=dict(mode='jvp')``): ``'bfloat16'`` or ``'float16'`` with a float32
+            encoder computes ``J_F(x) e`` in that dtype while ``F`` and every kink stay
+            float32. None: the compute dtype. Defaults to None.
         compile (bool | dict): ``torch.compile`` every block and adapter (``True``, or a
             dict of ``torch.compile`` keyword arguments); ``False`` for eager.
             Defaults to False.
@@ -100,6 +105,7 @@ class SAMViT(BaseModule):
         frozen: bool = True,
         lora: Optional[dict] = None,
         compute_dtype: str = 'float32',
+        tangent_dtype: Optional[str] = None,
         compile: Union[bool, dict] = False,
         init_cfg: Optional[dict] = None,
     ) -> None:
@@ -114,6 +120,8 @@ class SAMViT(BaseModule):
                 f'{max(img_size // patch_size, 1) * patch_size}) and '
                 'model.data_preprocessor.size to the same')
         self.compute_dtype = compute_dtype
+        self.tangent_dtype = None
+        self.set_tangent_dtype(tangent_dtype)
         if isinstance(arch, str):
             if arch not in SAM_ARCHS:
                 raise ValueError(f'arch must be one of {sorted(SAM_ARCHS)} or a dict, got {arch!r}')
@@ -206,6 +214,23 @@ class SAMViT(BaseModule):
         for module in modules:
             module.compile(**options)
         self.compiled = True
+
+    def set_tangent_dtype(self, dtype: Optional[str]) -> None:
+        """Compute the forward-mode tangent in ``dtype`` (None: the compute dtype).
+
+        Args:
+            dtype (str, optional): ``'float32'``, ``'bfloat16'``, ``'float16'`` or None.
+                Only a float32 encoder can carry a tangent of another dtype.
+        """
+        if dtype is not None and dtype not in COMPUTE_DTYPES:
+            raise ValueError(f'tangent_dtype must be one of {COMPUTE_DTYPES} or None, '
+                             f'got {dtype!r}')
+        if dtype not in (None, self.compute_dtype) and self.compute_dtype != 'float32':
+            raise ValueError(
+                f'tangent_dtype={dtype!r} needs compute_dtype=\'float32\' (under '
+                f'{self.compute_dtype} autocast the tangent is {self.compute_dtype}); set '
+                'model.backbone.tangent_dtype=None or compute_dtype=\'float32\'')
+        self.tangent_dtype = dtype
 
     def set_attn_impl(self, impl: str) -> None:
         """Switch every block's attention path (one of ``ATTENTION_IMPLS``).
@@ -335,6 +360,8 @@ class SAMViT(BaseModule):
             (B, out_channels, S/patch_size, S/patch_size) float32 (float64 for a float64
             model).
         """
+        if tangent is not None and self.tangent_dtype not in (None, self.compute_dtype):
+            tangent = tangent.to(getattr(torch, self.tangent_dtype))
         with self.precision(x.device.type):
             x, tangent = as_pair(self.patch_embed(x, tangent))
             x = x + self.pos_embed

@@ -18,6 +18,12 @@ the noisy view of a batched pass are normalised with the same statistics, so the
 difference carries no statistics term either. ReLU, piecewise linear, can pass the exact
 difference over the noise step instead of its derivative (:func:`relu_difference`), which
 keeps the tangent equal to the two-view difference where the views straddle a kink.
+
+The tangent's dtype may be lower than the primal's (a float32 pass with a bfloat16
+tangent): products and convolutions of the tangent run in the tangent's dtype, everything
+that decides where a kink lies (the primal, the attention probabilities, the ReLU inputs,
+the norms' statistics) in the primal's. The tangent is a tensor at its own scale, so
+bfloat16 keeps its relative precision; the kinks stay where float32 puts them.
 """
 from typing import Optional, Tuple, Union
 
@@ -58,7 +64,8 @@ def maybe_pair(x: torch.Tensor, tangent: Optional[torch.Tensor]) -> MaybePair:
 
 
 def linear_jvp(linear: nn.Linear, tangent: torch.Tensor) -> torch.Tensor:
-    """Derivative of an affine ``nn.Linear`` (or a LoRA-augmented one): ``W t``.
+    """Derivative of an affine ``nn.Linear`` (or a LoRA-augmented one): ``W t``, in the
+    tangent's dtype (the weights are cast to it).
 
     Args:
         linear (nn.Linear): The layer; a :class:`~.lora.LoRALinear` adds its update.
@@ -69,15 +76,17 @@ def linear_jvp(linear: nn.Linear, tangent: torch.Tensor) -> torch.Tensor:
     """
     # contiguous: without a bias, a strided 4-d input makes torch broadcast W per row block
     tangent = tangent.contiguous()
-    out = F.linear(tangent, linear.weight)
+    dtype = tangent.dtype
+    out = F.linear(tangent, linear.weight.to(dtype))
     lora_a, lora_b = getattr(linear, 'lora_A', None), getattr(linear, 'lora_B', None)
     if lora_a is not None and lora_b is not None:
-        out = out + F.linear(F.linear(tangent, lora_a), lora_b) * linear.scaling
+        out = out + F.linear(F.linear(tangent, lora_a.to(dtype)), lora_b.to(dtype)) * linear.scaling
     return out
 
 
 def conv_jvp(conv: nn.Conv2d, tangent: torch.Tensor) -> torch.Tensor:
-    """Derivative of a convolution: the convolution without its bias.
+    """Derivative of a convolution: the convolution without its bias, in the tangent's
+    dtype (the weights are cast to it).
 
     Args:
         conv (nn.Conv2d): The convolution.
@@ -86,7 +95,7 @@ def conv_jvp(conv: nn.Conv2d, tangent: torch.Tensor) -> torch.Tensor:
     Returns:
         Tensor: The output direction (B, C_out, H', W').
     """
-    return conv._conv_forward(tangent, conv.weight, None)
+    return conv._conv_forward(tangent, conv.weight.to(tangent.dtype), None)
 
 
 def layer_norm_jvp(x: torch.Tensor, tangent: torch.Tensor, weight: Optional[torch.Tensor],
@@ -296,10 +305,12 @@ def softmax_attention_tangent(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
 def _softmax_attention_tangent(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
                                tq: torch.Tensor, tk: torch.Tensor, tv: torch.Tensor
                                ) -> torch.Tensor:
-    logits = q @ k.transpose(-2, -1)
+    # the probabilities in the primal's dtype, the tangent's products in the tangent's
+    dtype = tq.dtype
+    prob = (q @ k.transpose(-2, -1)).softmax(dim=-1).to(dtype)
+    q, k, v = q.to(dtype), k.to(dtype), v.to(dtype)
     q_lead = q[..., :tk.shape[-1]]
     t_logits = torch.cat([tq, q_lead], -1) @ torch.cat([k, tk], -1).transpose(-2, -1)
-    prob = logits.softmax(dim=-1)
     weighted = prob * t_logits.to(prob.dtype)
     t_prob = torch.addcmul(weighted, prob, weighted.sum(-1, keepdim=True), value=-1)
     return t_prob @ v + prob @ tv

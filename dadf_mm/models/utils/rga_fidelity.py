@@ -18,7 +18,7 @@ import torch
 from mmengine.logging import print_log
 from torch import Tensor, nn
 
-REFERENCE_BACKBONE_KEYS = dict(attn_impl='reference', compute_dtype='float32',
+REFERENCE_BACKBONE_KEYS = dict(attn_impl='reference', compute_dtype='float32', tangent_dtype=None,
                                grad_checkpointing=False, compile=False)
 REFERENCE_NOISE_KEYS = dict(mode='separate')
 
@@ -60,6 +60,7 @@ def float64_twin(model: nn.Module) -> nn.Module:
     backbone = twin.backbone
     if hasattr(backbone, 'compute_dtype'):
         backbone.compute_dtype = 'float32'  # autocast off; float64 tensors stay float64
+        backbone.tangent_dtype = None
         backbone.set_attn_impl('reference')
         backbone.set_grad_checkpointing(False)
     return twin
