@@ -197,13 +197,15 @@ def count_flops_per_image(step: Callable[[], None], images: int) -> float:
 
 
 def device_name(device: torch.device) -> str:
-    """The GPU's name, or the CPU's model name with torch's thread count.
+    """The GPU's name, or the CPU's model name with torch's thread count and what its
+    vector units do with bfloat16 (CPUs of one name differ: AVX2 only, AVX512-BF16, AMX).
 
     Args:
         device (torch.device): The device.
 
     Returns:
-        str: E.g. ``'NVIDIA H100 80GB HBM3'`` or ``'AMD EPYC 7B13 (2 threads)'``.
+        str: E.g. ``'NVIDIA H100 80GB HBM3'`` or ``'AMD EPYC 7B13 (2 threads; AVX2, no
+        native bfloat16)'``.
     """
     if device.type == 'cuda':
         return torch.cuda.get_device_name(device)
@@ -213,7 +215,21 @@ def device_name(device: torch.device) -> str:
                           if line.startswith('model name')), 'CPU')
     except OSError:
         model = 'CPU'
-    return f'{model} ({torch.get_num_threads()} threads)'
+    return f'{model} ({torch.get_num_threads()} threads; {cpu_bfloat16_support()})'
+
+
+def cpu_bfloat16_support() -> str:
+    """What this CPU's vector units offer bfloat16 products, as torch sees them.
+
+    Returns:
+        str: ``'AMX'``, ``'AVX512-BF16'``, or the vector capability (``'AVX2'``...) with
+        ``'no native bfloat16'`` (bfloat16 is then emulated, many times slower than float32).
+    """
+    if getattr(torch.cpu, '_is_amx_tile_supported', lambda: False)():
+        return 'AMX'
+    if getattr(torch.cpu, '_is_avx512_bf16_supported', lambda: False)():
+        return 'AVX512-BF16'
+    return f'{torch.backends.cpu.get_cpu_capability()}, no native bfloat16'
 
 
 def fmt(value: Optional[float], spec: str = '.2f', *, oom: bool = False) -> str:

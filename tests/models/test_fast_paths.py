@@ -203,6 +203,42 @@ def test_rga_signal_of_the_fast_config(tiny_sam_checkpoint, dtype, adapter_std):
     assert rga_signal_fidelity(naive, reference, inputs, metas)['s_corr'] < 0.5
 
 
+def test_bfloat16_tangent_keeps_the_signal_where_bfloat16_views_lose_it(tiny_sam_checkpoint):
+    """A float32 pass with a bfloat16 tangent (the CPU fast path): ``F`` is the float32
+    pass's, bit for bit; ``S`` keeps corr >= 0.999 with active adapters, where a bfloat16
+    encoder (its kinks moved by bfloat16's rounding of the primal) loses more; it trains."""
+    inputs, samples = batch()
+    metas = [s.metainfo for s in samples]
+    reference = build_dadf(tiny_sam_checkpoint, noise=dict(mode='separate'),
+                           backbone=dict(attn_impl='reference'))
+    paths = dict(tangent=dict(tangent_dtype='bfloat16'), float32={},
+                 encoder=dict(compute_dtype='bfloat16'))
+    fidelity, models = {}, {}
+    for name, keys in paths.items():
+        models[name] = build_dadf(tiny_sam_checkpoint, noise=dict(mode='jvp'),
+                                  backbone=dict(attn_impl='sdpa_folded', **keys))
+        models[name].load_state_dict(reference.state_dict())
+        fidelity[name] = rga_signal_fidelity(models[name], reference, inputs, metas)
+    with torch.no_grad():
+        (feat, ), tangent = models['tangent'].backbone(inputs, torch.ones_like(inputs))
+        (feat32, ), _ = models['float32'].backbone(inputs, torch.ones_like(inputs))
+    assert torch.equal(feat, feat32) and tangent.dtype == torch.float32
+    assert fidelity['tangent']['s_corr'] >= 0.999
+    assert fidelity['tangent']['s_rel_err'] < fidelity['encoder']['s_rel_err']
+    model = models['tangent'].train()
+    loss = total_loss(model, inputs, samples)
+    loss.backward()
+    assert torch.isfinite(loss)
+    assert model.backbone.adapters[0].output_proj.weight.grad.abs().sum() > 0
+
+
+def test_a_tangent_dtype_needs_a_float32_encoder():
+    with pytest.raises(ValueError, match="tangent_dtype='float16' needs compute_dtype='float32'"):
+        MODELS.build(tiny_backbone_cfg(compute_dtype='bfloat16', tangent_dtype='float16'))
+    with pytest.raises(ValueError, match='tangent_dtype must be one of'):
+        MODELS.build(tiny_backbone_cfg(tangent_dtype='int8'))
+
+
 FAST_KEYS = dict(noise=dict(mode='jvp'))
 FAST_BACKBONE = dict(attn_impl='sdpa_folded', grad_checkpointing=True)
 REFERENCE_KEYS = dict(noise=dict(mode='separate'))

@@ -24,6 +24,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .jvp import MaybePair, linear_jvp, softmax_attention_tangent
+from .windows import window_partition, window_unpartition
 
 ATTENTION_IMPLS = ('sdpa', 'sdpa_folded', 'reference')
 
@@ -244,26 +245,57 @@ class RelPosAttention(nn.Module):
             self.rel_pos_h = nn.Parameter(torch.zeros(2 * input_size[0] - 1, head_dim))
             self.rel_pos_w = nn.Parameter(torch.zeros(2 * input_size[1] - 1, head_dim))
 
-    def forward(self, x: torch.Tensor, tangent: Optional[torch.Tensor] = None) -> MaybePair:
-        """Attention over a token grid; with ``tangent``, also its directional derivative.
+    def forward(self, x: torch.Tensor, tangent: Optional[torch.Tensor] = None,
+                window_size: int = 0) -> MaybePair:
+        """Attention over a token grid, or within its windows; with ``tangent``, also its
+        directional derivative.
+
+        Windowed (SAM's windowed blocks): SAM pads the grid with zero tokens and projects
+        the windows; a zero token's projection is the projection of zero, so here the
+        tokens are projected before the split, the padding gets that projection, and the
+        output projection runs after the merge: the same function, without projecting
+        the padding (at 512 px, 42 x 42 windowed tokens for a 32 x 32 grid).
 
         Args:
             x (Tensor): The token grid (B, H, W, C).
             tangent (Tensor, optional): The direction (B, H, W, C); None for none.
+            window_size (int): Attend within windows of this size; 0 for the whole grid.
+                Defaults to 0.
 
         Returns:
             Tensor | tuple[Tensor, Tensor]: The output (B, H, W, C); with a tangent, the
             output and its derivative.
         """
-        b, h, w, _ = x.shape
-        q, k, v = self._split_heads(self.qkv(x))
+        grid = x.shape[1:3]
+        qkv = self.qkv(x)
+        t_qkv = None if tangent is None else linear_jvp(self.qkv, tangent)
+        if window_size:
+            fill = self.qkv(x.new_zeros(1, x.shape[-1]))[0]
+            qkv, pad_hw = window_partition(qkv, window_size, fill)
+            if t_qkv is not None:
+                t_qkv, _ = window_partition(t_qkv, window_size)
+        out, t_out = self._attend_grid(qkv, t_qkv)
+        if window_size:
+            out = window_unpartition(out, window_size, pad_hw, grid)
+            if t_out is not None:
+                t_out = window_unpartition(t_out, window_size, pad_hw, grid)
+        if t_out is None:
+            return self.proj(out)
+        return self.proj(out), linear_jvp(self.proj, t_out)
+
+    def _attend_grid(self, qkv: torch.Tensor, t_qkv: Optional[torch.Tensor]
+                     ) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+        """Attention of projected (B, H, W, 3C) grids, before the output projection:
+        (B, H, W, C), and its derivative along ``t_qkv`` (None without one)."""
+        b, h, w, _ = qkv.shape
+        q, k, v = self._split_heads(qkv)
         rel = (None, None)
         if self.use_rel_pos:
             rel = rel_pos_terms(q, self.rel_pos_h, self.rel_pos_w, (h, w), (h, w))
-        out = self.proj(self._merge_heads(self._attend(q, k, v, *rel), b, h, w))
-        if tangent is None:
-            return out
-        tq, tk, tv = self._split_heads(linear_jvp(self.qkv, tangent))
+        out = self._merge_heads(self._attend(q, k, v, *rel), b, h, w)
+        if t_qkv is None:
+            return out, None
+        tq, tk, tv = self._split_heads(t_qkv)
         t_rel = (None, None)
         if self.use_rel_pos:
             t_rel = rel_pos_terms(tq, self.rel_pos_h, self.rel_pos_w, (h, w), (h, w))
@@ -272,7 +304,7 @@ class RelPosAttention(nn.Module):
         q_aug, k_aug = folded_query_key(q, k, *rel, self.scale)
         tq_aug, _ = folded_query_key(tq, tk, *t_rel, self.scale)
         t_out = softmax_attention_tangent(q_aug, k_aug, v, tq_aug, tk, tv)
-        return out, linear_jvp(self.proj, self._merge_heads(t_out, b, h, w))
+        return out, self._merge_heads(t_out, b, h, w)
 
     def _attend(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
                 rel_h: Optional[torch.Tensor], rel_w: Optional[torch.Tensor]) -> torch.Tensor:

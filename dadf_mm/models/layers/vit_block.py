@@ -1,4 +1,4 @@
-"""SAM's ViT block (windowed or global attention), patch embedding and window helpers.
+"""SAM's ViT block (windowed or global attention) and patch embedding.
 
 Given a ``tangent`` as well, the block and the patch embedding also return the directional
 derivative of their output (see :mod:`.jvp`).
@@ -6,7 +6,6 @@ derivative of their output (see :mod:`.jvp`).
 from typing import Optional, Tuple, Type
 
 import torch
-import torch.nn.functional as F
 from segment_anything.modeling.common import MLPBlock
 from torch import nn
 
@@ -20,51 +19,6 @@ from .jvp import (
     linear_jvp,
     maybe_pair,
 )
-
-
-def window_partition(x: torch.Tensor, window_size: int) -> Tuple[torch.Tensor, Tuple[int, int]]:
-    """Split (B, H, W, C) into (B * nW, ws, ws, C) windows, padding H and W up to ws.
-
-    Args:
-        x (Tensor): The token grid (B, H, W, C).
-        window_size (int): The window size ws.
-
-    Returns:
-        tuple[Tensor, tuple[int, int]]: The windows (B * nW, ws, ws, C) and the padded
-        size (Hp, Wp).
-    """
-    b, h, w, c = x.shape
-    pad_h = (window_size - h % window_size) % window_size
-    pad_w = (window_size - w % window_size) % window_size
-    if pad_h or pad_w:
-        x = F.pad(x, (0, 0, 0, pad_w, 0, pad_h))
-    hp, wp = h + pad_h, w + pad_w
-    x = x.view(b, hp // window_size, window_size, wp // window_size, window_size, c)
-    windows = x.permute(0, 1, 3, 2, 4, 5).reshape(-1, window_size, window_size, c)
-    return windows, (hp, wp)
-
-
-def window_unpartition(windows: torch.Tensor, window_size: int, pad_hw: Tuple[int, int],
-                       hw: Tuple[int, int]) -> torch.Tensor:
-    """Inverse of :func:`window_partition`, dropping the padding.
-
-    Args:
-        windows (Tensor): The windows (B * nW, ws, ws, C).
-        window_size (int): The window size ws.
-        pad_hw (tuple[int, int]): The padded size (Hp, Wp).
-        hw (tuple[int, int]): The size (H, W) before padding.
-
-    Returns:
-        Tensor: The token grid (B, H, W, C).
-    """
-    hp, wp = pad_hw
-    h, w = hw
-    b = windows.shape[0] // (hp * wp // window_size // window_size)
-    x = windows.view(b, hp // window_size, wp // window_size, window_size, window_size, -1)
-    x = x.permute(0, 1, 3, 2, 4, 5).reshape(b, hp, wp, -1)
-    if hp > h or wp > w:
-        x = x[:, :h, :w, :].contiguous()
-    return x
 
 
 class PatchEmbed(nn.Module):
@@ -156,18 +110,7 @@ class ViTBlock(nn.Module):
         """
         shortcut, t_shortcut = x, tangent
         tangent = self._norm_tangent(self.norm1, x, tangent)
-        x = self.norm1(x)
-        if self.window_size > 0:
-            h, w = x.shape[1], x.shape[2]
-            x, pad_hw = window_partition(x, self.window_size)
-            if tangent is not None:
-                tangent, _ = window_partition(tangent, self.window_size)
-            x, tangent = as_pair(self.attn(x, tangent))
-            x = window_unpartition(x, self.window_size, pad_hw, (h, w))
-            if tangent is not None:
-                tangent = window_unpartition(tangent, self.window_size, pad_hw, (h, w))
-        else:
-            x, tangent = as_pair(self.attn(x, tangent))
+        x, tangent = as_pair(self.attn(self.norm1(x), tangent, window_size=self.window_size))
         x = shortcut + x
         mlp = self.mlp
         hidden = mlp.lin1(self.norm2(x))
