@@ -246,3 +246,25 @@ def test_infer_tool_with_exact(native, demo_checkpoint, cache_dir, tmp_path, log
     assert model['encoder_path'].startswith('exact float32 (asked for with --exact')
     assert not cache_dir.exists()  # nothing checked, nothing kept
     assert len(open(tmp_path / 'out' / 'predictions.jsonl').readlines()) == 1
+
+
+def test_demo_showcase_with_exact(native, demo_checkpoint, cache_dir, tmp_path, log_lines):
+    out = tmp_path / 'showcase'
+    assert tool_exit('demo_showcase.py', DEMO, demo_checkpoint, '--out', out,
+                     '--per-class', 1, '--device', 'cpu', '--exact') == ''
+    assert ('encoder path: exact float32 (asked for with --exact: no fast path, no start-up '
+            'check)') in log_lines.at(logging.INFO)
+    assert not cache_dir.exists()
+
+
+def test_web_demo_takes_exact(capsys):
+    assert tool_exit('web_demo.py', '--help') == ''
+    assert '--exact' in capsys.readouterr().out
+
+
+def test_the_page_shows_the_encoder_path(native, demo_checkpoint, cache_dir):
+    from web_page.page import model_card_markdown
+    card = ForgeryInferencer(DEMO, demo_checkpoint, device='cpu').model_card
+    assert model_card_markdown(card).endswith(
+        f' · **encoder** {card.encoder_path}')
+    assert card.encoder_path.startswith('fast (float32, bfloat16 tangent; corr(S, S_fp32) = ')
