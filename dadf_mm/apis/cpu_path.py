@@ -77,8 +77,10 @@ class CPUPathChoice:
         """
         details = self.reason
         if self.check_seconds is not None:
-            details += f', checked in {self.check_seconds:.0f} s'
-            details += ' (cached verdict)' if self.cached else ''
+            seconds = self.check_seconds
+            details += f', checked in {seconds:.1f} s' if seconds < 10 else \
+                f', checked in {seconds:.0f} s'
+            details += ' at an earlier start (cached)' if self.cached else ''
         if self.name == 'fast':
             return f'fast (float32, bfloat16 tangent; {details})'
         return f'exact float32 ({details})'

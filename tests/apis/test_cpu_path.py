@@ -203,7 +203,7 @@ def test_verdict_is_cached_per_checkpoint_file(native, cache_dir, tmp_path):
     assert (second.name, second.s_corr, second.reason) == (first.name, first.s_corr,
                                                            first.reason)
     assert settings_of(model) == FAST_SETTINGS
-    assert second.log_line().endswith('(cached verdict))')
+    assert second.log_line().endswith(' s at an earlier start (cached))')
 
     # another threshold, or the same file rewritten (its mtime): checked again
     assert cpu_path_cache_key(str(checkpoint), cfg, threshold=0.999) != key
