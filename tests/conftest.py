@@ -24,3 +24,16 @@ def mmseg_default_scope():
     """Each test starts in mmseg's scope (an mmengine Runner built by another test leaves its
     own scope current)."""
     register_all_modules(init_default_scope=True)
+
+
+@pytest.fixture(autouse=True, scope='session')
+def private_cache_dir(tmp_path_factory):
+    """The suite's own ``DADF_MM_CACHE_DIR`` (the CPU path's verdicts ...), so that no test
+    reads or writes the user's cache."""
+    old = os.environ.get('DADF_MM_CACHE_DIR')
+    os.environ['DADF_MM_CACHE_DIR'] = str(tmp_path_factory.mktemp('dadf_mm_cache'))
+    yield
+    if old is None:
+        os.environ.pop('DADF_MM_CACHE_DIR', None)
+    else:
+        os.environ['DADF_MM_CACHE_DIR'] = old

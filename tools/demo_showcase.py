@@ -28,6 +28,7 @@ from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 
 import dadf_mm  # noqa: F401
+from dadf_mm.apis.cpu_path import EXACT_HELP
 from dadf_mm.apis.inference import ForgeryInferencer, default_device
 from dadf_mm.visualization import Verdict
 
@@ -43,6 +44,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--threshold', type=float, default=None,
                         help="default: the checkpoint's calibrated threshold, else 0.5")
     parser.add_argument('--device', default=default_device())
+    parser.add_argument('--exact', action='store_true', help=EXACT_HELP)
     return parser.parse_args()
 
 
@@ -73,7 +75,8 @@ def main() -> None:
     from mmseg.registry import DATASETS
     cfg = Config.fromfile(args.config)
     inferencer = building(f'building the model of {args.config}', lambda: ForgeryInferencer(
-        cfg, args.checkpoint, device=args.device, threshold=args.threshold))
+        cfg, args.checkpoint, device=args.device, threshold=args.threshold,
+        exact=args.exact))
     print(f'demo_showcase.py: {inferencer.decision.description}')
     dataset = DATASETS.build(cfg.test_dataloader.dataset)
     os.makedirs(osp.join(args.out, 'inputs'), exist_ok=True)

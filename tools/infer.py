@@ -39,6 +39,10 @@ one larger than ``--max-megapixels`` is refused before it is decoded; either end
 line naming the file, and the other inputs go on. A fake probability that is not a finite
 number (a checkpoint of a diverged run) stops the run with one line naming the checkpoint
 and the input; ``predictions.jsonl`` is strict JSON.
+
+On a CPU with native bfloat16 the encoder runs its fast path where a start-up check on the
+loaded weights keeps RGA's signal, else the exact float32 one; a line says which
+(docs/inference.md). ``--exact`` runs the exact one without the check.
 """
 import argparse
 import sys
@@ -46,6 +50,7 @@ import sys
 from tqdm import tqdm
 
 import dadf_mm  # noqa: F401
+from dadf_mm.apis.cpu_path import EXACT_HELP
 from dadf_mm.apis.inference import (
     VIDEO_SUFFIXES,
     ForgeryInferencer,
@@ -96,6 +101,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--num-frames', type=positive_int, default=32,
                         help='evenly spaced frames per video')
     parser.add_argument('--batch-size', type=positive_int, default=4)
+    parser.add_argument('--exact', action='store_true', help=EXACT_HELP)
     add_image_limit_argument(parser)
     add_config_arguments(parser, checkpoint=True)
     return parser.parse_args()
@@ -124,7 +130,8 @@ def main() -> None:
         args.config, checkpoint, device=args.device, threshold=args.threshold,
         batch_size=args.batch_size, cfg_options=args.cfg_options,
         allow_partial_checkpoint=args.allow_partial_checkpoint,
-        allow_new_keys=args.allow_new_keys, max_megapixels=args.max_megapixels))
+        allow_new_keys=args.allow_new_keys, max_megapixels=args.max_megapixels,
+        exact=args.exact))
     print_model_card(inferencer.model_card)
     print(f'infer.py: {inferencer.decision.description}')
     failed = 0

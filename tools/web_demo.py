@@ -26,6 +26,7 @@ os.environ.setdefault('GRADIO_ANALYTICS_ENABLED', 'False')
 
 
 import dadf_mm  # noqa: F401
+from dadf_mm.apis.cpu_path import EXACT_HELP
 
 from tool_setup import (
     ToolArgumentParser,
@@ -63,6 +64,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--top-k', type=positive_int, default=4,
                         help="how many of a video's highest-scoring frames to show")
     add_image_limit_argument(parser)
+    parser.add_argument('--exact', action='store_true', help=EXACT_HELP)
     parser.add_argument('--detect-faces', action='store_true',
                         help='start with "crop the largest face of an image" ticked')
     parser.add_argument('--detector', default=None,
@@ -89,7 +91,8 @@ def main() -> None:
     inferencer = building(f'building the model of {args.config}', lambda: ForgeryInferencer(
         args.config, checkpoint, threshold=args.threshold, cfg_options=args.cfg_options,
         allow_partial_checkpoint=args.allow_partial_checkpoint,
-        allow_new_keys=args.allow_new_keys, max_megapixels=args.max_megapixels, **where))
+        allow_new_keys=args.allow_new_keys, max_megapixels=args.max_megapixels,
+        exact=args.exact, **where))
     inferencer.face_detector = detector
     # the page's files (uploads, the pictures it serves) in a folder of its own, removed
     # when it stops; Gradio reads GRADIO_TEMP_DIR when it is imported (by build_page)

@@ -17,12 +17,14 @@ import torch
 from mmengine.config import Config, ConfigDict
 from mmengine.dataset import pseudo_collate
 from mmengine.infer import BaseInferencer
+from mmengine.logging import print_log
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
 from ..engine import check_checkpoint_fits, decide_at_threshold
 from ..visualization import ForgeryVisualizer
 from .config_checks import apply_cfg_options
+from .cpu_path import CPUPathChoice, choose_cpu_path, cpu_path_cache_key
 from .devices import checked_device, default_device
 from .face_inference import FaceInference
 from .image_files import DEFAULT_MAX_MEGAPIXELS, read_image
@@ -44,6 +46,12 @@ class ForgeryInferencer(FaceInference, BaseInferencer):
     writes them to ``<out_dir>/vis/``. :meth:`predict_image` and :meth:`predict_video` work
     on faces in pictures and videos. :attr:`model_card` says which model runs
     (:class:`~.model_card.ModelCard`: config, checkpoint, what it was trained on).
+
+    On a CPU the encoder runs the fast path (float32 with a bfloat16 tangent) where the
+    CPU has native bfloat16 and a check on the loaded weights keeps RGA's signal
+    (corr(S, S_fp32) >= 0.99), else the exact float32 path
+    (:func:`~.cpu_path.choose_cpu_path`); :attr:`cpu_path` says which and why (None on a
+    GPU), logged once and shown on the model card.
 
     The mask follows the decision (``mask_from_fake_only``): a face judged real has an
     empty mask, so the two never contradict; the probability map is the model's as is.
@@ -70,6 +78,8 @@ class ForgeryInferencer(FaceInference, BaseInferencer):
         max_megapixels (float): an image file larger than this (millions of pixels) is
             refused before it is decoded. Defaults to
             :data:`~dadf_mm.apis.image_files.DEFAULT_MAX_MEGAPIXELS`.
+        exact (bool): on a CPU, run the exact float32 encoder: no fast path, no start-up
+            check. Defaults to False.
 
     Raises:
         CheckpointFileError: the checkpoint is unreadable or holds another model's weights.
@@ -89,7 +99,7 @@ class ForgeryInferencer(FaceInference, BaseInferencer):
                  batch_size: int = 4, cfg_options: Optional[dict] = None,
                  allow_partial_checkpoint: bool = False, allow_new_keys: bool = False,
                  mask_from_fake_only: bool = True, show_progress: bool = False,
-                 max_megapixels: float = DEFAULT_MAX_MEGAPIXELS) -> None:
+                 max_megapixels: float = DEFAULT_MAX_MEGAPIXELS, exact: bool = False) -> None:
         from mmseg.utils import register_all_modules
         register_all_modules(init_default_scope=True)
         if isinstance(config, str) and not config.endswith('.py') and not osp.isfile(config):
@@ -111,10 +121,13 @@ class ForgeryInferencer(FaceInference, BaseInferencer):
         size = cfg.model.data_preprocessor.get('size') or (1024, 1024)
         self.input_size = tuple(size)
         self.checkpoint_meta: dict = {}  # the checkpoint's meta, set when it is loaded
+        self.exact = exact
+        self.cpu_path: Optional[CPUPathChoice] = None  # set when the model is loaded
         super().__init__(model=cfg, weights=checkpoint, device=self.device, scope='mmseg',
                          show_progress=show_progress)
-        self.model_card = ModelCard.describe(self.config_name, checkpoint,
-                                             self.checkpoint_meta, cfg)
+        self.model_card = ModelCard.describe(
+            self.config_name, checkpoint, self.checkpoint_meta, cfg,
+            encoder_path=self.cpu_path.summary() if self.cpu_path else None)
 
     # BaseInferencer's building blocks -----------------------------------------------------
     def _init_model(self, cfg: ConfigDict, weights: Optional[str],
@@ -133,7 +146,12 @@ class ForgeryInferencer(FaceInference, BaseInferencer):
         self.decision = decide_at_threshold(model, loaded, self.given_threshold)
         self.threshold = self.decision.value
         model.cfg = cfg
-        return model.to(device).eval()
+        model = model.to(device).eval()
+        if torch.device(device).type == 'cpu':  # on a GPU the config's encoder runs
+            self.cpu_path = choose_cpu_path(
+                model, exact=self.exact, cache_key=cpu_path_cache_key(weights, cfg.model))
+            print_log(self.cpu_path.log_line(), logger='current')
+        return model
 
     def _init_pipeline(self, cfg: ConfigDict) -> InputPipeline:
         loader = cfg.get('test_dataloader') or {}

@@ -31,6 +31,8 @@ class ModelCard:
             meta, or the config when the checkpoint does not record it.
         trained_iterations (int, optional): the training iteration the checkpoint was
             saved at (its meta's ``iter``), when recorded. Defaults to None.
+        encoder_path (str, optional): on a CPU, the encoder path that runs and why
+            (:meth:`~.cpu_path.CPUPathChoice.summary`); None on a GPU. Defaults to None.
     """
 
     config: str
@@ -39,10 +41,11 @@ class ModelCard:
     training_data: List[dict]
     training_data_source: str
     trained_iterations: Optional[int] = None
+    encoder_path: Optional[str] = None
 
     @classmethod
     def describe(cls, config_file: str, checkpoint: Optional[str], meta: dict,
-                 cfg: Config) -> 'ModelCard':
+                 cfg: Config, encoder_path: Optional[str] = None) -> 'ModelCard':
         """The card of a model built from ``cfg`` with ``checkpoint`` loaded.
 
         Args:
@@ -51,6 +54,7 @@ class ModelCard:
             meta (dict): the checkpoint's meta (empty when none).
             cfg (Config): the model's config (read when the meta records no training
                 data).
+            encoder_path (str, optional): the encoder path on a CPU. Defaults to None.
 
         Returns:
             ModelCard: the card.
@@ -65,7 +69,8 @@ class ModelCard:
                    config_file=str(config_file), checkpoint=checkpoint,
                    training_data=list(record.get('datasets') or []),
                    training_data_source=source,
-                   trained_iterations=int(iterations) if iterations is not None else None)
+                   trained_iterations=int(iterations) if iterations is not None else None,
+                   encoder_path=encoder_path)
 
     @property
     def synthetic(self) -> bool:

@@ -208,6 +208,8 @@ def test_the_page_says_which_model_it_runs_and_warns_of_synthetic_training(
     assert 'dadf_sam-tiny_synthetic-demo' in text
     assert os.path.basename(demo_checkpoint) in text
     assert 'SyntheticForgeryDataset (split train)' in text
+    if not torch.cuda.is_available():  # on a CPU: which encoder path runs, and why
+        assert re.search(r'encoder (exact float32|fast \(float32, bfloat16 tangent;) ', text)
     warning = page.locator('#model-warning')
     assert warning.is_visible()
     assert ('this model was trained on synthetic data (SyntheticForgeryDataset): its scores '

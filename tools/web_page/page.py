@@ -48,7 +48,8 @@ PAGE_INTRO = (
 
 
 def model_card_markdown(card: ModelCard) -> str:
-    """The model the page runs, in Markdown: config name, checkpoint file, training data.
+    """The model the page runs, in Markdown: config name, checkpoint file, training data
+    and, on a CPU, the encoder path.
 
     Args:
         card (ModelCard): the inferencer's :attr:`~ForgeryInferencer.model_card`.
@@ -60,8 +61,9 @@ def model_card_markdown(card: ModelCard) -> str:
                   else 'none (the config\'s initial weights)')
     saved = (f', saved at iteration {card.trained_iterations}'
              if card.trained_iterations is not None else '')
+    encoder = f' · **encoder** {card.encoder_path}' if card.encoder_path else ''
     return (f'**Model** `{card.config}` · **checkpoint** {checkpoint}{saved} · '
-            f'**trained on** {card.trained_on}')
+            f'**trained on** {card.trained_on}{encoder}')
 
 
 def model_warning_html(card: ModelCard) -> str:
