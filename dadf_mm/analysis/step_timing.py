@@ -218,6 +218,10 @@ def device_name(device: torch.device) -> str:
     return f'{model} ({torch.get_num_threads()} threads; {cpu_bfloat16_support()})'
 
 
+#: what :func:`cpu_bfloat16_support` says of a CPU that computes bfloat16 natively
+NATIVE_BFLOAT16 = ('AMX', 'AVX512-BF16')
+
+
 def cpu_bfloat16_support() -> str:
     """What this CPU's vector units offer bfloat16 products, as torch sees them.
 

@@ -19,12 +19,13 @@ import os
 import os.path as osp
 import time
 from dataclasses import dataclass
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional, Sequence
 
 import torch
 from mmengine.logging import print_log
 from torch import nn
 
+from ..analysis.step_timing import NATIVE_BFLOAT16, cpu_bfloat16_support
 from ..engine.atomic_files import write_text_atomically
 from ..models.utils.rga_fidelity import pearson
 
@@ -42,6 +43,9 @@ EXACT_HELP = ('run the exact float32 encoder on a CPU: no fast path, no start-up
               '(docs/inference.md)')
 #: the probe image's name: it seeds the noise of both paths alike
 PROBE_PATH = 'cpu_path_probe.png'
+#: ``--cfg-options`` keys that set the encoder's path: given one, the config's path runs
+ENCODER_PATH_KEYS = ('model.noise', 'model.noise.mode', 'model.backbone.attn_impl',
+                     'model.backbone.compute_dtype', 'model.backbone.tangent_dtype')
 PROBE_SEED = 0
 CACHE_FOLDER = 'cpu_path'
 
@@ -51,8 +55,9 @@ class CPUPathChoice:
     """The encoder path chosen for a CPU, and why.
 
     Attributes:
-        name (str): ``'fast'`` or ``'exact'``.
-        settings (dict): :data:`FAST_SETTINGS` or :data:`EXACT_SETTINGS`.
+        name (str): ``'fast'``, ``'exact'`` or ``'config'`` (the keys the user set).
+        settings (dict): :data:`FAST_SETTINGS`, :data:`EXACT_SETTINGS`, or empty for
+            ``'config'``.
         reason (str): why, in one sentence.
         s_corr (float, optional): corr(S_fast, S_fp32) on the loaded weights; None when
             not checked. Defaults to None.
@@ -83,6 +88,8 @@ class CPUPathChoice:
             details += ' at an earlier start (cached)' if self.cached else ''
         if self.name == 'fast':
             return f'fast (float32, bfloat16 tangent; {details})'
+        if self.name == 'config':
+            return f'as the config sets it ({details})'
         return f'exact float32 ({details})'
 
     def log_line(self) -> str:
@@ -109,9 +116,7 @@ def native_bfloat16() -> bool:
     Returns:
         bool: True where bfloat16 matrix products are not emulated.
     """
-    cpu = torch.cpu
-    checks = ('_is_avx512_bf16_supported', '_is_amx_tile_supported')
-    return any(bool(getattr(cpu, name, lambda: False)()) for name in checks)
+    return cpu_bfloat16_support() in NATIVE_BFLOAT16
 
 
 def apply_encoder_settings(model: nn.Module, settings: Dict[str, Any]) -> None:
@@ -169,9 +174,22 @@ def cache_file(cache_key: str) -> str:
     return osp.join(root, CACHE_FOLDER, f'{cache_key}.json')
 
 
+def encoder_keys_given(cfg_options: Optional[Dict[str, Any]]) -> List[str]:
+    """The keys of ``cfg_options`` that set the encoder's path (:data:`ENCODER_PATH_KEYS`).
+
+    Args:
+        cfg_options (dict, optional): ``--cfg-options``.
+
+    Returns:
+        list[str]: those keys, in their order.
+    """
+    return [key for key in (cfg_options or {}) if key in ENCODER_PATH_KEYS]
+
+
 def choose_cpu_path(model: nn.Module, *, exact: bool = False,
                     threshold: float = DEFAULT_THRESHOLD,
-                    cache_key: Optional[str] = None) -> CPUPathChoice:
+                    cache_key: Optional[str] = None,
+                    given_keys: Sequence[str] = ()) -> CPUPathChoice:
     """Choose the encoder path of a DADF model on a CPU, and leave the model in it (eval
     mode).
 
@@ -187,11 +205,17 @@ def choose_cpu_path(model: nn.Module, *, exact: bool = False,
             :data:`DEFAULT_THRESHOLD`.
         cache_key (str, optional): from :func:`cpu_path_cache_key`. Defaults to None (no
             cache).
+        given_keys (Sequence[str]): encoder keys the user set, as
+            :func:`encoder_keys_given` finds them: unless ``exact``, the model runs as
+            configured, unchecked. Defaults to ().
 
     Returns:
         CPUPathChoice: the path and why.
     """
     model.eval()
+    if given_keys and not exact:
+        return CPUPathChoice(name='config', settings={}, reason=(
+            f'--cfg-options sets {", ".join(given_keys)}; no start-up check'))
     if exact:
         choice = exact_choice('asked for with --exact: no fast path, no start-up check')
     elif not native_bfloat16():

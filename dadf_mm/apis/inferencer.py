@@ -24,7 +24,7 @@ from mmseg.structures import SegDataSample
 from ..engine import check_checkpoint_fits, decide_at_threshold
 from ..visualization import ForgeryVisualizer
 from .config_checks import apply_cfg_options
-from .cpu_path import CPUPathChoice, choose_cpu_path, cpu_path_cache_key
+from .cpu_path import CPUPathChoice, choose_cpu_path, cpu_path_cache_key, encoder_keys_given
 from .devices import checked_device, default_device
 from .face_inference import FaceInference
 from .image_files import DEFAULT_MAX_MEGAPIXELS, read_image
@@ -122,6 +122,7 @@ class ForgeryInferencer(FaceInference, BaseInferencer):
         self.input_size = tuple(size)
         self.checkpoint_meta: dict = {}  # the checkpoint's meta, set when it is loaded
         self.exact = exact
+        self.encoder_keys = encoder_keys_given(cfg_options)
         self.cpu_path: Optional[CPUPathChoice] = None  # set when the model is loaded
         super().__init__(model=cfg, weights=checkpoint, device=self.device, scope='mmseg',
                          show_progress=show_progress)
@@ -149,7 +150,8 @@ class ForgeryInferencer(FaceInference, BaseInferencer):
         model = model.to(device).eval()
         if torch.device(device).type == 'cpu':  # on a GPU the config's encoder runs
             self.cpu_path = choose_cpu_path(
-                model, exact=self.exact, cache_key=cpu_path_cache_key(weights, cfg.model))
+                model, exact=self.exact, cache_key=cpu_path_cache_key(weights, cfg.model),
+                given_keys=self.encoder_keys)
             print_log(self.cpu_path.log_line(), logger='current')
         return model
 

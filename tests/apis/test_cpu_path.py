@@ -18,6 +18,7 @@ from dadf_mm.apis.cpu_path import (
     cache_file,
     choose_cpu_path,
     cpu_path_cache_key,
+    encoder_keys_given,
 )
 from dadf_mm.apis.inference import ForgeryInferencer
 from dadf_mm.models.utils.rga_fidelity import pearson
@@ -120,6 +121,22 @@ def test_exact_flag_runs_exact_unchecked(native):
     choice = choose_cpu_path(model, exact=True)
     assert calls == [] and choice.name == 'exact' and choice.s_corr is None
     assert '--exact' in choice.reason
+    assert settings_of(model) == EXACT_SETTINGS
+
+
+def test_encoder_keys_the_user_sets_are_kept(native):
+    """--cfg-options that set the encoder's path win over the choice (a benchmark of one
+    path through infer.py, a user's own float32 choice); --exact still wins over them."""
+    model = tiny_model()
+    model.noise.mode = 'jvp'
+    calls = count_encodes(model)
+    keys = encoder_keys_given({'model.noise.mode': 'jvp', 'model.decode_head.x': 1})
+    assert keys == ['model.noise.mode']
+    choice = choose_cpu_path(model, given_keys=keys)
+    assert calls == [] and choice.name == 'config' and model.noise.mode == 'jvp'
+    assert choice.log_line() == ('encoder path: as the config sets it (--cfg-options sets '
+                                 'model.noise.mode; no start-up check)')
+    assert choose_cpu_path(model, exact=True, given_keys=keys).name == 'exact'
     assert settings_of(model) == EXACT_SETTINGS
 
 

@@ -13,6 +13,7 @@ def window_partition(x: torch.Tensor, window_size: int, fill: Optional[torch.Ten
         x (Tensor): The token grid (B, H, W, C).
         window_size (int): The window size ws.
         fill (Tensor, optional): The padding tokens' value (C,); None for zeros.
+            Defaults to None.
 
     Returns:
         tuple[Tensor, tuple[int, int]]: The windows (B * nW, ws, ws, C) and the padded
