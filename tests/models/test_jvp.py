@@ -7,6 +7,7 @@ from mmseg.registry import MODELS
 
 import dadf_mm  # noqa: F401
 from dadf_mm.models.layers import MultiscaleAdapter, PatchEmbed, ViTBlock
+from dadf_mm.models.layers.attention import rel_pos_bias
 from dadf_mm.models.layers.jvp import gelu_jvp, layer_norm_jvp, softmax_attention_tangent
 from tests.helpers.model_cases import tiny_backbone_cfg
 from tests.helpers.sam_reference import TINY_SIZE
@@ -143,6 +144,29 @@ def test_chunked_attention_jvp_equals_one_piece():
     ref = func_jvp(lambda s: torch.softmax(s[0] @ s[1].transpose(-2, -1), -1) @ s[2],
                    torch.stack([q, k, v]), torch.stack([tq, tk, tv]))
     torch.testing.assert_close(results[0][0], ref[1], rtol=1e-4, atol=1e-5)
+
+
+def test_attention_jvp_with_the_decomposed_bias_is_forward_mode_ad():
+    """SAM's relative position bias is added to the materialised logits, its direction to
+    the logits' direction: forward-mode AD of the explicit attention, whole or in chunks."""
+    torch.manual_seed(0)
+    n, k_h, k_w, c = 4, 3, 4, 8
+    length = k_h * k_w
+    shapes = [(n, length, c)] * 3 + [(n, k_h, k_w, k_h), (n, k_h, k_w, k_w)]
+    primals = [torch.randn(shape) for shape in shapes]
+    tangents = [torch.randn(shape) for shape in shapes]
+
+    def attention(q, k, v, rel_h, rel_w):
+        logits = q @ k.transpose(-2, -1) + rel_pos_bias(rel_h, rel_w)
+        return logits.softmax(-1) @ v
+
+    _, ref = torch.func.jvp(attention, tuple(primals), tuple(tangents))
+    q, k, v, rel_h, rel_w = primals
+    tq, tk, tv, t_rel_h, t_rel_w = tangents
+    for limit in (None, 2 * length * length):
+        ours = softmax_attention_tangent(q, k, v, tq, tk, tv, max_elements=limit,
+                                         bias=(rel_h, rel_w), t_bias=(t_rel_h, t_rel_w))
+        torch.testing.assert_close(ours, ref, rtol=1e-4, atol=1e-5)
 
 
 def test_relu_difference_makes_the_adapter_exact_over_any_step():

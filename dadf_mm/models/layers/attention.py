@@ -299,11 +299,9 @@ class RelPosAttention(nn.Module):
         t_rel = (None, None)
         if self.use_rel_pos:
             t_rel = rel_pos_terms(tq, self.rel_pos_h, self.rel_pos_w, (h, w), (h, w))
-        # the bias is linear in q: the tangent query carries the bias terms of tq; the
-        # key's one-hot indicators are constant, so only its leading channels vary (tk)
-        q_aug, k_aug = folded_query_key(q, k, *rel, self.scale)
-        tq_aug, _ = folded_query_key(tq, tk, *t_rel, self.scale)
-        t_out = softmax_attention_tangent(q_aug, k_aug, v, tq_aug, tk, tv)
+        # the bias is linear in q: its direction is the bias terms of tq
+        t_out = softmax_attention_tangent(q * self.scale, k, v, tq * self.scale, tk, tv,
+                                          bias=rel, t_bias=t_rel)
         return out, self._merge_heads(t_out, b, h, w)
 
     def _attend(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,

@@ -257,14 +257,21 @@ ATTENTION_JVP_CHUNK_ELEMENTS = 2**26
 
 def softmax_attention_tangent(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
                               tq: torch.Tensor, tk: torch.Tensor, tv: torch.Tensor,
-                              max_elements: Optional[int] = None) -> torch.Tensor:
-    """The derivative of ``softmax(q k^T) v`` along ``(tq, tk, tv)``, all (N, L, C).
+                              max_elements: Optional[int] = None,
+                              bias: Optional[Tuple[torch.Tensor, torch.Tensor]] = None,
+                              t_bias: Optional[Tuple[torch.Tensor, torch.Tensor]] = None
+                              ) -> torch.Tensor:
+    """The derivative of ``softmax(q k^T + bias) v`` along ``(tq, tk, tv, t_bias)``,
+    ``q, k, v`` and their directions (N, L, C), ``q`` and ``tq`` scaled.
 
-    Scale and any additive bias are folded into ``q`` and ``k`` (see
-    :func:`~.attention.folded_query_key`); ``tk`` may be narrower than ``k`` when only
-    the leading channels of ``k`` vary (the bias indicators do not), and then pairs with
-    the leading channels of ``q``. ``ds = tq k^T + q tk^T`` is one product of
-    concatenations; ``dP = P * ds - P * sum_j(P * ds)``; ``d out = dP v + P tv``.
+    ``bias`` and ``t_bias`` are SAM's decomposed relative position terms ``(rel_h,
+    rel_w)`` (:func:`~.attention.rel_pos_terms`) of the query and of its direction:
+    ``bias[n, i, (j_h, j_w)] = rel_h[n, i, j_h] + rel_w[n, i, j_w]``, added to the
+    materialised logits (cheaper here than folding them into the dot product, which
+    widens it by ``k_h + k_w``). ``ds = tq k^T + q tk^T + t_bias`` (one product of
+    concatenations); ``dP = P * ds - P * sum_j(P * ds)``; ``d out = dP v + P tv``. The
+    logits and probabilities are in the primal's dtype, the products with the directions
+    in the tangent's.
 
     The probabilities are materialised (the tangent needs them), so a large attention
     (global blocks at 1024 px) runs in chunks of at most ``max_elements`` probabilities;
@@ -272,14 +279,18 @@ def softmax_attention_tangent(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
     ``q, k, v`` and their tangents, not the (N, L, L) tensors.
 
     Args:
-        q (Tensor): The scaled (and bias-augmented) queries (N, L, C').
-        k (Tensor): The keys (N, L, C').
+        q (Tensor): The scaled queries (N, L, C).
+        k (Tensor): The keys (N, L, C).
         v (Tensor): The values (N, L, C).
-        tq (Tensor): The query direction (N, L, C').
-        tk (Tensor): The key direction (N, L, C_k), C_k <= C'.
+        tq (Tensor): The scaled query direction (N, L, C).
+        tk (Tensor): The key direction (N, L, C).
         tv (Tensor): The value direction (N, L, C).
         max_elements (int, optional): Most probabilities per chunk; None for
             :data:`ATTENTION_JVP_CHUNK_ELEMENTS`. Defaults to None.
+        bias (tuple[Tensor, Tensor], optional): ``(rel_h, rel_w)``, (N, q_h, q_w, k_h) and
+            (N, q_h, q_w, k_w); None for no bias. Defaults to None.
+        t_bias (tuple[Tensor, Tensor], optional): Their directions; None with ``bias``
+            None. Defaults to None.
 
     Returns:
         Tensor: The output's direction (N, L, C).
@@ -287,13 +298,14 @@ def softmax_attention_tangent(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
     n, length = q.shape[0], q.shape[1]
     limit = ATTENTION_JVP_CHUNK_ELEMENTS if max_elements is None else max_elements
     chunk = max(1, limit // (length * k.shape[1]))
+    tensors = [q, k, v, tq, tk, tv, *(bias or (None, None)), *(t_bias or (None, None))]
     if chunk >= n:
-        return _softmax_attention_tangent(q, k, v, tq, tk, tv)
+        return _softmax_attention_tangent(*tensors)
     checkpoint = torch.is_grad_enabled() and any(
-        t.requires_grad for t in (q, k, v, tq, tk, tv))
+        t is not None and t.requires_grad for t in tensors)
     t_outs = []
     for start in range(0, n, chunk):
-        part = [t[start:start + chunk] for t in (q, k, v, tq, tk, tv)]
+        part = [None if t is None else t[start:start + chunk] for t in tensors]
         if checkpoint:
             t_outs.append(cp.checkpoint(_softmax_attention_tangent, *part,
                                         use_reentrant=False))
@@ -302,15 +314,28 @@ def softmax_attention_tangent(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
     return torch.cat(t_outs)
 
 
+def _with_rel_pos(logits: torch.Tensor, rel_h: Optional[torch.Tensor],
+                  rel_w: Optional[torch.Tensor]) -> torch.Tensor:
+    """``logits`` (N, L, k_h * k_w) plus the decomposed bias of ``rel_h``, ``rel_w``."""
+    if rel_h is None:
+        return logits
+    n, length = logits.shape[:2]
+    k_h, k_w = rel_h.shape[-1], rel_w.shape[-1]
+    grid = logits.view(n, length, k_h, k_w) + rel_h.reshape(n, length, k_h, 1).to(logits.dtype)
+    return (grid + rel_w.reshape(n, length, 1, k_w).to(logits.dtype)).view(n, length, -1)
+
+
 def _softmax_attention_tangent(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
-                               tq: torch.Tensor, tk: torch.Tensor, tv: torch.Tensor
-                               ) -> torch.Tensor:
+                               tq: torch.Tensor, tk: torch.Tensor, tv: torch.Tensor,
+                               rel_h: Optional[torch.Tensor] = None,
+                               rel_w: Optional[torch.Tensor] = None,
+                               t_rel_h: Optional[torch.Tensor] = None,
+                               t_rel_w: Optional[torch.Tensor] = None) -> torch.Tensor:
     # the probabilities in the primal's dtype, the tangent's products in the tangent's
     dtype = tq.dtype
-    prob = (q @ k.transpose(-2, -1)).softmax(dim=-1).to(dtype)
+    prob = _with_rel_pos(q @ k.transpose(-2, -1), rel_h, rel_w).softmax(dim=-1).to(dtype)
     q, k, v = q.to(dtype), k.to(dtype), v.to(dtype)
-    q_lead = q[..., :tk.shape[-1]]
-    t_logits = torch.cat([tq, q_lead], -1) @ torch.cat([k, tk], -1).transpose(-2, -1)
-    weighted = prob * t_logits.to(prob.dtype)
+    t_logits = torch.cat([tq, q], -1) @ torch.cat([k, tk], -1).transpose(-2, -1)
+    weighted = prob * _with_rel_pos(t_logits, t_rel_h, t_rel_w).to(prob.dtype)
     t_prob = torch.addcmul(weighted, prob, weighted.sum(-1, keepdim=True), value=-1)
     return t_prob @ v + prob @ tv
