@@ -27,13 +27,18 @@ def mmseg_default_scope():
 
 
 @pytest.fixture(autouse=True, scope='session')
-def private_cache_dir(tmp_path_factory):
+def private_cache_dir_and_exact_cpu_path(tmp_path_factory):
     """The suite's own ``DADF_MM_CACHE_DIR`` (the CPU path's verdicts ...), so that no test
-    reads or writes the user's cache."""
-    old = os.environ.get('DADF_MM_CACHE_DIR')
-    os.environ['DADF_MM_CACHE_DIR'] = str(tmp_path_factory.mktemp('dadf_mm_cache'))
+    reads or writes the user's cache; and the exact CPU path (``DADF_MM_CPU_PATH=exact``,
+    subprocesses included), so that outputs do not depend on the CPU's bfloat16 support
+    (tests/apis/test_cpu_path.py chooses for itself)."""
+    values = dict(DADF_MM_CACHE_DIR=str(tmp_path_factory.mktemp('dadf_mm_cache')),
+                  DADF_MM_CPU_PATH='exact')
+    old = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
     yield
-    if old is None:
-        os.environ.pop('DADF_MM_CACHE_DIR', None)
-    else:
-        os.environ['DADF_MM_CACHE_DIR'] = old
+    for key, value in old.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value

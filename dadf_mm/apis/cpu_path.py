@@ -48,6 +48,10 @@ ENCODER_PATH_KEYS = ('model.noise', 'model.noise.mode', 'model.backbone.attn_imp
                      'model.backbone.compute_dtype', 'model.backbone.tangent_dtype')
 PROBE_SEED = 0
 CACHE_FOLDER = 'cpu_path'
+#: the environment variable that chooses for every tool: ``auto`` (the default) or
+#: ``exact`` (as ``--exact``)
+PATH_VARIABLE = 'DADF_MM_CPU_PATH'
+PATH_VARIABLE_VALUES = ('auto', 'exact')
 
 
 @dataclass
@@ -193,7 +197,8 @@ def choose_cpu_path(model: nn.Module, *, exact: bool = False,
     """Choose the encoder path of a DADF model on a CPU, and leave the model in it (eval
     mode).
 
-    ``exact`` or a CPU without native bfloat16: the exact path, unchecked. Else the cached
+    ``exact`` (or ``DADF_MM_CPU_PATH=exact``) or a CPU without native bfloat16: the
+    exact path, unchecked. Else the cached
     verdict of ``cache_key`` if there is one, otherwise the check: ``S`` of a seeded probe
     image by both paths, same noise; the fast path when their correlation is at least
     ``threshold`` and both are finite, else the exact one with a warning.
@@ -213,6 +218,14 @@ def choose_cpu_path(model: nn.Module, *, exact: bool = False,
         CPUPathChoice: the path and why.
     """
     model.eval()
+    from_env = os.environ.get(PATH_VARIABLE, 'auto') or 'auto'
+    if from_env not in PATH_VARIABLE_VALUES:
+        raise ValueError(f'{PATH_VARIABLE}={from_env!r}: it must be one of '
+                         f'{", ".join(PATH_VARIABLE_VALUES)} (or unset, which is auto)')
+    if from_env == 'exact' and not exact:
+        choice = exact_choice(f'{PATH_VARIABLE}=exact: no fast path, no start-up check')
+        apply_encoder_settings(model, choice.settings)
+        return choice
     if given_keys and not exact:
         return CPUPathChoice(name='config', settings={}, reason=(
             f'--cfg-options sets {", ".join(given_keys)}; no start-up check'))

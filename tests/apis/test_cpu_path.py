@@ -50,6 +50,12 @@ def log_lines():
     logger.removeHandler(handler)
 
 
+@pytest.fixture(autouse=True)
+def auto_cpu_path(monkeypatch):
+    """This module's tests choose the path (the suite runs the exact one elsewhere)."""
+    monkeypatch.delenv('DADF_MM_CPU_PATH', raising=False)
+
+
 @pytest.fixture
 def cache_dir(tmp_path, monkeypatch):
     folder = tmp_path / 'cache'
@@ -138,6 +144,18 @@ def test_encoder_keys_the_user_sets_are_kept(native):
                                  'model.noise.mode; no start-up check)')
     assert choose_cpu_path(model, exact=True, given_keys=keys).name == 'exact'
     assert settings_of(model) == EXACT_SETTINGS
+
+
+def test_the_environment_can_ask_for_the_exact_path(native, monkeypatch):
+    model = tiny_model()
+    calls = count_encodes(model)
+    monkeypatch.setenv('DADF_MM_CPU_PATH', 'exact')
+    choice = choose_cpu_path(model, given_keys=['model.noise.mode'])
+    assert calls == [] and choice.name == 'exact' and 'DADF_MM_CPU_PATH=exact' in choice.reason
+    assert settings_of(model) == EXACT_SETTINGS
+    monkeypatch.setenv('DADF_MM_CPU_PATH', 'fast')
+    with pytest.raises(ValueError, match="DADF_MM_CPU_PATH='fast': it must be one of auto, exact"):
+        choose_cpu_path(model)
 
 
 def test_check_keeps_the_fast_path_on_good_weights(native, cache_dir):

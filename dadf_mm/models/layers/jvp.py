@@ -314,15 +314,15 @@ def softmax_attention_tangent(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
     return torch.cat(t_outs)
 
 
-def _with_rel_pos(logits: torch.Tensor, rel_h: Optional[torch.Tensor],
-                  rel_w: Optional[torch.Tensor]) -> torch.Tensor:
-    """``logits`` (N, L, k_h * k_w) plus the decomposed bias of ``rel_h``, ``rel_w``."""
+def _logits(q: torch.Tensor, k: torch.Tensor, rel_h: Optional[torch.Tensor],
+            rel_w: Optional[torch.Tensor]) -> torch.Tensor:
+    """``q k^T`` (N, L, k_h * k_w) plus the decomposed bias of ``rel_h``, ``rel_w`` (the
+    bias made once and accumulated into by the product)."""
     if rel_h is None:
-        return logits
-    n, length = logits.shape[:2]
-    k_h, k_w = rel_h.shape[-1], rel_w.shape[-1]
-    grid = logits.view(n, length, k_h, k_w) + rel_h.reshape(n, length, k_h, 1).to(logits.dtype)
-    return (grid + rel_w.reshape(n, length, 1, k_w).to(logits.dtype)).view(n, length, -1)
+        return q @ k.transpose(-2, -1)
+    n, length = q.shape[:2]
+    bias = rel_h.to(q.dtype)[..., :, None] + rel_w.to(q.dtype)[..., None, :]
+    return torch.baddbmm(bias.reshape(n, length, -1), q, k.transpose(-2, -1))
 
 
 def _softmax_attention_tangent(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
@@ -333,9 +333,9 @@ def _softmax_attention_tangent(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor
                                t_rel_w: Optional[torch.Tensor] = None) -> torch.Tensor:
     # the probabilities in the primal's dtype, the tangent's products in the tangent's
     dtype = tq.dtype
-    prob = _with_rel_pos(q @ k.transpose(-2, -1), rel_h, rel_w).softmax(dim=-1).to(dtype)
+    prob = _logits(q, k, rel_h, rel_w).softmax(dim=-1).to(dtype)
     q, k, v = q.to(dtype), k.to(dtype), v.to(dtype)
-    t_logits = torch.cat([tq, q], -1) @ torch.cat([k, tk], -1).transpose(-2, -1)
-    weighted = prob * _with_rel_pos(t_logits, t_rel_h, t_rel_w).to(prob.dtype)
+    t_logits = _logits(torch.cat([tq, q], -1), torch.cat([k, tk], -1), t_rel_h, t_rel_w)
+    weighted = prob * t_logits.to(prob.dtype)
     t_prob = torch.addcmul(weighted, prob, weighted.sum(-1, keepdim=True), value=-1)
     return t_prob @ v + prob @ tv
