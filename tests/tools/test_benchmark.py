@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from dadf_mm.analysis.benchmark_cases import activate_zero_init
-from dadf_mm.analysis.step_timing import count_flops_per_image, fmt, ratio
+from dadf_mm.analysis.step_timing import count_flops_per_image, cpu_bfloat16_support, fmt, ratio
 
 TOOLS = Path(__file__).resolve().parents[2] / 'tools' / 'analysis_tools'
 
@@ -88,6 +88,22 @@ def test_fast_path_alone_has_no_ratio(speed, config, capsys):
     assert [r['path'] for r in summary['rows']] == ['fast (config)', 'fast / reference']
     assert summary['rows'][-1]['train'] == '-' and summary['rows'][0]['infer'] == '-'
     assert 'inference:' not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize('native', [False, True])
+def test_cpu_path_times_what_the_tools_choose(speed, config, capsys, monkeypatch, native):
+    """--cpu-path replaces the config's encoder keys by the tools' choice on this CPU: the
+    exact path without native bfloat16, the float32 pass with a bfloat16 tangent with it."""
+    monkeypatch.setattr(speed, 'native_bfloat16', lambda: native)
+    summary = speed.main([config, '--device', 'cpu', '--batch-size', '1', '--iters', '1',
+                          '--warmup', '0', '--skip-reference', '--skip-training', '--cpu-path'])
+    expected = ('noise.mode=jvp, attn_impl=sdpa_folded, compute_dtype=float32, '
+                'tangent_dtype=bfloat16' if native else
+                'noise.mode=batched, attn_impl=sdpa_folded, compute_dtype=float32, '
+                'tangent_dtype=None')
+    assert summary['fast'].startswith(expected)
+    assert summary['fidelity']['s_corr'] >= (0.99 if native else 0.99999)
+    assert f'threads; {cpu_bfloat16_support()})' in capsys.readouterr().out  # the CPU's kind
 
 
 def test_flop_count_of_one_linear_layer():

@@ -13,7 +13,8 @@ TFLOP/s, counted as the reference step's FLOPs (``FlopCounterMode``) per second 
 rows compare. A third row times ``segment_anything``'s ``ImageEncoderViT`` itself (float32,
 two passes, inference). Then the RGA check: the Pearson correlation of the fast path's
 ``S = |F_gau - F|`` with the reference's float32 ``S`` on the same input and noise (target
->= 0.99). Weights are random unless ``--checkpoint`` (a DADF checkpoint) or
+>= 0.99). ``--cpu-path`` times the path the analyst's tools choose on this CPU instead
+of the config's keys. Weights are random unless ``--checkpoint`` (a DADF checkpoint) or
 ``--sam-checkpoint`` is given: speed does not depend on them, the RGA correlation does a
 little.
 """
@@ -47,6 +48,7 @@ from dadf_mm.analysis.step_timing import (
     measure,
     ratio,
 )
+from dadf_mm.apis.cpu_path import EXACT_SETTINGS, FAST_SETTINGS, native_bfloat16
 from dadf_mm.models.utils.rga_fidelity import rga_signal_fidelity
 
 from benchmark_setup import (
@@ -210,6 +212,8 @@ def compare(args: argparse.Namespace, cfg: Config, device: torch.device) -> dict
     """
     fast_cfg = benchmark_model_config(cfg, img_size=args.img_size,
                                       sam_checkpoint=args.sam_checkpoint)
+    if args.cpu_path:
+        set_cpu_path(fast_cfg)
     ref_cfg = reference_config(fast_cfg)
     img_size = fast_cfg['backbone'].get('img_size', 1024)
     batch = args.batch_size
@@ -261,6 +265,20 @@ def compare(args: argparse.Namespace, cfg: Config, device: torch.device) -> dict
                 rows=rows, results=results)
 
 
+def set_cpu_path(model_cfg: dict) -> None:
+    """Set the encoder keys of the path the analyst's tools run on this CPU: the fast path
+    where it computes bfloat16 natively, else the exact one (``dadf_mm.apis.cpu_path``;
+    the benchmark measures corr(S) itself, so no start-up check).
+
+    Args:
+        model_cfg (dict): A DADF model config, changed in place.
+    """
+    settings = FAST_SETTINGS if native_bfloat16() else EXACT_SETTINGS
+    model_cfg['noise'] = dict(model_cfg.get('noise') or {}, mode=settings['noise_mode'])
+    model_cfg['backbone'].update({k: settings[k] for k in
+                                  ('attn_impl', 'compute_dtype', 'tangent_dtype')})
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The benchmark tools' common arguments and this one's."""
     parser = benchmark_parser(__doc__.splitlines()[0])
@@ -269,6 +287,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help='batch of the reference path (default: --batch-size)')
     parser.add_argument('--iters', type=int, default=10, help='timed iterations per path')
     parser.add_argument('--warmup', type=int, default=3, help='untimed iterations per path')
+    parser.add_argument('--cpu-path', action='store_true',
+                        help="time the encoder path infer.py and the web page run on this CPU "
+                        '(the fast path with native bfloat16, else the exact one) instead of '
+                        "the config's keys")
     parser.add_argument('--skip-training', action='store_true')
     parser.add_argument('--skip-inference', action='store_true')
     parser.add_argument('--skip-reference', action='store_true',
