@@ -46,6 +46,7 @@ loaded weights keeps RGA's signal, else the exact float32 one; a line says which
 """
 import argparse
 import sys
+import time
 
 from tqdm import tqdm
 
@@ -107,6 +108,13 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
+def peak_memory_gib() -> float:
+    """The process's peak resident memory so far, in GiB (the CPU's; a GPU's is its own)."""
+    import resource
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux, bytes on macOS
+    return peak / (2**30 if sys.platform == 'darwin' else 2**20)
+
+
 def print_model_card(card: ModelCard) -> None:
     """Which model runs, on stdout (stderr keeps one line per refused input)."""
     for line in card.lines():
@@ -138,6 +146,7 @@ def main() -> None:
     # made only once the model loaded: a refused run leaves --out as it was
     with PredictionFiles(args.out, threshold=inferencer.threshold,
                          model_card=inferencer.model_card.as_dict()) as files:
+        start = time.perf_counter()  # the inputs' time, not the model's building
         for path in tqdm(inputs, desc='infer', unit='file'):
             try:
                 if path.lower().endswith(VIDEO_SUFFIXES):
@@ -158,7 +167,10 @@ def main() -> None:
                 files.add_error(path, message)
                 tqdm.write(f'infer.py: {message if path in message else f"{path}: {message}"}',
                            file=sys.stderr)  # a line of its own, not after the bar
-    print(f'{len(inputs) - failed} of {len(inputs)} inputs done; results in {args.out}')
+    seconds = time.perf_counter() - start
+    print(f'{len(inputs) - failed} of {len(inputs)} inputs done in {seconds:.1f} s '
+          f'({seconds / len(inputs):.2f} s per input, peak memory {peak_memory_gib():.2f} GiB); '
+          f'results in {args.out}')
     if failed:
         sys.exit(1)
 

@@ -4,6 +4,7 @@ check on the loaded weights keeps RGA's signal, the exact float32 one otherwise 
 import json
 import logging
 import os
+import re
 
 import cv2
 import pytest
@@ -270,10 +271,18 @@ def test_inferencer_chooses_on_cpu(native, demo_checkpoint, cache_dir):
     assert settings_of(exact.model) == EXACT_SETTINGS
 
 
-def test_infer_tool_with_exact(native, demo_checkpoint, cache_dir, tmp_path, log_lines):
+def test_infer_tool_with_exact(native, demo_checkpoint, cache_dir, tmp_path, log_lines,
+                               capsys):
     cv2.imwrite(str(tmp_path / 'face.png'), face_like(64, 64))
     assert tool_exit('infer.py', DEMO, demo_checkpoint, tmp_path / 'face.png', '--out',
                      tmp_path / 'out', '--device', 'cpu', '--exact') == ''
+    # what a run costs, in its last line: the inputs' seconds and the peak memory
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    found = re.fullmatch(r'1 of 1 inputs done in ([0-9.]+) s \(([0-9.]+) s per input, peak '
+                         r'memory ([0-9.]+) GiB\); results in .*', last)
+    assert found, last
+    assert float(found[1]) == pytest.approx(float(found[2]), abs=0.06)  # .1f and .2f
+    assert 0.1 < float(found[3]) < 64  # torch alone takes more than 0.1 GiB
     lines = log_lines.at(logging.INFO)
     assert ('encoder path: exact float32 (asked for with --exact: no fast path, no start-up '
             'check)') in lines
