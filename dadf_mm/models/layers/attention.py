@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .jvp import MaybePair, linear_jvp, softmax_attention_tangent
+from .jvp import MaybePair, linear_jvp, maybe_pair, softmax_attention_tangent
 from .windows import window_partition, window_unpartition
 
 ATTENTION_IMPLS = ('sdpa', 'sdpa_folded', 'reference')
@@ -267,21 +267,30 @@ class RelPosAttention(nn.Module):
             output and its derivative.
         """
         grid = x.shape[1:3]
+        padded = bool(window_size) and bool(grid[0] % window_size or grid[1] % window_size)
+        if window_size and not padded:  # the windows only reorder the tokens: SAM's order
+            x, pad_hw = window_partition(x, window_size)
+            if tangent is not None:
+                tangent, _ = window_partition(tangent, window_size)
         qkv = self.qkv(x)
         t_qkv = None if tangent is None else linear_jvp(self.qkv, tangent)
-        if window_size:
+        if padded:
             fill = self.qkv(x.new_zeros(1, x.shape[-1]))[0]
             qkv, pad_hw = window_partition(qkv, window_size, fill)
             if t_qkv is not None:
                 t_qkv, _ = window_partition(t_qkv, window_size)
         out, t_out = self._attend_grid(qkv, t_qkv)
-        if window_size:
+        if padded:
             out = window_unpartition(out, window_size, pad_hw, grid)
             if t_out is not None:
                 t_out = window_unpartition(t_out, window_size, pad_hw, grid)
-        if t_out is None:
-            return self.proj(out)
-        return self.proj(out), linear_jvp(self.proj, t_out)
+        out = self.proj(out)
+        t_out = None if t_out is None else linear_jvp(self.proj, t_out)
+        if window_size and not padded:
+            out = window_unpartition(out, window_size, pad_hw, grid)
+            if t_out is not None:
+                t_out = window_unpartition(t_out, window_size, pad_hw, grid)
+        return maybe_pair(out, t_out)
 
     def _attend_grid(self, qkv: torch.Tensor, t_qkv: Optional[torch.Tensor]
                      ) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
