@@ -48,7 +48,7 @@ def test_elementwise_and_norm_jvps():
                                func_jvp(ln2, x2, t2)[1], rtol=1e-4, atol=1e-5)
 
 
-@pytest.mark.parametrize('window_size', [0, 3])
+@pytest.mark.parametrize('window_size', [0, 3, 4])  # global, padded, unpadded windows
 def test_vit_block_jvp(window_size):
     torch.manual_seed(0)
     block = perturbed(ViTBlock(dim=32, num_heads=4, window_size=window_size,

@@ -5,7 +5,7 @@ import torch.nn.functional as F
 from mmseg.registry import MODELS
 
 import dadf_mm  # noqa: F401
-from dadf_mm.models.layers import ADAPTER_VARIANTS, MultiscaleAdapter
+from dadf_mm.models.layers import ADAPTER_VARIANTS, MultiscaleAdapter, ViTBlock
 from dadf_mm.models.utils.sam_checkpoint import load_sam_checkpoint, sub_state_dict
 from tests.helpers.model_cases import tiny_backbone_cfg
 from tests.helpers.sam_reference import TINY_SIZE, build_reference_sam, save_state_dict
@@ -28,6 +28,25 @@ def test_backbone_equals_sam_image_encoder(tiny_sam, tiny_sam_checkpoint, images
         ref = tiny_sam.image_encoder(images)
     assert ours.shape == ref.shape == (2, 256, TINY_SIZE // 16, TINY_SIZE // 16)
     assert (ours - ref).abs().max().item() <= 1e-4
+
+
+@pytest.mark.parametrize('window_size', [3, 4])  # an 8 x 8 grid padded to 9 x 9; none
+def test_windowed_block_equals_segment_anything_padded_or_not(window_size):
+    """The windowed block projects the tokens and gives the padding the projection of zero
+    (padded), or projects SAM's windows (unpadded): SAM's block either way."""
+    from segment_anything.modeling.image_encoder import Block
+    torch.manual_seed(0)
+    sam = Block(dim=32, num_heads=4, use_rel_pos=True, window_size=window_size,
+                input_size=(8, 8))
+    with torch.no_grad():
+        for name, param in sam.named_parameters():
+            if 'rel_pos' in name:
+                param.normal_(std=0.1)
+    ours = ViTBlock(dim=32, num_heads=4, window_size=window_size, input_size=(8, 8),
+                    attn_impl='reference')
+    ours.load_state_dict(sam.state_dict())
+    x = torch.randn(2, 8, 8, 32)
+    torch.testing.assert_close(ours(x), sam(x), rtol=1e-5, atol=1e-5)
 
 
 def test_attention_paths_agree_in_forward_and_gradients(tiny_sam_checkpoint, images):
