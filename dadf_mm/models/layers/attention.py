@@ -254,7 +254,8 @@ class RelPosAttention(nn.Module):
         the windows; a zero token's projection is the projection of zero, so here the
         tokens are projected before the split, the padding gets that projection, and the
         output projection runs after the merge: the same function, without projecting
-        the padding (at 512 px, 42 x 42 windowed tokens for a 32 x 32 grid).
+        the padding (at 512 px, 42 x 42 windowed tokens for a 32 x 32 grid). A grid that
+        needs no padding is projected in SAM's order (the windows), bit for bit as before.
 
         Args:
             x (Tensor): The token grid (B, H, W, C).
