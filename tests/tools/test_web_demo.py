@@ -203,6 +203,7 @@ def test_the_page_says_which_model_it_runs_and_warns_of_synthetic_training(
     page = browser.new_page(viewport={'width': 1280, 'height': 1400})
     page.goto(url, wait_until='networkidle')
     card = page.locator('#model-card')
+    card.wait_for(state='visible', timeout=30000)  # Gradio renders after the network idles
     assert card.is_visible()
     text = card.inner_text()
     assert 'dadf_sam-tiny_synthetic-demo' in text
@@ -211,6 +212,7 @@ def test_the_page_says_which_model_it_runs_and_warns_of_synthetic_training(
     if not torch.cuda.is_available():  # on a CPU: which encoder path runs, and why
         assert re.search(r'encoder (exact float32|fast \(float32, bfloat16 tangent;) ', text)
     warning = page.locator('#model-warning')
+    warning.wait_for(state='visible', timeout=30000)
     assert warning.is_visible()
     assert ('this model was trained on synthetic data (SyntheticForgeryDataset): its scores '
             'on real photographs and videos are not evidence of forgery') in warning.inner_text()
